@@ -1,0 +1,15 @@
+//! Latchkey's database schema, one migration per file, run unchanged on SQLite, PostgreSQL and
+//! MySQL/MariaDB. A migration's name comes from its file name, so never rename a file once released.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_clients;
+
+/// The ordered list of every migration Latchkey knows.
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_clients::Migration)]
+    }
+}

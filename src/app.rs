@@ -1,0 +1,176 @@
+//! Builds the public and admin endpoints from an [`AppState`] and runs them until shutdown.
+//!
+//! Servers take listeners that are already bound, so tests bind port 0 and read the address back.
+//! Shutdown is graceful: listeners stop accepting, in-flight requests finish (up to 30 s).
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use poem::{
+    Endpoint, EndpointExt, Route, Server,
+    listener::{AcceptorExt, RustlsCertificate, RustlsConfig, TcpAcceptor},
+};
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+
+use crate::http::{self, AppState, BodyLimit, State};
+
+/// The largest request body the admin API reads.
+pub const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
+/// How long in-flight requests get to finish at shutdown.
+const GRACE: Duration = Duration::from_secs(30);
+
+/// The admin listener's endpoint: the admin API, its spec and docs page, Hydra v1 path aliases,
+/// JSON errors for everything.
+pub fn admin_endpoint(state: State) -> impl Endpoint + 'static {
+    let api = http::admin::service(Some(&format!("{}/", admin_base(&state))));
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    Route::new()
+        .at("/admin/openapi.json", spec)
+        .nest("/admin/docs", docs)
+        .nest("/", api)
+        .with(BodyLimit(ADMIN_BODY_LIMIT))
+        .catch_all_error(http::admin_error_response)
+        .around(http::legacy_admin_paths)
+        .around(http::request_log)
+        .data(state)
+}
+
+/// The public listener's endpoint. Later issues add the OAuth 2.0 and OpenID Connect endpoints.
+pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
+    let api = poem_openapi::OpenApiService::new(http::public::MetadataApi, "Latchkey Public API", http::VERSION);
+    Route::new()
+        .nest("/", api)
+        .with(BodyLimit(ADMIN_BODY_LIMIT))
+        .catch_all_error(http::admin_error_response)
+        .around(http::request_log)
+        .data(state)
+}
+
+fn admin_base(state: &AppState) -> String {
+    match &state.config.urls.self_.admin {
+        Some(a) => a.trim_end_matches('/').to_owned(),
+        None => format!("http://127.0.0.1:{}", state.config.serve.admin.port),
+    }
+}
+
+/// A PEM certificate chain and private key for HTTPS on both listeners.
+#[derive(Clone)]
+pub struct TlsMaterial {
+    cert_pem: Vec<u8>,
+    key_pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for TlsMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsMaterial(<redacted>)")
+    }
+}
+
+impl TlsMaterial {
+    fn rustls(&self) -> RustlsConfig {
+        RustlsConfig::new().fallback(RustlsCertificate::new().cert(self.cert_pem.clone()).key(self.key_pem.clone()))
+    }
+}
+
+/// Reads the TLS certificate and key named by `serve.tls.*`, if any.
+pub fn tls_config(config: &crate::config::Config) -> anyhow::Result<Option<TlsMaterial>> {
+    let (Some(cert), Some(key)) = (&config.serve.tls.cert.path, &config.serve.tls.key.path) else {
+        return Ok(None);
+    };
+    let read = |p: &std::path::Path, key: &str| {
+        std::fs::read(p).map_err(|e| anyhow::anyhow!("configuration error: `{key}`: cannot read {}: {e}", p.display()))
+    };
+    let cert_pem = read(cert, "serve.tls.cert.path")?;
+    let key_pem = read(key, "serve.tls.key.path")?;
+    Ok(Some(TlsMaterial { cert_pem, key_pem }))
+}
+
+/// A running server: its bound addresses and the handle to stop it.
+pub struct Running {
+    pub public_addr: Option<SocketAddr>,
+    pub admin_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Asks the servers to stop and waits until in-flight requests have finished.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.wait().await
+    }
+
+    /// Waits until the servers stop (after [`Running::trigger`] or a failure).
+    pub async fn wait(self) -> std::io::Result<()> {
+        for t in self.tasks {
+            t.await.map_err(std::io::Error::other)??;
+        }
+        Ok(())
+    }
+
+    /// A handle that stops the servers when sent `true`.
+    pub fn trigger(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+async fn serve_one<E: Endpoint + 'static>(
+    listener: TcpListener,
+    tls: Option<TlsMaterial>,
+    ep: E,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    let signal = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    let acceptor = match tls {
+        Some(cfg) => acceptor
+            .rustls(futures_util::stream::once(futures_util::future::ready(cfg.rustls())))
+            .boxed(),
+        None => acceptor.boxed(),
+    };
+    Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(ep, signal, Some(GRACE)).await
+}
+
+/// Starts whichever listeners are given and returns at once.
+pub fn start(
+    state: Arc<AppState>,
+    public: Option<TcpListener>,
+    admin: Option<TcpListener>,
+    tls: Option<TlsMaterial>,
+) -> std::io::Result<Running> {
+    let (tx, rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let public_addr = public.as_ref().map(TcpListener::local_addr).transpose()?;
+    let admin_addr = admin.as_ref().map(TcpListener::local_addr).transpose()?;
+    if let Some(l) = public {
+        tasks.push(tokio::spawn(serve_one(l, tls.clone(), public_endpoint(state.clone()), rx.clone())));
+    }
+    if let Some(l) = admin {
+        tasks.push(tokio::spawn(serve_one(l, tls, admin_endpoint(state), rx)));
+    }
+    Ok(Running { public_addr, admin_addr, shutdown: tx, tasks })
+}
+
+/// Resolves when the process receives SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,204 @@
+//! The command line: two trees (Hydra v2's `create client …` and the classic v1.x `clients create …`)
+//! that map onto one implementation. `main` parses and calls [`run`].
+
+mod clients;
+mod migrate;
+mod output;
+mod remote;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use clients::ClientArgs;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "An OAuth 2.0 authorization server and OpenID Connect provider, wire-compatible with Ory Hydra",
+    long_about = None,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server: `serve all`, `serve public` or `serve admin`.
+    Serve(serve::ServeCmd),
+    /// Database migrations: `migrate sql up [DSN] [-e] [--yes]`, `migrate status`.
+    Migrate(migrate::MigrateCmd),
+    /// Create resources: `create client`.
+    Create(CreateCmd),
+    /// Show resources: `get client ID…`.
+    Get(GetCmd),
+    /// List resources: `list clients`.
+    List(ListCmd),
+    /// Replace resources: `update client ID`.
+    Update(UpdateCmd),
+    /// Delete resources: `delete client ID…`.
+    Delete(DeleteCmd),
+    /// Classic (Hydra v1.x) client commands: `clients create|get|list|delete`.
+    Clients(clients::ClassicClientsCmd),
+    /// Print the version.
+    Version,
+}
+
+/// Flags every command that talks to a running server takes.
+#[derive(Args, Debug, Clone)]
+pub struct RemoteArgs {
+    /// The admin API URL. Defaults to $LATCHKEY_ADMIN_URL, $HYDRA_ADMIN_URL, $ORY_SDK_URL, then
+    /// http://127.0.0.1:4445.
+    #[arg(short = 'e', long = "endpoint")]
+    pub endpoint: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print only identifiers.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Skip TLS certificate verification (for self-signed development certificates only).
+    #[arg(long = "skip-tls-verify")]
+    pub skip_tls_verify: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    #[value(name = "json-pretty")]
+    JsonPretty,
+}
+
+#[derive(Args, Debug)]
+pub struct CreateCmd {
+    #[command(subcommand)]
+    pub what: CreateWhat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CreateWhat {
+    /// Create an OAuth 2.0 client.
+    #[command(alias = "oauth2-client")]
+    Client {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct GetCmd {
+    #[command(subcommand)]
+    pub what: GetWhat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GetWhat {
+    /// Show one or more OAuth 2.0 clients.
+    #[command(alias = "oauth2-client", alias = "clients")]
+    Client {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ListCmd {
+    #[command(subcommand)]
+    pub what: ListWhat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ListWhat {
+    /// List OAuth 2.0 clients.
+    #[command(alias = "oauth2-clients", alias = "client")]
+    Clients {
+        /// Clients per page.
+        #[arg(long = "page-size")]
+        page_size: Option<u64>,
+        /// The page to show (from the previous page's output).
+        #[arg(long = "page-token")]
+        page_token: Option<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateCmd {
+    #[command(subcommand)]
+    pub what: UpdateWhat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UpdateWhat {
+    /// Replace an OAuth 2.0 client with the given flags (fields not given are reset).
+    #[command(alias = "oauth2-client")]
+    Client {
+        id: String,
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct DeleteCmd {
+    #[command(subcommand)]
+    pub what: DeleteWhat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeleteWhat {
+    /// Delete one or more OAuth 2.0 clients.
+    #[command(alias = "oauth2-client", alias = "clients")]
+    Client {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+/// `-c/--config` files, in order (later wins).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    /// A configuration file (YAML or TOML); repeat to layer several.
+    #[arg(short = 'c', long = "config")]
+    pub config: Vec<PathBuf>,
+}
+
+/// Runs a parsed command; the error is one line for the user.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(cmd) => serve::run(cmd).await,
+        Command::Migrate(cmd) => migrate::run(cmd).await,
+        Command::Create(CreateCmd { what: CreateWhat::Client { client, remote } }) => {
+            clients::create(&remote, client).await
+        }
+        Command::Get(GetCmd { what: GetWhat::Client { ids, remote } }) => clients::get(&remote, &ids).await,
+        Command::List(ListCmd { what: ListWhat::Clients { page_size, page_token, remote } }) => {
+            clients::list(&remote, page_size, page_token).await
+        }
+        Command::Update(UpdateCmd { what: UpdateWhat::Client { id, client, remote } }) => {
+            clients::update(&remote, &id, client).await
+        }
+        Command::Delete(DeleteCmd { what: DeleteWhat::Client { ids, remote } }) => {
+            clients::delete(&remote, &ids).await
+        }
+        Command::Clients(cmd) => clients::classic(cmd).await,
+        Command::Version => {
+            println!("Version:    {}", crate::http::VERSION);
+            Ok(())
+        }
+    }
+}

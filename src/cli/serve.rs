@@ -1,0 +1,206 @@
+//! `serve all | public | admin`: load the configuration, check the database, bind, serve until
+//! SIGINT/SIGTERM. `--dev` (or the classic `--dangerous-force-http`) allows plain HTTP; `--dev` also
+//! migrates the database and generates a system secret when none is configured.
+
+use std::{path::PathBuf, sync::Arc};
+
+use anyhow::{anyhow, bail};
+use clap::{Args, Subcommand};
+use tokio::net::TcpListener;
+
+use super::ConfigArgs;
+use crate::{
+    app,
+    clients::ClientService,
+    clock::SystemClock,
+    config::{Config, Secret},
+    http::AppState,
+    storage::{Db, DsnKind, migrate},
+};
+
+#[derive(Args, Debug)]
+pub struct ServeCmd {
+    #[command(subcommand)]
+    pub what: ServeWhat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listeners {
+    All,
+    Public,
+    Admin,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServeWhat {
+    /// Serve the public and the admin API.
+    All(ServeFlags),
+    /// Serve only the public API (port 4444).
+    Public(ServeFlags),
+    /// Serve only the admin API (port 4445).
+    Admin(ServeFlags),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeFlags {
+    /// Local development: plain HTTP, migrate SQLite automatically, generate a secret if none is set.
+    #[arg(long)]
+    pub dev: bool,
+    /// Allow plain HTTP (the classic flag; prefer --dev).
+    #[arg(long = "dangerous-force-http")]
+    pub dangerous_force_http: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Where `--dev` keeps the generated system secret: beside the SQLite file.
+fn dev_secret_path(dsn: &str) -> Option<PathBuf> {
+    if DsnKind::parse(dsn).ok()? != DsnKind::Sqlite {
+        return None;
+    }
+    let rest = dsn.split_once("://")?.1;
+    let path = rest.split('?').next()?;
+    if path.is_empty() || path.starts_with(":memory:") {
+        return None;
+    }
+    Some(PathBuf::from(format!("{path}.secret")))
+}
+
+fn load_or_create_dev_secret(dsn: &str) -> anyhow::Result<(Secret, String)> {
+    let Some(path) = dev_secret_path(dsn) else {
+        return Ok((
+            Secret(crate::crypto::random_token(32)),
+            "no secrets.system configured: using a random one for this run only (tokens will not survive a restart)".into(),
+        ));
+    };
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        let s = s.trim().to_owned();
+        if s.len() >= 16 {
+            return Ok((Secret(s), format!("no secrets.system configured: using the development secret in {}", path.display())));
+        }
+    }
+    let s = crate::crypto::random_token(32);
+    write_private(&path, &s).map_err(|e| anyhow!("cannot write the development secret to {}: {e}", path.display()))?;
+    Ok((Secret(s), format!("no secrets.system configured: generated a development secret in {} (set SECRETS_SYSTEM in production)", path.display())))
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    f.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+pub fn init_logging(config: &Config) {
+    use tracing_subscriber::{EnvFilter, fmt};
+    let level = match config.log.level.as_str() {
+        "warning" => "warn",
+        "fatal" | "panic" => "error",
+        other => other,
+    };
+    let filter = EnvFilter::try_new(format!("{level},sqlx=warn,sea_orm=warn,poem=warn"))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log.format.as_str() {
+        "json" | "json_pretty" => builder.json().flatten_event(true).try_init(),
+        _ => builder.try_init(),
+    };
+}
+
+pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
+    let (which, flags) = match cmd.what {
+        ServeWhat::All(f) => (Listeners::All, f),
+        ServeWhat::Public(f) => (Listeners::Public, f),
+        ServeWhat::Admin(f) => (Listeners::Admin, f),
+    };
+    let (mut config, warnings) = Config::from_env(&flags.config.config)?;
+    init_logging(&config);
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
+    let tls = app::tls_config(&config)?;
+    let plain_http_ok = flags.dev || flags.dangerous_force_http;
+    if tls.is_none() && !plain_http_ok {
+        bail!(
+            "refusing to serve plain HTTP: set serve.tls.cert.path and serve.tls.key.path, or pass --dev for local development"
+        );
+    }
+    if config.secrets.system.is_empty() {
+        if !flags.dev {
+            bail!("configuration error: `secrets.system`: required, at least 16 bytes (set SECRETS_SYSTEM), or pass --dev");
+        }
+        let (secret, note) = load_or_create_dev_secret(&config.dsn)?;
+        tracing::warn!("{note}");
+        config.secrets.system.push(secret);
+    }
+    let db = Db::connect(&config.dsn).await.map_err(|e| anyhow!("cannot open the database: {e}"))?;
+    let state = migrate::state(&db).await?;
+    if flags.dev && state.unknown.is_empty() && !state.pending.is_empty() {
+        migrate::up(&db).await.map_err(|e| anyhow!("migrating the database failed: {e}"))?;
+        tracing::info!(applied = state.pending.len(), "--dev: migrated the database");
+    } else if let Some(why) = state.refusal() {
+        bail!(why);
+    }
+
+    let bind = |host: &str, port: u16| {
+        let addr = format!("{host}:{port}");
+        async move {
+            TcpListener::bind(&addr).await.map_err(|e| anyhow!("cannot listen on {addr}: {e}"))
+        }
+    };
+    let public = if which != Listeners::Admin {
+        Some(bind(&config.serve.public.host, config.serve.public.port).await?)
+    } else {
+        None
+    };
+    let admin = if which != Listeners::Public {
+        Some(bind(&config.serve.admin.host, config.serve.admin.port).await?)
+    } else {
+        None
+    };
+    let clients = ClientService::new(db.client_store(), Arc::new(SystemClock));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let state = Arc::new(AppState { config, db, clients });
+    let running = app::start(state.clone(), public, admin, tls)?;
+    if let Some(a) = running.public_addr {
+        tracing::info!(address = %a, "public API listening");
+    }
+    if let Some(a) = running.admin_addr {
+        tracing::info!(address = %a, "admin API listening");
+    }
+    if flags.dev {
+        print_banner(&state, scheme, running.public_addr, running.admin_addr);
+    }
+    let trigger = running.trigger();
+    tokio::spawn(async move {
+        app::shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = trigger.send(true);
+    });
+    running.wait().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(state: &AppState, scheme: &str, public: Option<std::net::SocketAddr>, admin: Option<std::net::SocketAddr>) {
+    let show = |a: std::net::SocketAddr| {
+        let host = if a.ip().is_unspecified() { "127.0.0.1".to_owned() } else { a.ip().to_string() };
+        format!("{scheme}://{host}:{}", a.port())
+    };
+    eprintln!();
+    eprintln!("  Latchkey {} is running in development mode (plain HTTP, not for production).", crate::http::VERSION);
+    if let Some(a) = public {
+        eprintln!("  Public API:  {}    issuer {}", show(a), state.config.urls.self_.issuer);
+    }
+    if let Some(a) = admin {
+        eprintln!("  Admin API:   {}    docs at {}/admin/docs", show(a), show(a));
+        eprintln!();
+        eprintln!("  Try:  latchkey create client --name demo -g client_credentials -e {}", show(a));
+    }
+    eprintln!();
+}

@@ -1,0 +1,235 @@
+//! The OAuth 2.0 client registry behind the admin API: create, read, list, replace, patch (RFC 6902)
+//! and delete, with validation, secret generation and argon2id hashing. No HTTP types here.
+//!
+//! A secret is returned in clear only in the response that set or generated it; at rest only its
+//! argon2id hash exists, outside the stored metadata document.
+
+mod validate;
+
+use std::sync::Arc;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, TimeZone, Utc};
+
+pub use validate::{AUTH_METHODS, GRANT_TYPES, MIN_SECRET_LEN, validate};
+
+use crate::{
+    clock::Clock,
+    crypto::{hash::hash_secret, random_token},
+    storage::{ClientFilter, ClientStore, StoreError, StoredClient},
+    wire::{JsonPatchOp, OAuth2Client},
+};
+
+/// An admin API failure: status, Hydra error code and a description safe to show the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminError {
+    BadRequest { error: &'static str, description: String },
+    NotFound(String),
+    Conflict(String),
+    /// The cause is logged, never sent.
+    Internal(String),
+}
+
+impl AdminError {
+    pub fn invalid(error: &'static str, description: impl Into<String>) -> Self {
+        Self::BadRequest { error, description: description.into() }
+    }
+}
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict => Self::Conflict(
+                "Unable to insert or update resource because a resource with that value exists already".into(),
+            ),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Hydra's page size bounds for listing clients.
+pub const DEFAULT_PAGE_SIZE: u64 = 250;
+pub const MAX_PAGE_SIZE: u64 = 500;
+
+/// One page of clients and the token of the next page, if there is one.
+#[derive(Debug)]
+pub struct ClientPage {
+    pub clients: Vec<OAuth2Client>,
+    pub next_page_token: Option<String>,
+}
+
+/// The client registry.
+#[derive(Clone, Debug)]
+pub struct ClientService {
+    store: Arc<dyn ClientStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for dyn ClientStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientStore")
+    }
+}
+
+fn not_found() -> AdminError {
+    AdminError::NotFound("The requested OAuth 2.0 client does not exist.".into())
+}
+
+fn millis_to_time(ms: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms).single()
+}
+
+/// Rebuilds the wire shape from a stored row (never with the secret).
+fn from_stored(s: StoredClient) -> Result<OAuth2Client, AdminError> {
+    let mut c: OAuth2Client = serde_json::from_value(s.document)
+        .map_err(|e| AdminError::Internal(format!("client {} has a corrupt document: {e}", s.id)))?;
+    c.client_id = Some(s.id);
+    c.client_secret = None;
+    c.created_at = millis_to_time(s.created_at);
+    c.updated_at = millis_to_time(s.updated_at);
+    Ok(c)
+}
+
+/// What a validated client becomes in storage.
+fn to_stored(c: &OAuth2Client, id: &str, secret_hash: Option<String>, created: i64, updated: i64) -> Result<StoredClient, AdminError> {
+    let mut doc = c.clone();
+    doc.client_id = None;
+    doc.client_secret = None;
+    doc.created_at = None;
+    doc.updated_at = None;
+    Ok(StoredClient {
+        id: id.to_owned(),
+        secret_hash,
+        client_name: c.client_name.clone().unwrap_or_default(),
+        owner: c.owner.clone().unwrap_or_default(),
+        document: serde_json::to_value(&doc).map_err(|e| AdminError::Internal(e.to_string()))?,
+        created_at: created,
+        updated_at: updated,
+    })
+}
+
+fn uses_secret(c: &OAuth2Client) -> bool {
+    matches!(
+        c.token_endpoint_auth_method.as_deref(),
+        Some("client_secret_basic" | "client_secret_post")
+    )
+}
+
+impl ClientService {
+    pub fn new(store: Arc<dyn ClientStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// Registers a client. A missing id becomes a UUID; a missing secret is generated when the
+    /// authentication method needs one. The returned client carries the secret in clear.
+    pub async fn create(&self, mut c: OAuth2Client) -> Result<OAuth2Client, AdminError> {
+        validate(&mut c)?;
+        let id = c.client_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        if uses_secret(&c) && c.client_secret.is_none() {
+            c.client_secret = Some(random_token(32));
+        }
+        let hash = match &c.client_secret {
+            Some(s) => Some(hash_secret(s.clone()).await.map_err(AdminError::Internal)?),
+            None => None,
+        };
+        let now = self.clock.now().timestamp_millis();
+        self.store.create_client(&to_stored(&c, &id, hash, now, now)?).await?;
+        let secret = c.client_secret.take();
+        let mut out = from_stored(to_stored(&c, &id, None, now, now)?)?;
+        out.client_secret = secret;
+        Ok(out)
+    }
+
+    pub async fn get(&self, id: &str) -> Result<OAuth2Client, AdminError> {
+        from_stored(self.store.get_client(id).await?.ok_or_else(not_found)?)
+    }
+
+    /// Lists clients in id order, `page_size` at a time, after the position in `page_token`.
+    pub async fn list(
+        &self,
+        filter: &ClientFilter,
+        page_size: Option<u64>,
+        page_token: Option<&str>,
+    ) -> Result<ClientPage, AdminError> {
+        let size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        if size == 0 || size > MAX_PAGE_SIZE {
+            return Err(AdminError::invalid(
+                "invalid_request",
+                format!("page_size must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        let after = match page_token.filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => Some(decode_page_token(t).ok_or_else(|| {
+                AdminError::invalid("invalid_request", "page_token is malformed; use the token from the Link header")
+            })?),
+        };
+        let mut rows = self.store.list_clients(filter, after.as_deref(), size + 1).await?;
+        let next_page_token = if rows.len() as u64 > size {
+            rows.truncate(size as usize);
+            rows.last().map(|r| URL_SAFE_NO_PAD.encode(r.id.as_bytes()))
+        } else {
+            None
+        };
+        let clients = rows.into_iter().map(from_stored).collect::<Result<_, _>>()?;
+        Ok(ClientPage { clients, next_page_token })
+    }
+
+    /// Replaces a client's metadata (Hydra's `setOAuth2Client`). The secret is kept unless a new
+    /// one is given (then it is returned in clear), dropped when the method no longer uses one,
+    /// and generated when the method now needs one and none exists.
+    pub async fn replace(&self, id: &str, mut c: OAuth2Client) -> Result<OAuth2Client, AdminError> {
+        if c.client_id.as_deref().is_some_and(|given| given != id) {
+            return Err(AdminError::invalid("invalid_request", "client_id in the body does not match the one in the path; a client id cannot be changed"));
+        }
+        c.client_id = Some(id.to_owned());
+        validate(&mut c)?;
+        let existing = self.store.get_client(id).await?.ok_or_else(not_found)?;
+        let secret_hash = if !uses_secret(&c) {
+            None
+        } else if let Some(s) = &c.client_secret {
+            Some(hash_secret(s.clone()).await.map_err(AdminError::Internal)?)
+        } else if let Some(h) = existing.secret_hash {
+            Some(h)
+        } else {
+            let s = random_token(32);
+            c.client_secret = Some(s.clone());
+            Some(hash_secret(s).await.map_err(AdminError::Internal)?)
+        };
+        let now = self.clock.now().timestamp_millis();
+        let stored = to_stored(&c, id, secret_hash, existing.created_at, now)?;
+        if !self.store.update_client(&stored).await? {
+            return Err(not_found());
+        }
+        let secret = c.client_secret.take();
+        let mut out = from_stored(stored)?;
+        out.client_secret = secret;
+        Ok(out)
+    }
+
+    /// Applies an RFC 6902 JSON Patch to the client as GET shows it, then replaces it.
+    pub async fn patch(&self, id: &str, ops: Vec<JsonPatchOp>) -> Result<OAuth2Client, AdminError> {
+        let current = self.get(id).await?;
+        let mut doc = serde_json::to_value(&current).map_err(|e| AdminError::Internal(e.to_string()))?;
+        let patch: json_patch::Patch = serde_json::to_value(&ops)
+            .and_then(serde_json::from_value)
+            .map_err(|e| AdminError::invalid("invalid_request", format!("invalid JSON Patch: {e}")))?;
+        json_patch::patch(&mut doc, &patch)
+            .map_err(|e| AdminError::invalid("invalid_request", format!("the JSON Patch could not be applied: {e}")))?;
+        let patched: OAuth2Client = serde_json::from_value(doc).map_err(|e| {
+            AdminError::invalid("invalid_client_metadata", format!("the patched client is not valid: {e}"))
+        })?;
+        if patched.client_id.as_deref() != Some(id) {
+            return Err(AdminError::invalid("invalid_request", "client_id cannot be changed or removed"));
+        }
+        self.replace(id, patched).await
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<(), AdminError> {
+        if self.store.delete_client(id).await? { Ok(()) } else { Err(not_found()) }
+    }
+}
+
+fn decode_page_token(t: &str) -> Option<String> {
+    URL_SAFE_NO_PAD.decode(t).ok().and_then(|b| String::from_utf8(b).ok())
+}

@@ -1,0 +1,591 @@
+//! Configuration: built-in defaults < `-c/--config` files (YAML or TOML, in order) < environment.
+//!
+//! Keys and environment names are Hydra's. Every leaf key is listed once in [`KEYS`]; its environment
+//! name is the key upper-cased with `.` turned into `_` (`ttl.access_token` ↔ `TTL_ACCESS_TOKEN`). The
+//! table, not a split on `_`, decides the mapping, so keys that contain `_` resolve correctly and env
+//! values are taken with the key's type (a secret `0123` stays a string). Unknown keys in files, values
+//! of the wrong type, and bad values all fail with one line that names the key.
+
+use std::{fmt, net::IpAddr, path::PathBuf, time::Duration};
+
+use figment::{
+    Figment,
+    providers::{Format, Serialized, Toml, Yaml},
+};
+use serde::{Deserialize, Serialize};
+
+/// The kind of value a key holds, which decides how its environment variable is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Str,
+    List,
+    Int,
+    Bool,
+}
+
+/// Every configuration key Latchkey understands, with its kind.
+const KEYS: &[(&str, Kind)] = &[
+    ("dsn", Kind::Str),
+    ("secrets.system", Kind::List),
+    ("secrets.cookie", Kind::List),
+    ("urls.self.issuer", Kind::Str),
+    ("urls.self.public", Kind::Str),
+    ("urls.self.admin", Kind::Str),
+    ("urls.login", Kind::Str),
+    ("urls.consent", Kind::Str),
+    ("urls.logout", Kind::Str),
+    ("urls.error", Kind::Str),
+    ("urls.post_logout_redirect", Kind::Str),
+    ("serve.public.host", Kind::Str),
+    ("serve.public.port", Kind::Int),
+    ("serve.admin.host", Kind::Str),
+    ("serve.admin.port", Kind::Int),
+    ("serve.tls.cert.path", Kind::Str),
+    ("serve.tls.key.path", Kind::Str),
+    ("serve.public.cors.enabled", Kind::Bool),
+    ("serve.public.cors.allowed_origins", Kind::List),
+    ("serve.public.cors.allowed_methods", Kind::List),
+    ("serve.public.cors.allowed_headers", Kind::List),
+    ("serve.public.cors.exposed_headers", Kind::List),
+    ("serve.public.cors.allow_credentials", Kind::Bool),
+    ("serve.public.cors.max_age", Kind::Int),
+    ("serve.admin.cors.enabled", Kind::Bool),
+    ("serve.admin.cors.allowed_origins", Kind::List),
+    ("serve.admin.cors.allowed_methods", Kind::List),
+    ("serve.admin.cors.allowed_headers", Kind::List),
+    ("serve.admin.cors.exposed_headers", Kind::List),
+    ("serve.admin.cors.allow_credentials", Kind::Bool),
+    ("serve.admin.cors.max_age", Kind::Int),
+    ("ttl.access_token", Kind::Str),
+    ("ttl.refresh_token", Kind::Str),
+    ("ttl.id_token", Kind::Str),
+    ("ttl.auth_code", Kind::Str),
+    ("ttl.login_consent_request", Kind::Str),
+    ("ttl.authentication_session", Kind::Str),
+    ("strategies.access_token", Kind::Str),
+    ("strategies.scope", Kind::Str),
+    ("oauth2.pkce.enforced", Kind::Bool),
+    ("oauth2.pkce.enforced_for_public_clients", Kind::Bool),
+    ("oauth2.expose_internal_errors", Kind::Bool),
+    ("log.level", Kind::Str),
+    ("log.format", Kind::Str),
+    ("log.leak_sensitive_values", Kind::Bool),
+];
+
+/// Top-level sections: an environment variable that starts with one of these (or `LATCHKEY_`) but
+/// names no key is probably a typo, and gets a warning.
+const SECTIONS: &[&str] = &["SECRETS_", "URLS_", "SERVE_", "TTL_", "STRATEGIES_", "OAUTH2_"];
+
+/// The whole configuration, as read and checked.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub dsn: String,
+    pub secrets: Secrets,
+    pub urls: Urls,
+    pub serve: Serve,
+    pub ttl: Ttl,
+    pub strategies: Strategies,
+    pub oauth2: OAuth2,
+    pub log: Log,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            dsn: "sqlite://latchkey.sqlite?mode=rwc".into(),
+            secrets: Secrets::default(),
+            urls: Urls::default(),
+            serve: Serve::default(),
+            ttl: Ttl::default(),
+            strategies: Strategies::default(),
+            oauth2: OAuth2::default(),
+            log: Log::default(),
+        }
+    }
+}
+
+/// A secret value: its `Debug` output never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Secrets {
+    /// The first entry signs and seals; every entry verifies and unseals (rotation).
+    pub system: Vec<Secret>,
+    /// Cookie and CSRF keys; `secrets.system` when empty.
+    pub cookie: Vec<Secret>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Urls {
+    #[serde(rename = "self")]
+    pub self_: SelfUrls,
+    pub login: Option<String>,
+    pub consent: Option<String>,
+    pub logout: Option<String>,
+    pub error: Option<String>,
+    pub post_logout_redirect: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SelfUrls {
+    pub issuer: String,
+    pub public: Option<String>,
+    pub admin: Option<String>,
+}
+
+impl Default for SelfUrls {
+    fn default() -> Self {
+        Self { issuer: "http://127.0.0.1:4444/".into(), public: None, admin: None }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Serve {
+    pub public: Listener,
+    pub admin: Listener,
+    pub tls: Tls,
+}
+
+impl Default for Serve {
+    fn default() -> Self {
+        Self {
+            public: Listener { port: 4444, ..Listener::default() },
+            admin: Listener { port: 4445, ..Listener::default() },
+            tls: Tls::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Listener {
+    pub host: String,
+    pub port: u16,
+    pub cors: Cors,
+}
+
+impl Default for Listener {
+    fn default() -> Self {
+        Self { host: "0.0.0.0".into(), port: 0, cors: Cors::default() }
+    }
+}
+
+/// Hydra's CORS keys; accepted and checked now, acted on when the public endpoints that need them land.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cors {
+    pub enabled: bool,
+    pub allowed_origins: Vec<String>,
+    pub allowed_methods: Vec<String>,
+    pub allowed_headers: Vec<String>,
+    pub exposed_headers: Vec<String>,
+    pub allow_credentials: bool,
+    pub max_age: u32,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tls {
+    pub cert: PathKey,
+    pub key: PathKey,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PathKey {
+    pub path: Option<PathBuf>,
+}
+
+/// Lifespans, as Hydra writes them (`90s`, `1h`, `1h30m`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ttl {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub id_token: String,
+    pub auth_code: String,
+    pub login_consent_request: String,
+    pub authentication_session: String,
+}
+
+impl Default for Ttl {
+    fn default() -> Self {
+        Self {
+            access_token: "1h".into(),
+            refresh_token: "720h".into(),
+            id_token: "1h".into(),
+            auth_code: "10m".into(),
+            login_consent_request: "30m".into(),
+            authentication_session: "720h".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Strategies {
+    pub access_token: String,
+    pub scope: String,
+}
+
+impl Default for Strategies {
+    fn default() -> Self {
+        Self { access_token: "opaque".into(), scope: "wildcard".into() }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OAuth2 {
+    pub pkce: Pkce,
+    pub expose_internal_errors: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Pkce {
+    pub enforced: bool,
+    pub enforced_for_public_clients: bool,
+}
+
+impl Default for Pkce {
+    fn default() -> Self {
+        Self { enforced: false, enforced_for_public_clients: true }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    pub level: String,
+    pub format: String,
+    pub leak_sensitive_values: bool,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self { level: "info".into(), format: "text".into(), leak_sensitive_values: false }
+    }
+}
+
+/// A configuration problem, already phrased for a person: one line naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+fn bad(key: &str, problem: impl fmt::Display) -> ConfigError {
+    ConfigError(format!("`{key}`: {problem}"))
+}
+
+/// The environment variable that sets `key`.
+pub fn env_name(key: &str) -> String {
+    key.to_ascii_uppercase().replace('.', "_")
+}
+
+impl Config {
+    /// Reads defaults, then each file in order, then the given environment, and checks the result.
+    /// Returns the configuration and warnings worth printing (near-miss variable names).
+    pub fn load(
+        files: &[PathBuf],
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        for file in files {
+            if !file.exists() {
+                return Err(ConfigError(format!("config file {} does not exist", file.display())));
+            }
+            let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            fig = match ext.as_str() {
+                "yaml" | "yml" => fig.merge(Yaml::file_exact(file)),
+                "toml" => fig.merge(Toml::file_exact(file)),
+                _ => {
+                    return Err(ConfigError(format!(
+                        "config file {}: unknown format (use .yaml, .yml or .toml)",
+                        file.display()
+                    )));
+                }
+            };
+        }
+        let mut warnings = Vec::new();
+        for (name, value) in env {
+            let Some((key, kind)) = KEYS.iter().find(|(k, _)| env_name(k) == name) else {
+                let looks_like_ours = name.starts_with("LATCHKEY_")
+                    && !matches!(name.as_str(), "LATCHKEY_ADMIN_URL" | "LATCHKEY_PUBLIC_URL")
+                    || SECTIONS.iter().any(|s| name.starts_with(s));
+                if looks_like_ours {
+                    warnings.push(format!(
+                        "environment variable {name} is not a Latchkey setting and is ignored"
+                    ));
+                }
+                continue;
+            };
+            let typed = env_value(key, *kind, &value)?;
+            fig = fig.merge(Serialized::global(key, typed));
+        }
+        let config: Config = fig.extract().map_err(|e| figment_error(&e))?;
+        config.validate()?;
+        Ok((config, warnings))
+    }
+
+    /// Reads the configuration from files and the process environment.
+    pub fn from_env(files: &[PathBuf]) -> Result<(Self, Vec<String>), ConfigError> {
+        Self::load(files, std::env::vars())
+    }
+
+    /// Checks values that are well-typed but wrong.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        crate::storage::DsnKind::parse(&self.dsn).map_err(|e| bad("dsn", e))?;
+        for (key, list) in [("secrets.system", &self.secrets.system), ("secrets.cookie", &self.secrets.cookie)] {
+            for s in list {
+                if s.0.len() < 16 {
+                    return Err(bad(key, "every secret must be at least 16 bytes long"));
+                }
+            }
+        }
+        check_url("urls.self.issuer", Some(&self.urls.self_.issuer))?;
+        check_url("urls.self.public", self.urls.self_.public.as_ref())?;
+        check_url("urls.self.admin", self.urls.self_.admin.as_ref())?;
+        check_url("urls.login", self.urls.login.as_ref())?;
+        check_url("urls.consent", self.urls.consent.as_ref())?;
+        check_url("urls.logout", self.urls.logout.as_ref())?;
+        check_url("urls.error", self.urls.error.as_ref())?;
+        check_url("urls.post_logout_redirect", self.urls.post_logout_redirect.as_ref())?;
+        for (key, l) in [("serve.public", &self.serve.public), ("serve.admin", &self.serve.admin)] {
+            if l.host.parse::<IpAddr>().is_err() && !is_hostname(&l.host) {
+                return Err(bad(&format!("{key}.host"), format!("{:?} is not an address or host name", l.host)));
+            }
+        }
+        match (&self.serve.tls.cert.path, &self.serve.tls.key.path) {
+            (Some(_), None) => return Err(bad("serve.tls.key.path", "required when serve.tls.cert.path is set")),
+            (None, Some(_)) => return Err(bad("serve.tls.cert.path", "required when serve.tls.key.path is set")),
+            _ => {}
+        }
+        let ttl = &self.ttl;
+        for (key, v) in [
+            ("ttl.access_token", &ttl.access_token),
+            ("ttl.refresh_token", &ttl.refresh_token),
+            ("ttl.id_token", &ttl.id_token),
+            ("ttl.auth_code", &ttl.auth_code),
+            ("ttl.login_consent_request", &ttl.login_consent_request),
+            ("ttl.authentication_session", &ttl.authentication_session),
+        ] {
+            let d = parse_duration(v).map_err(|e| bad(key, e))?;
+            if d.is_zero() {
+                return Err(bad(key, "must be longer than zero"));
+            }
+        }
+        one_of("strategies.access_token", &self.strategies.access_token, &["opaque", "jwt"])?;
+        one_of("strategies.scope", &self.strategies.scope, &["exact", "wildcard"])?;
+        one_of("log.level", &self.log.level, &["trace", "debug", "info", "warn", "warning", "error", "fatal", "panic"])?;
+        one_of("log.format", &self.log.format, &["text", "json", "json_pretty"])?;
+        Ok(())
+    }
+
+    /// The issuer with exactly one trailing slash removed, for building absolute URLs.
+    pub fn public_base(&self) -> String {
+        let base = self.urls.self_.public.as_deref().unwrap_or(&self.urls.self_.issuer);
+        base.trim_end_matches('/').to_owned()
+    }
+
+    /// A lifespan key, already validated by [`Config::validate`].
+    pub fn ttl(&self, value: &str) -> Duration {
+        parse_duration(value).unwrap_or(Duration::from_secs(3600))
+    }
+}
+
+fn one_of(key: &str, value: &str, allowed: &[&str]) -> Result<(), ConfigError> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(bad(key, format!("{value:?} is not one of {}", allowed.join(", "))))
+    }
+}
+
+fn is_hostname(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 253
+        && h.split('.').all(|l| {
+            !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+fn check_url(key: &str, value: Option<&String>) -> Result<(), ConfigError> {
+    let Some(v) = value else { return Ok(()) };
+    let u = url::Url::parse(v).map_err(|e| bad(key, format!("{v:?} is not an absolute URL ({e})")))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(bad(key, format!("{v:?} must be an http or https URL")));
+    }
+    Ok(())
+}
+
+/// Reads an environment value with the type its key has.
+fn env_value(key: &str, kind: Kind, raw: &str) -> Result<serde_json::Value, ConfigError> {
+    use serde_json::Value;
+    let name = env_name(key);
+    Ok(match kind {
+        Kind::Str => Value::String(raw.to_owned()),
+        Kind::List => Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_owned()))
+                .collect(),
+        ),
+        Kind::Int => {
+            let n: i64 = raw.trim().parse().map_err(|_| {
+                bad(key, format!("{name}={raw:?} is not a whole number"))
+            })?;
+            Value::from(n)
+        }
+        Kind::Bool => match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Value::Bool(true),
+            "0" | "false" | "no" | "off" | "" => Value::Bool(false),
+            _ => return Err(bad(key, format!("{name}={raw:?} is not true or false"))),
+        },
+    })
+}
+
+/// Turns figment's error into one line that names the key.
+fn figment_error(e: &figment::Error) -> ConfigError {
+    let e = e.clone().into_iter().next().unwrap_or_else(|| e.clone());
+    let mut path = e.path.join(".");
+    let kind = match &e.kind {
+        figment::error::Kind::UnknownField(field, _) => {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(field);
+            "unknown key".to_owned()
+        }
+        figment::error::Kind::InvalidValue(actual, expected) => {
+            format!("invalid value {actual}, expected {expected}")
+        }
+        figment::error::Kind::InvalidType(actual, expected) => {
+            format!("wrong type: found {actual}, expected {expected}")
+        }
+        other => other.to_string(),
+    };
+    let source = match &e.metadata {
+        Some(md) if md.name != "Serialized" && md.name != "Serialized (global)" => {
+            match &md.source {
+                Some(s) => format!(" (in {s})"),
+                None => format!(" (in {})", md.name),
+            }
+        }
+        _ => String::new(),
+    };
+    if path.is_empty() {
+        ConfigError(format!("{kind}{source}"))
+    } else {
+        ConfigError(format!("`{path}`: {kind}{source}"))
+    }
+}
+
+/// Parses a Go-style duration as Hydra writes them: `500ms`, `90s`, `10m`, `1h30m`, `720h`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("empty duration (use e.g. 30s, 10m, 1h)".into());
+    }
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!("{s:?} is not a duration (use e.g. 30s, 10m, 1h)"));
+        }
+        let n: u64 = rest[..digits].parse().map_err(|_| format!("{s:?} is out of range"))?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let part = match unit {
+            "ns" => Duration::from_nanos(n),
+            "us" | "µs" => Duration::from_micros(n),
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n.saturating_mul(60)),
+            "h" => Duration::from_secs(n.saturating_mul(3600)),
+            _ => return Err(format!("{s:?} has an unknown unit {unit:?} (use ms, s, m or h)")),
+        };
+        total = total.saturating_add(part);
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::load(&[], env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).map(|(c, _)| c)
+    }
+
+    #[test]
+    fn env_keys_with_underscores_resolve() {
+        let c = load(&[
+            ("TTL_ACCESS_TOKEN", "2h"),
+            ("SERVE_PUBLIC_PORT", "9000"),
+            ("SERVE_ADMIN_HOST", "127.0.0.1"),
+            ("URLS_SELF_ISSUER", "https://auth.example.com/"),
+            ("SECRETS_SYSTEM", "0123456789012345,abcdefghijklmnopq"),
+            ("OAUTH2_PKCE_ENFORCED_FOR_PUBLIC_CLIENTS", "false"),
+            ("URLS_POST_LOGOUT_REDIRECT", "https://example.com/bye"),
+        ])
+        .unwrap();
+        assert_eq!(c.ttl.access_token, "2h");
+        assert_eq!(c.serve.public.port, 9000);
+        assert_eq!(c.serve.admin.host, "127.0.0.1");
+        assert_eq!(c.urls.self_.issuer, "https://auth.example.com/");
+        assert_eq!(c.secrets.system[0].0, "0123456789012345");
+        assert_eq!(c.secrets.system.len(), 2);
+        assert!(!c.oauth2.pkce.enforced_for_public_clients);
+        assert_eq!(c.urls.post_logout_redirect.as_deref(), Some("https://example.com/bye"));
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let e = load(&[("SERVE_PUBLIC_PORT", "70000")]).unwrap_err().to_string();
+        assert!(e.contains("serve.public.port"), "{e}");
+        let e = load(&[("DSN", "oracle://x")]).unwrap_err().to_string();
+        assert!(e.contains("`dsn`") && e.contains("oracle"), "{e}");
+        let e = load(&[("SECRETS_SYSTEM", "short")]).unwrap_err().to_string();
+        assert!(e.contains("secrets.system") && e.contains("16"), "{e}");
+        let e = load(&[("TTL_AUTH_CODE", "ten minutes")]).unwrap_err().to_string();
+        assert!(e.contains("ttl.auth_code"), "{e}");
+        let e = load(&[("LOG_LEVEL", "loud")]).unwrap_err().to_string();
+        assert!(e.contains("log.level"), "{e}");
+    }
+
+    #[test]
+    fn near_miss_env_names_warn() {
+        let (_, w) = Config::load(&[], [("URLS_SELF_ISSUR".to_string(), "x".to_string())]).unwrap();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("URLS_SELF_ISSUR"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert!(parse_duration("1d").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+}

@@ -1,0 +1,148 @@
+//! Cross-cutting request handling: request logs, body limits, Hydra v1 path aliases on the admin
+//! listener, and the rendering of every unhandled error as Hydra's JSON error body.
+
+use std::time::Instant;
+
+use poem::{
+    Body, Endpoint, IntoResponse, Request, Response,
+    http::{StatusCode, Uri},
+};
+
+use crate::wire::GenericError;
+
+/// Logs one structured line per request: method, path (never the query, which may hold secrets),
+/// status and latency.
+pub async fn request_log<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.original_uri().path().to_owned();
+    let remote = req.remote_addr().as_socket_addr().map(ToString::to_string).unwrap_or_default();
+    let resp = ep.call(req).await.map(IntoResponse::into_response);
+    let status = match &resp {
+        Ok(r) => r.status(),
+        Err(e) => e.status(),
+    };
+    let latency_us = start.elapsed().as_micros() as u64;
+    if status.is_server_error() {
+        tracing::warn!(%method, path, status = status.as_u16(), latency_us, remote, "request");
+    } else {
+        tracing::info!(%method, path, status = status.as_u16(), latency_us, remote, "request");
+    }
+    resp
+}
+
+/// Rejects request bodies over a size with 413 before any handler reads them: by the declared
+/// `Content-Length`, or, for chunked bodies, by reading at most the limit.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+impl<E: Endpoint> poem::Middleware<E> for BodyLimit {
+    type Output = BodyLimitEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        BodyLimitEndpoint { inner, max: self.0 }
+    }
+}
+
+pub struct BodyLimitEndpoint<E> {
+    inner: E,
+    max: usize,
+}
+
+impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let max = self.max;
+        let too_large = || {
+            poem::Error::from_string(
+                format!("the request body is larger than the limit of {max} bytes"),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            )
+        };
+        let declared = req
+            .headers()
+            .get(poem::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max as u64) {
+            return Err(too_large());
+        }
+        if declared.is_none() && req.headers().contains_key(poem::http::header::TRANSFER_ENCODING) {
+            let bytes = req.take_body().into_bytes_limit(max).await.map_err(|_| too_large())?;
+            req.set_body(Body::from_bytes(bytes));
+        }
+        self.inner.call(req).await.map(IntoResponse::into_response)
+    }
+}
+
+/// Hydra v1 admin paths had no `/admin` prefix (`/clients`); Hydra v2 serves health and version
+/// both at the root and under `/admin`. Both spellings reach the same handlers.
+pub async fn legacy_admin_paths<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Response> {
+    let path = req.uri().path();
+    let rewritten = if let Some(rest) = path.strip_prefix("/admin") {
+        (rest.starts_with("/health/") || rest == "/version").then(|| rest.to_owned())
+    } else if ["/clients", "/keys", "/oauth2/auth/requests", "/oauth2/auth/sessions", "/oauth2/introspect", "/oauth2/tokens", "/trust"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    {
+        Some(format!("/admin{path}"))
+    } else {
+        None
+    };
+    if let Some(new_path) = rewritten {
+        let pq = match req.uri().query() {
+            Some(q) => format!("{new_path}?{q}"),
+            None => new_path,
+        };
+        if let Ok(uri) = Uri::builder().path_and_query(pq).build() {
+            *req.uri_mut() = uri;
+        }
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
+}
+
+/// Renders any error that reached the top of the admin listener as Hydra's JSON error body.
+/// Internal details (5xx) are never sent; they were logged where they happened.
+pub async fn admin_error_response(err: poem::Error) -> Response {
+    if err.is_from_response() {
+        // Already rendered by an operation's error type.
+        return err.into_response();
+    }
+    let status = err.status();
+    let (code, description) = match status {
+        StatusCode::BAD_REQUEST => (
+            "invalid_request",
+            err.to_string().trim_start_matches("parse request payload error: ").to_owned(),
+        ),
+        StatusCode::NOT_FOUND => ("not_found", "The requested resource or route does not exist.".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This method is not allowed on this path.".to_owned()),
+        StatusCode::PAYLOAD_TOO_LARGE => ("request_too_large", err.to_string()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            format!("{err}; send application/json"),
+        ),
+        s if s.is_server_error() => {
+            tracing::error!(error = %err, "unhandled error");
+            ("server_error", "The server encountered an internal error.".to_owned())
+        }
+        _ => ("invalid_request", err.to_string()),
+    };
+    error_json(status, code, description)
+}
+
+/// A Hydra error body with the given status.
+pub fn error_json(status: StatusCode, code: &str, description: String) -> Response {
+    let body = GenericError {
+        error: code.to_owned(),
+        error_description: description,
+        status_code: status.as_u16(),
+        error_debug: None,
+        error_hint: None,
+    };
+    let json = serde_json::to_vec(&body).unwrap_or_default();
+    Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(json)
+}

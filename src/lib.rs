@@ -1,0 +1,29 @@
+//! Latchkey: an OAuth 2.0 authorization server and OpenID Connect provider that speaks Ory Hydra's
+//! wire protocol, shipped as one binary.
+//!
+//! # Layout
+//!
+//! - [`cli`]: the `latchkey` command trees (current and classic) and the HTTP client they use.
+//! - [`config`]: figment configuration (defaults < files < environment) with Hydra's keys.
+//! - [`app`]: builds the public and admin endpoints and runs them until shutdown.
+//! - [`http`]: poem / poem-openapi adapters only — handlers, middleware, error rendering.
+//! - [`clients`]: the OAuth 2.0 client registry (validation, secrets, JSON Patch); no HTTP types.
+//! - [`wire`]: the JSON shapes of Hydra's API, shared by server and CLI.
+//! - [`storage`]: narrow store traits and their one sea-orm implementation for SQLite,
+//!   PostgreSQL and MySQL; schema state and migrations (the schema itself is the `migrations` crate).
+//! - [`crypto`]: randomness and secret hashing.
+//! - [`clock`]: injected time.
+//!
+//! A request on the admin listener flows: `http::request_log` → `http::legacy_admin_paths`
+//! (Hydra v1 aliases) → body limit → the poem-openapi operation in `http::admin` → `clients` →
+//! `storage`. Errors come back as `clients::AdminError` and leave as Hydra's JSON error body.
+
+pub mod app;
+pub mod cli;
+pub mod clients;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod http;
+pub mod storage;
+pub mod wire;

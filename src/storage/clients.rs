@@ -1,0 +1,84 @@
+//! [`ClientStore`] on sea-orm.
+
+use async_trait::async_trait;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+};
+
+use super::{ClientFilter, ClientStore, SqlStore, StoreError, StoredClient, entities::client};
+
+fn to_active(c: &StoredClient) -> client::ActiveModel {
+    client::ActiveModel {
+        id: Set(c.id.clone()),
+        secret_hash: Set(c.secret_hash.clone()),
+        client_name: Set(c.client_name.clone()),
+        owner: Set(c.owner.clone()),
+        document: Set(c.document.clone()),
+        created_at: Set(c.created_at),
+        updated_at: Set(c.updated_at),
+    }
+}
+
+fn from_model(m: client::Model) -> StoredClient {
+    StoredClient {
+        id: m.id,
+        secret_hash: m.secret_hash,
+        client_name: m.client_name,
+        owner: m.owner,
+        document: m.document,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+#[async_trait]
+impl ClientStore for SqlStore {
+    async fn create_client(&self, c: &StoredClient) -> Result<(), StoreError> {
+        match client::Entity::insert(to_active(c)).exec_without_returning(&self.db.conn).await {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn get_client(&self, id: &str) -> Result<Option<StoredClient>, StoreError> {
+        Ok(client::Entity::find_by_id(id.to_owned()).one(&self.db.conn).await?.map(from_model))
+    }
+
+    async fn update_client(&self, c: &StoredClient) -> Result<bool, StoreError> {
+        let mut am = to_active(c);
+        am.created_at = sea_orm::ActiveValue::NotSet;
+        let res = client::Entity::update_many()
+            .set(am)
+            .filter(client::Column::Id.eq(c.id.clone()))
+            .exec(&self.db.conn)
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+
+    async fn delete_client(&self, id: &str) -> Result<bool, StoreError> {
+        let res = client::Entity::delete_by_id(id.to_owned()).exec(&self.db.conn).await?;
+        Ok(res.rows_affected > 0)
+    }
+
+    async fn list_clients(
+        &self,
+        filter: &ClientFilter,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<StoredClient>, StoreError> {
+        let mut q = client::Entity::find().order_by_asc(client::Column::Id).limit(limit);
+        if let Some(after) = after {
+            q = q.filter(client::Column::Id.gt(after.to_owned()));
+        }
+        if let Some(name) = &filter.client_name {
+            q = q.filter(client::Column::ClientName.eq(name.clone()));
+        }
+        if let Some(owner) = &filter.owner {
+            q = q.filter(client::Column::Owner.eq(owner.clone()));
+        }
+        Ok(q.all(&self.db.conn).await?.into_iter().map(from_model).collect())
+    }
+}

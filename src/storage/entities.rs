@@ -1,0 +1,25 @@
+//! sea-orm entities, one module per table.
+
+pub mod client {
+    //! The `clients` table (see migration `m20261128_000001_clients`).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "clients")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub secret_hash: Option<String>,
+        pub client_name: String,
+        pub owner: String,
+        #[sea_orm(column_type = "Json")]
+        pub document: Json,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,169 @@
+//! Storage: narrow traits the rest of the code depends on, and their one sea-orm implementation,
+//! which runs on SQLite, PostgreSQL and MySQL/MariaDB alike.
+//!
+//! SQLite is opened in WAL mode with `synchronous=NORMAL`, a 5 s busy timeout and a small pool;
+//! writing transactions are started `IMMEDIATE` (see [`Db::begin_write`]) because a deferred
+//! transaction that upgrades to a write fails with SQLITE_BUSY whatever the timeout.
+
+mod clients;
+pub mod entities;
+pub mod migrate;
+
+use std::{sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    TransactionOptions, TransactionTrait,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+/// The database families Latchkey supports, read off a DSN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DsnKind {
+    Sqlite,
+    Memory,
+    Postgres,
+    Mysql,
+}
+
+impl DsnKind {
+    /// Recognises a DSN by its scheme; the message of the error says what is accepted.
+    pub fn parse(dsn: &str) -> Result<Self, String> {
+        let scheme = dsn.split_once("://").map(|(s, _)| s).unwrap_or(dsn);
+        match scheme {
+            "memory" => Ok(Self::Memory),
+            "sqlite" | "sqlite3" => Ok(Self::Sqlite),
+            "postgres" | "postgresql" => Ok(Self::Postgres),
+            "mysql" | "mariadb" => Ok(Self::Mysql),
+            _ => Err(format!(
+                "unknown database scheme {scheme:?}: use sqlite://PATH, memory, postgres://… or mysql://…"
+            )),
+        }
+    }
+}
+
+/// A storage failure. Nothing here is shown to API callers; it becomes a `server_error`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("a record with this id already exists")]
+    Conflict,
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// An OAuth 2.0 client as stored: the metadata document, plus the columns we look up by.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredClient {
+    pub id: String,
+    /// PHC string of the argon2id hash of the secret, if the client has one.
+    pub secret_hash: Option<String>,
+    pub client_name: String,
+    pub owner: String,
+    /// The `oAuth2Client` JSON without `client_secret`, `created_at` and `updated_at`.
+    pub document: serde_json::Value,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Filters for listing clients (Hydra's `client_name` and `owner` query parameters).
+#[derive(Clone, Debug, Default)]
+pub struct ClientFilter {
+    pub client_name: Option<String>,
+    pub owner: Option<String>,
+}
+
+/// What the client admin API and the token endpoint need from storage.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Inserts a client; [`StoreError::Conflict`] when the id is taken.
+    async fn create_client(&self, client: &StoredClient) -> Result<(), StoreError>;
+    async fn get_client(&self, id: &str) -> Result<Option<StoredClient>, StoreError>;
+    /// Replaces a client; `false` when there is none with that id.
+    async fn update_client(&self, client: &StoredClient) -> Result<bool, StoreError>;
+    /// Deletes a client; `false` when there is none with that id.
+    async fn delete_client(&self, id: &str) -> Result<bool, StoreError>;
+    /// Up to `limit` clients with ids after `after`, in id order (keyset pagination).
+    async fn list_clients(
+        &self,
+        filter: &ClientFilter,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<StoredClient>, StoreError>;
+}
+
+/// An open database: the connection pool and which family it is.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    pub kind: DsnKind,
+}
+
+impl Db {
+    /// Opens a pool for `dsn`, tuned per database (see the module docs for SQLite).
+    pub async fn connect(dsn: &str) -> Result<Self, DbErr> {
+        let kind = DsnKind::parse(dsn).map_err(DbErr::Custom)?;
+        let url = match kind {
+            DsnKind::Memory => "sqlite::memory:".to_owned(),
+            DsnKind::Sqlite => dsn.replacen("sqlite3://", "sqlite://", 1),
+            DsnKind::Postgres => dsn.to_owned(),
+            DsnKind::Mysql => dsn.replacen("mariadb://", "mysql://", 1),
+        };
+        let mut opt = ConnectOptions::new(url);
+        opt.acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
+        match kind {
+            DsnKind::Memory => {
+                // One connection that lives as long as the pool: each in-memory connection is its
+                // own database, so the pool must never drop or replace it.
+                opt.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+            }
+            DsnKind::Sqlite => {
+                opt.max_connections(8).min_connections(1);
+                opt.map_sqlx_sqlite_opts(|o| {
+                    o.journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                        .busy_timeout(Duration::from_secs(5))
+                        .foreign_keys(true)
+                });
+            }
+            DsnKind::Postgres | DsnKind::Mysql => {
+                opt.max_connections(32).min_connections(1);
+            }
+        }
+        let conn = Database::connect(opt).await?;
+        Ok(Self { conn, kind })
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+
+    /// Starts a transaction that will write; on SQLite it takes the write lock at once (`IMMEDIATE`).
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        if matches!(self.kind, DsnKind::Sqlite | DsnKind::Memory) {
+            self.conn
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await
+        } else {
+            self.conn.begin().await
+        }
+    }
+
+    /// The stores, as the narrow traits the rest of the code depends on.
+    pub fn client_store(&self) -> Arc<dyn ClientStore> {
+        Arc::new(SqlStore { db: self.clone() })
+    }
+}
+
+/// The one SQL implementation of every store trait.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    db: Db,
+}

@@ -1,0 +1,8 @@
+//! Wire types: the JSON shapes of Hydra's admin API, shared by the HTTP layer (which documents them
+//! with poem-openapi), the protocol core (which validates them) and the CLI (which sends them).
+
+pub mod client;
+pub mod error;
+
+pub use client::{JsonPatchOp, OAuth2Client};
+pub use error::GenericError;
