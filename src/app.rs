@@ -18,6 +18,20 @@ pub const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
 /// How long in-flight requests get to finish at shutdown.
 const GRACE: Duration = Duration::from_secs(30);
 
+/// Builds the shared state from a checked configuration and an open, migrated database.
+pub fn state(
+    config: crate::config::Config,
+    db: crate::storage::Db,
+    clock: Arc<dyn crate::clock::Clock>,
+) -> State {
+    let clients = crate::clients::ClientService::new(db.client_store(), clock);
+    Arc::new(AppState {
+        config,
+        db,
+        clients,
+    })
+}
+
 /// The admin listener's endpoint: the admin API, its spec and docs page, Hydra v1 path aliases,
 /// JSON errors for everything.
 pub fn admin_endpoint(state: State) -> impl Endpoint + 'static {
@@ -37,7 +51,11 @@ pub fn admin_endpoint(state: State) -> impl Endpoint + 'static {
 
 /// The public listener's endpoint. Later issues add the OAuth 2.0 and OpenID Connect endpoints.
 pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
-    let api = poem_openapi::OpenApiService::new(http::public::MetadataApi, "Latchkey Public API", http::VERSION);
+    let api = poem_openapi::OpenApiService::new(
+        http::public::MetadataApi,
+        "Latchkey Public API",
+        http::VERSION,
+    );
     Route::new()
         .nest("/", api)
         .with(BodyLimit(ADMIN_BODY_LIMIT))
@@ -68,7 +86,11 @@ impl std::fmt::Debug for TlsMaterial {
 
 impl TlsMaterial {
     fn rustls(&self) -> RustlsConfig {
-        RustlsConfig::new().fallback(RustlsCertificate::new().cert(self.cert_pem.clone()).key(self.key_pem.clone()))
+        RustlsConfig::new().fallback(
+            RustlsCertificate::new()
+                .cert(self.cert_pem.clone())
+                .key(self.key_pem.clone()),
+        )
     }
 }
 
@@ -78,7 +100,12 @@ pub fn tls_config(config: &crate::config::Config) -> anyhow::Result<Option<TlsMa
         return Ok(None);
     };
     let read = |p: &std::path::Path, key: &str| {
-        std::fs::read(p).map_err(|e| anyhow::anyhow!("configuration error: `{key}`: cannot read {}: {e}", p.display()))
+        std::fs::read(p).map_err(|e| {
+            anyhow::anyhow!(
+                "configuration error: `{key}`: cannot read {}: {e}",
+                p.display()
+            )
+        })
     };
     let cert_pem = read(cert, "serve.tls.cert.path")?;
     let key_pem = read(key, "serve.tls.key.path")?;
@@ -126,11 +153,15 @@ async fn serve_one<E: Endpoint + 'static>(
     };
     let acceptor = match tls {
         Some(cfg) => acceptor
-            .rustls(futures_util::stream::once(futures_util::future::ready(cfg.rustls())))
+            .rustls(futures_util::stream::once(futures_util::future::ready(
+                cfg.rustls(),
+            )))
             .boxed(),
         None => acceptor.boxed(),
     };
-    Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(ep, signal, Some(GRACE)).await
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(ep, signal, Some(GRACE))
+        .await
 }
 
 /// Starts whichever listeners are given and returns at once.
@@ -145,12 +176,22 @@ pub fn start(
     let public_addr = public.as_ref().map(TcpListener::local_addr).transpose()?;
     let admin_addr = admin.as_ref().map(TcpListener::local_addr).transpose()?;
     if let Some(l) = public {
-        tasks.push(tokio::spawn(serve_one(l, tls.clone(), public_endpoint(state.clone()), rx.clone())));
+        tasks.push(tokio::spawn(serve_one(
+            l,
+            tls.clone(),
+            public_endpoint(state.clone()),
+            rx.clone(),
+        )));
     }
     if let Some(l) = admin {
         tasks.push(tokio::spawn(serve_one(l, tls, admin_endpoint(state), rx)));
     }
-    Ok(Running { public_addr, admin_addr, shutdown: tx, tasks })
+    Ok(Running {
+        public_addr,
+        admin_addr,
+        shutdown: tx,
+        tasks,
+    })
 }
 
 /// Resolves when the process receives SIGINT or SIGTERM.

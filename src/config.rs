@@ -74,7 +74,14 @@ const KEYS: &[(&str, Kind)] = &[
 
 /// Top-level sections: an environment variable that starts with one of these (or `LATCHKEY_`) but
 /// names no key is probably a typo, and gets a warning.
-const SECTIONS: &[&str] = &["SECRETS_", "URLS_", "SERVE_", "TTL_", "STRATEGIES_", "OAUTH2_"];
+const SECTIONS: &[&str] = &[
+    "SECRETS_",
+    "URLS_",
+    "SERVE_",
+    "TTL_",
+    "STRATEGIES_",
+    "OAUTH2_",
+];
 
 /// The whole configuration, as read and checked.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -147,7 +154,11 @@ pub struct SelfUrls {
 
 impl Default for SelfUrls {
     fn default() -> Self {
-        Self { issuer: "http://127.0.0.1:4444/".into(), public: None, admin: None }
+        Self {
+            issuer: "http://127.0.0.1:4444/".into(),
+            public: None,
+            admin: None,
+        }
     }
 }
 
@@ -162,8 +173,14 @@ pub struct Serve {
 impl Default for Serve {
     fn default() -> Self {
         Self {
-            public: Listener { port: 4444, ..Listener::default() },
-            admin: Listener { port: 4445, ..Listener::default() },
+            public: Listener {
+                port: 4444,
+                ..Listener::default()
+            },
+            admin: Listener {
+                port: 4445,
+                ..Listener::default()
+            },
             tls: Tls::default(),
         }
     }
@@ -179,7 +196,11 @@ pub struct Listener {
 
 impl Default for Listener {
     fn default() -> Self {
-        Self { host: "0.0.0.0".into(), port: 0, cors: Cors::default() }
+        Self {
+            host: "0.0.0.0".into(),
+            port: 0,
+            cors: Cors::default(),
+        }
     }
 }
 
@@ -243,7 +264,10 @@ pub struct Strategies {
 
 impl Default for Strategies {
     fn default() -> Self {
-        Self { access_token: "opaque".into(), scope: "wildcard".into() }
+        Self {
+            access_token: "opaque".into(),
+            scope: "wildcard".into(),
+        }
     }
 }
 
@@ -263,7 +287,10 @@ pub struct Pkce {
 
 impl Default for Pkce {
     fn default() -> Self {
-        Self { enforced: false, enforced_for_public_clients: true }
+        Self {
+            enforced: false,
+            enforced_for_public_clients: true,
+        }
     }
 }
 
@@ -277,7 +304,11 @@ pub struct Log {
 
 impl Default for Log {
     fn default() -> Self {
-        Self { level: "info".into(), format: "text".into(), leak_sensitive_values: false }
+        Self {
+            level: "info".into(),
+            format: "text".into(),
+            leak_sensitive_values: false,
+        }
     }
 }
 
@@ -305,9 +336,16 @@ impl Config {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         for file in files {
             if !file.exists() {
-                return Err(ConfigError(format!("config file {} does not exist", file.display())));
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    file.display()
+                )));
             }
-            let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            let ext = file
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
             fig = match ext.as_str() {
                 "yaml" | "yml" => fig.merge(Yaml::file_exact(file)),
                 "toml" => fig.merge(Toml::file_exact(file)),
@@ -348,7 +386,10 @@ impl Config {
     /// Checks values that are well-typed but wrong.
     pub fn validate(&self) -> Result<(), ConfigError> {
         crate::storage::DsnKind::parse(&self.dsn).map_err(|e| bad("dsn", e))?;
-        for (key, list) in [("secrets.system", &self.secrets.system), ("secrets.cookie", &self.secrets.cookie)] {
+        for (key, list) in [
+            ("secrets.system", &self.secrets.system),
+            ("secrets.cookie", &self.secrets.cookie),
+        ] {
             for s in list {
                 if s.0.len() < 16 {
                     return Err(bad(key, "every secret must be at least 16 bytes long"));
@@ -362,15 +403,34 @@ impl Config {
         check_url("urls.consent", self.urls.consent.as_ref())?;
         check_url("urls.logout", self.urls.logout.as_ref())?;
         check_url("urls.error", self.urls.error.as_ref())?;
-        check_url("urls.post_logout_redirect", self.urls.post_logout_redirect.as_ref())?;
-        for (key, l) in [("serve.public", &self.serve.public), ("serve.admin", &self.serve.admin)] {
+        check_url(
+            "urls.post_logout_redirect",
+            self.urls.post_logout_redirect.as_ref(),
+        )?;
+        for (key, l) in [
+            ("serve.public", &self.serve.public),
+            ("serve.admin", &self.serve.admin),
+        ] {
             if l.host.parse::<IpAddr>().is_err() && !is_hostname(&l.host) {
-                return Err(bad(&format!("{key}.host"), format!("{:?} is not an address or host name", l.host)));
+                return Err(bad(
+                    &format!("{key}.host"),
+                    format!("{:?} is not an address or host name", l.host),
+                ));
             }
         }
         match (&self.serve.tls.cert.path, &self.serve.tls.key.path) {
-            (Some(_), None) => return Err(bad("serve.tls.key.path", "required when serve.tls.cert.path is set")),
-            (None, Some(_)) => return Err(bad("serve.tls.cert.path", "required when serve.tls.key.path is set")),
+            (Some(_), None) => {
+                return Err(bad(
+                    "serve.tls.key.path",
+                    "required when serve.tls.cert.path is set",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(bad(
+                    "serve.tls.cert.path",
+                    "required when serve.tls.key.path is set",
+                ));
+            }
             _ => {}
         }
         let ttl = &self.ttl;
@@ -387,16 +447,39 @@ impl Config {
                 return Err(bad(key, "must be longer than zero"));
             }
         }
-        one_of("strategies.access_token", &self.strategies.access_token, &["opaque", "jwt"])?;
-        one_of("strategies.scope", &self.strategies.scope, &["exact", "wildcard"])?;
-        one_of("log.level", &self.log.level, &["trace", "debug", "info", "warn", "warning", "error", "fatal", "panic"])?;
-        one_of("log.format", &self.log.format, &["text", "json", "json_pretty"])?;
+        one_of(
+            "strategies.access_token",
+            &self.strategies.access_token,
+            &["opaque", "jwt"],
+        )?;
+        one_of(
+            "strategies.scope",
+            &self.strategies.scope,
+            &["exact", "wildcard"],
+        )?;
+        one_of(
+            "log.level",
+            &self.log.level,
+            &[
+                "trace", "debug", "info", "warn", "warning", "error", "fatal", "panic",
+            ],
+        )?;
+        one_of(
+            "log.format",
+            &self.log.format,
+            &["text", "json", "json_pretty"],
+        )?;
         Ok(())
     }
 
     /// The issuer with exactly one trailing slash removed, for building absolute URLs.
     pub fn public_base(&self) -> String {
-        let base = self.urls.self_.public.as_deref().unwrap_or(&self.urls.self_.issuer);
+        let base = self
+            .urls
+            .self_
+            .public
+            .as_deref()
+            .unwrap_or(&self.urls.self_.issuer);
         base.trim_end_matches('/').to_owned()
     }
 
@@ -410,7 +493,10 @@ fn one_of(key: &str, value: &str, allowed: &[&str]) -> Result<(), ConfigError> {
     if allowed.contains(&value) {
         Ok(())
     } else {
-        Err(bad(key, format!("{value:?} is not one of {}", allowed.join(", "))))
+        Err(bad(
+            key,
+            format!("{value:?} is not one of {}", allowed.join(", ")),
+        ))
     }
 }
 
@@ -418,13 +504,16 @@ fn is_hostname(h: &str) -> bool {
     !h.is_empty()
         && h.len() <= 253
         && h.split('.').all(|l| {
-            !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
 }
 
 fn check_url(key: &str, value: Option<&String>) -> Result<(), ConfigError> {
     let Some(v) = value else { return Ok(()) };
-    let u = url::Url::parse(v).map_err(|e| bad(key, format!("{v:?} is not an absolute URL ({e})")))?;
+    let u =
+        url::Url::parse(v).map_err(|e| bad(key, format!("{v:?} is not an absolute URL ({e})")))?;
     if !matches!(u.scheme(), "http" | "https") {
         return Err(bad(key, format!("{v:?} must be an http or https URL")));
     }
@@ -445,9 +534,10 @@ fn env_value(key: &str, kind: Kind, raw: &str) -> Result<serde_json::Value, Conf
                 .collect(),
         ),
         Kind::Int => {
-            let n: i64 = raw.trim().parse().map_err(|_| {
-                bad(key, format!("{name}={raw:?} is not a whole number"))
-            })?;
+            let n: i64 = raw
+                .trim()
+                .parse()
+                .map_err(|_| bad(key, format!("{name}={raw:?} is not a whole number")))?;
             Value::from(n)
         }
         Kind::Bool => match raw.trim().to_ascii_lowercase().as_str() {
@@ -506,13 +596,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let mut total = Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(format!("{s:?} is not a duration (use e.g. 30s, 10m, 1h)"));
         }
-        let n: u64 = rest[..digits].parse().map_err(|_| format!("{s:?} is out of range"))?;
+        let n: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("{s:?} is out of range"))?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let part = match unit {
@@ -522,7 +618,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "s" => Duration::from_secs(n),
             "m" => Duration::from_secs(n.saturating_mul(60)),
             "h" => Duration::from_secs(n.saturating_mul(3600)),
-            _ => return Err(format!("{s:?} has an unknown unit {unit:?} (use ms, s, m or h)")),
+            _ => {
+                return Err(format!(
+                    "{s:?} has an unknown unit {unit:?} (use ms, s, m or h)"
+                ));
+            }
         };
         total = total.saturating_add(part);
     }
@@ -556,18 +656,27 @@ mod tests {
         assert_eq!(c.secrets.system[0].0, "0123456789012345");
         assert_eq!(c.secrets.system.len(), 2);
         assert!(!c.oauth2.pkce.enforced_for_public_clients);
-        assert_eq!(c.urls.post_logout_redirect.as_deref(), Some("https://example.com/bye"));
+        assert_eq!(
+            c.urls.post_logout_redirect.as_deref(),
+            Some("https://example.com/bye")
+        );
     }
 
     #[test]
     fn bad_values_name_the_key() {
-        let e = load(&[("SERVE_PUBLIC_PORT", "70000")]).unwrap_err().to_string();
+        let e = load(&[("SERVE_PUBLIC_PORT", "70000")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("serve.public.port"), "{e}");
         let e = load(&[("DSN", "oracle://x")]).unwrap_err().to_string();
         assert!(e.contains("`dsn`") && e.contains("oracle"), "{e}");
-        let e = load(&[("SECRETS_SYSTEM", "short")]).unwrap_err().to_string();
+        let e = load(&[("SECRETS_SYSTEM", "short")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("secrets.system") && e.contains("16"), "{e}");
-        let e = load(&[("TTL_AUTH_CODE", "ten minutes")]).unwrap_err().to_string();
+        let e = load(&[("TTL_AUTH_CODE", "ten minutes")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("ttl.auth_code"), "{e}");
         let e = load(&[("LOG_LEVEL", "loud")]).unwrap_err().to_string();
         assert!(e.contains("log.level"), "{e}");

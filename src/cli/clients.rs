@@ -26,16 +26,31 @@ pub struct ClientArgs {
     #[arg(short = 'n', long = "name")]
     pub name: Option<String>,
     /// Grant types, e.g. client_credentials, authorization_code, refresh_token.
-    #[arg(short = 'g', long = "grant-type", visible_alias = "grant-types", value_delimiter = ',')]
+    #[arg(
+        short = 'g',
+        long = "grant-type",
+        visible_alias = "grant-types",
+        value_delimiter = ','
+    )]
     pub grant_types: Vec<String>,
     /// Response types, e.g. code, "code id_token".
-    #[arg(short = 'r', long = "response-type", visible_alias = "response-types", value_delimiter = ',')]
+    #[arg(
+        short = 'r',
+        long = "response-type",
+        visible_alias = "response-types",
+        value_delimiter = ','
+    )]
     pub response_types: Vec<String>,
     /// Scopes the client may request.
     #[arg(short = 'a', long = "scope", value_delimiter = ',')]
     pub scope: Vec<String>,
     /// Redirect URIs.
-    #[arg(short = 'c', long = "redirect-uri", visible_alias = "callbacks", value_delimiter = ',')]
+    #[arg(
+        short = 'c',
+        long = "redirect-uri",
+        visible_alias = "callbacks",
+        value_delimiter = ','
+    )]
     pub redirect_uris: Vec<String>,
     /// Audiences the client may request tokens for.
     #[arg(long = "audience", value_delimiter = ',')]
@@ -56,9 +71,17 @@ pub struct ClientArgs {
     pub tos_uri: Option<String>,
     #[arg(long = "contact", value_delimiter = ',')]
     pub contacts: Vec<String>,
-    #[arg(long = "allowed-cors-origin", visible_alias = "allowed-cors-origins", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-cors-origin",
+        visible_alias = "allowed-cors-origins",
+        value_delimiter = ','
+    )]
     pub allowed_cors_origins: Vec<String>,
-    #[arg(long = "post-logout-callback", visible_alias = "post-logout-callbacks", value_delimiter = ',')]
+    #[arg(
+        long = "post-logout-callback",
+        visible_alias = "post-logout-callbacks",
+        value_delimiter = ','
+    )]
     pub post_logout_redirect_uris: Vec<String>,
     #[arg(long = "backchannel-logout-callback")]
     pub backchannel_logout_uri: Option<String>,
@@ -92,11 +115,14 @@ impl ClientArgs {
             None => OAuth2Client::default(),
             Some(p) => {
                 let text = if p.as_os_str() == "-" {
-                    std::io::read_to_string(std::io::stdin()).context("cannot read the client from stdin")?
+                    std::io::read_to_string(std::io::stdin())
+                        .context("cannot read the client from stdin")?
                 } else {
-                    std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("cannot read {}", p.display()))?
                 };
-                serde_json::from_str(&text).with_context(|| format!("{} is not a valid client JSON", p.display()))?
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not a valid client JSON", p.display()))?
             }
         };
         macro_rules! over {
@@ -111,7 +137,10 @@ impl ClientArgs {
         over!(client_name, self.name);
         over!(grant_types, some_vec(self.grant_types));
         over!(response_types, some_vec(self.response_types));
-        over!(scope, (!self.scope.is_empty()).then(|| self.scope.join(" ")));
+        over!(
+            scope,
+            (!self.scope.is_empty()).then(|| self.scope.join(" "))
+        );
         over!(redirect_uris, some_vec(self.redirect_uris));
         over!(audience, some_vec(self.audience));
         over!(token_endpoint_auth_method, self.token_endpoint_auth_method);
@@ -122,14 +151,20 @@ impl ClientArgs {
         over!(tos_uri, self.tos_uri);
         over!(contacts, some_vec(self.contacts));
         over!(allowed_cors_origins, some_vec(self.allowed_cors_origins));
-        over!(post_logout_redirect_uris, some_vec(self.post_logout_redirect_uris));
+        over!(
+            post_logout_redirect_uris,
+            some_vec(self.post_logout_redirect_uris)
+        );
         over!(backchannel_logout_uri, self.backchannel_logout_uri);
         over!(frontchannel_logout_uri, self.frontchannel_logout_uri);
         over!(subject_type, self.subject_type);
         over!(jwks_uri, self.jwks_uri);
         over!(access_token_strategy, self.access_token_strategy);
         over!(skip_consent, self.skip_consent.then_some(true));
-        over!(skip_logout_consent, self.skip_logout_consent.then_some(true));
+        over!(
+            skip_logout_consent,
+            self.skip_logout_consent.then_some(true)
+        );
         if let Some(m) = self.metadata {
             c.metadata = Some(serde_json::from_str(&m).context("--metadata is not valid JSON")?);
         }
@@ -145,6 +180,7 @@ pub struct ClassicClientsCmd {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum ClassicAction {
     /// Create a client (`clients create --id ID --secret S -g GRANTS -r TYPES -a SCOPES -c CALLBACKS`).
     Create {
@@ -182,7 +218,11 @@ pub async fn classic(cmd: ClassicClientsCmd) -> anyhow::Result<()> {
     match cmd.action {
         ClassicAction::Create { client, remote } => create(&remote, client).await,
         ClassicAction::Get { ids, remote } => get(&remote, &ids).await,
-        ClassicAction::List { page_size, page_token, remote } => list(&remote, page_size, page_token).await,
+        ClassicAction::List {
+            page_size,
+            page_token,
+            remote,
+        } => list(&remote, page_size, page_token).await,
         ClassicAction::Delete { ids, remote } => delete(&remote, &ids).await,
     }
 }
@@ -209,14 +249,20 @@ fn show(remote: &RemoteArgs, c: &OAuth2Client) -> anyhow::Result<()> {
 pub async fn create(remote: &RemoteArgs, args: ClientArgs) -> anyhow::Result<()> {
     let client = args.into_client()?;
     let api = Remote::admin(remote)?;
-    let created: OAuth2Client = api.call(Method::POST, "/admin/clients", Some(&client)).await?.body;
+    let created: OAuth2Client = api
+        .call(Method::POST, "/admin/clients", Some(&client))
+        .await?
+        .body;
     show(remote, &created)
 }
 
 pub async fn update(remote: &RemoteArgs, id: &str, args: ClientArgs) -> anyhow::Result<()> {
     let client = args.into_client()?;
     let api = Remote::admin(remote)?;
-    let updated: OAuth2Client = api.call(Method::PUT, &path_for(id), Some(&client)).await?.body;
+    let updated: OAuth2Client = api
+        .call(Method::PUT, &path_for(id), Some(&client))
+        .await?
+        .body;
     show(remote, &updated)
 }
 
@@ -224,10 +270,16 @@ pub async fn get(remote: &RemoteArgs, ids: &[String]) -> anyhow::Result<()> {
     let api = Remote::admin(remote)?;
     let mut found = Vec::new();
     for id in ids {
-        found.push(api.call::<(), OAuth2Client>(Method::GET, &path_for(id), None).await?.body);
+        found.push(
+            api.call::<(), OAuth2Client>(Method::GET, &path_for(id), None)
+                .await?
+                .body,
+        );
     }
     if remote.quiet {
-        found.iter().for_each(|c| println!("{}", c.client_id.clone().unwrap_or_default()));
+        found
+            .iter()
+            .for_each(|c| println!("{}", c.client_id.clone().unwrap_or_default()));
         return Ok(());
     }
     match (remote.format, found.as_slice()) {
@@ -244,7 +296,11 @@ pub async fn get(remote: &RemoteArgs, ids: &[String]) -> anyhow::Result<()> {
     }
 }
 
-pub async fn list(remote: &RemoteArgs, page_size: Option<u64>, page_token: Option<String>) -> anyhow::Result<()> {
+pub async fn list(
+    remote: &RemoteArgs,
+    page_size: Option<u64>,
+    page_token: Option<String>,
+) -> anyhow::Result<()> {
     let api = Remote::admin(remote)?;
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     if let Some(n) = page_size {
@@ -254,11 +310,20 @@ pub async fn list(remote: &RemoteArgs, page_size: Option<u64>, page_token: Optio
         q.append_pair("page_token", t);
     }
     let query = q.finish();
-    let path = if query.is_empty() { "/admin/clients".to_owned() } else { format!("/admin/clients?{query}") };
-    let reply = api.call::<(), Vec<OAuth2Client>>(Method::GET, &path, None).await?;
+    let path = if query.is_empty() {
+        "/admin/clients".to_owned()
+    } else {
+        format!("/admin/clients?{query}")
+    };
+    let reply = api
+        .call::<(), Vec<OAuth2Client>>(Method::GET, &path, None)
+        .await?;
     let next = next_page_token(&reply.headers);
     if remote.quiet {
-        reply.body.iter().for_each(|c| println!("{}", c.client_id.clone().unwrap_or_default()));
+        reply
+            .body
+            .iter()
+            .for_each(|c| println!("{}", c.client_id.clone().unwrap_or_default()));
         return Ok(());
     }
     match remote.format {
@@ -269,26 +334,37 @@ pub async fn list(remote: &RemoteArgs, page_size: Option<u64>, page_token: Optio
             }
             Ok(())
         }
-        f => output::json(&serde_json::json!({ "items": reply.body, "next_page_token": next }), f),
+        f => output::json(
+            &serde_json::json!({ "items": reply.body, "next_page_token": next }),
+            f,
+        ),
     }
 }
 
 /// The `page_token` of the `rel="next"` link, if any.
 fn next_page_token(headers: &reqwest::header::HeaderMap) -> Option<String> {
     let link = headers.get("link")?.to_str().ok()?;
-    link.split(',').find(|l| l.contains("rel=\"next\"")).and_then(|l| {
-        let target = l.split(';').next()?.trim().trim_start_matches('<').trim_end_matches('>');
-        let query = target.split_once('?')?.1;
-        url::form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == "page_token")
-            .map(|(_, v)| v.into_owned())
-    })
+    link.split(',')
+        .find(|l| l.contains("rel=\"next\""))
+        .and_then(|l| {
+            let target = l
+                .split(';')
+                .next()?
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>');
+            let query = target.split_once('?')?.1;
+            url::form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "page_token")
+                .map(|(_, v)| v.into_owned())
+        })
 }
 
 pub async fn delete(remote: &RemoteArgs, ids: &[String]) -> anyhow::Result<()> {
     let api = Remote::admin(remote)?;
     for id in ids {
-        api.call::<(), serde_json::Value>(Method::DELETE, &path_for(id), None).await?;
+        api.call::<(), serde_json::Value>(Method::DELETE, &path_for(id), None)
+            .await?;
         if remote.format == Format::Text || remote.quiet {
             println!("{id}");
         }

@@ -57,7 +57,9 @@ fn resolve_dsn(positional: Option<String>, args: &DsnArgs) -> anyhow::Result<Str
         }
         (None, true) => Ok(Config::from_env(&args.config.config)?.0.dsn),
         (None, false) => {
-            bail!("no database given: pass a DSN (`latchkey migrate sql up DSN`) or -e to read it from DSN / the config")
+            bail!(
+                "no database given: pass a DSN (`latchkey migrate sql up DSN`) or -e to read it from DSN / the config"
+            )
         }
     }
 }
@@ -69,16 +71,26 @@ pub async fn run(cmd: MigrateCmd) -> anyhow::Result<()> {
                 args.remove(0);
             }
             if args.len() > 1 {
-                bail!("unexpected arguments {args:?}: usage is `latchkey migrate sql up [DSN] [-e] [--yes]`");
+                bail!(
+                    "unexpected arguments {args:?}: usage is `latchkey migrate sql up [DSN] [-e] [--yes]`"
+                );
             }
             let url = resolve_dsn(args.pop(), &dsn)?;
-            let db = Db::connect(&url).await.map_err(|e| anyhow!("cannot open the database: {e}"))?;
+            let db = Db::connect(&url)
+                .await
+                .map_err(|e| anyhow!("cannot open the database: {e}"))?;
             let state = migrate::state(&db).await?;
-            if let Some(why) = (!state.unknown.is_empty()).then(|| state.refusal()).flatten() {
+            if let Some(why) = (!state.unknown.is_empty())
+                .then(|| state.refusal())
+                .flatten()
+            {
                 bail!(why);
             }
             if state.pending.is_empty() {
-                println!("The database is up to date ({} migrations applied).", state.applied.len());
+                println!(
+                    "The database is up to date ({} migrations applied).",
+                    state.applied.len()
+                );
                 return Ok(());
             }
             println!("These migrations will be applied:");
@@ -88,13 +100,17 @@ pub async fn run(cmd: MigrateCmd) -> anyhow::Result<()> {
             if !yes && !confirm()? {
                 bail!("nothing applied; re-run with --yes to apply without asking");
             }
-            migrate::up(&db).await.map_err(|e| anyhow!("migration failed: {e}"))?;
+            migrate::up(&db)
+                .await
+                .map_err(|e| anyhow!("migration failed: {e}"))?;
             println!("Applied {} migrations.", state.pending.len());
             Ok(())
         }
         MigrateWhat::Status { dsn_arg, dsn } => {
             let url = resolve_dsn(dsn_arg, &dsn)?;
-            let db = Db::connect(&url).await.map_err(|e| anyhow!("cannot open the database: {e}"))?;
+            let db = Db::connect(&url)
+                .await
+                .map_err(|e| anyhow!("cannot open the database: {e}"))?;
             let state = migrate::state(&db).await?;
             println!("{:<40}STATUS", "MIGRATION");
             for m in &state.applied {

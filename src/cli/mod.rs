@@ -27,6 +27,7 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Run the server: `serve all`, `serve public` or `serve admin`.
     Serve(serve::ServeCmd),
@@ -46,6 +47,8 @@ pub enum Command {
     Clients(clients::ClassicClientsCmd),
     /// Print the version.
     Version,
+    /// Print the admin API's OpenAPI spec (JSON), as committed under openapi/.
+    Openapi,
 }
 
 /// Flags every command that talks to a running server takes.
@@ -81,6 +84,7 @@ pub struct CreateCmd {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum CreateWhat {
     /// Create an OAuth 2.0 client.
     #[command(alias = "oauth2-client")]
@@ -139,11 +143,14 @@ pub struct UpdateCmd {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum UpdateWhat {
     /// Replace an OAuth 2.0 client with the given flags (fields not given are reset).
     #[command(alias = "oauth2-client")]
     Client {
-        id: String,
+        /// The id of the client to replace.
+        #[arg(value_name = "ID")]
+        target: String,
         #[command(flatten)]
         client: ClientArgs,
         #[command(flatten)]
@@ -182,20 +189,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(cmd) => serve::run(cmd).await,
         Command::Migrate(cmd) => migrate::run(cmd).await,
-        Command::Create(CreateCmd { what: CreateWhat::Client { client, remote } }) => {
-            clients::create(&remote, client).await
-        }
-        Command::Get(GetCmd { what: GetWhat::Client { ids, remote } }) => clients::get(&remote, &ids).await,
-        Command::List(ListCmd { what: ListWhat::Clients { page_size, page_token, remote } }) => {
-            clients::list(&remote, page_size, page_token).await
-        }
-        Command::Update(UpdateCmd { what: UpdateWhat::Client { id, client, remote } }) => {
-            clients::update(&remote, &id, client).await
-        }
-        Command::Delete(DeleteCmd { what: DeleteWhat::Client { ids, remote } }) => {
-            clients::delete(&remote, &ids).await
-        }
+        Command::Create(CreateCmd {
+            what: CreateWhat::Client { client, remote },
+        }) => clients::create(&remote, client).await,
+        Command::Get(GetCmd {
+            what: GetWhat::Client { ids, remote },
+        }) => clients::get(&remote, &ids).await,
+        Command::List(ListCmd {
+            what:
+                ListWhat::Clients {
+                    page_size,
+                    page_token,
+                    remote,
+                },
+        }) => clients::list(&remote, page_size, page_token).await,
+        Command::Update(UpdateCmd {
+            what:
+                UpdateWhat::Client {
+                    target,
+                    client,
+                    remote,
+                },
+        }) => clients::update(&remote, &target, client).await,
+        Command::Delete(DeleteCmd {
+            what: DeleteWhat::Client { ids, remote },
+        }) => clients::delete(&remote, &ids).await,
         Command::Clients(cmd) => clients::classic(cmd).await,
+        Command::Openapi => {
+            print!("{}", crate::http::admin::spec_json());
+            Ok(())
+        }
         Command::Version => {
             println!("Version:    {}", crate::http::VERSION);
             Ok(())

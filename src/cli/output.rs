@@ -33,7 +33,10 @@ fn client_rows(c: &OAuth2Client) -> Vec<(&'static str, String)> {
         ("SCOPE", c.scope.clone().unwrap_or_default()),
         ("AUDIENCE", join(&c.audience)),
         ("REDIRECT URIS", join(&c.redirect_uris)),
-        ("AUTH METHOD", c.token_endpoint_auth_method.clone().unwrap_or_default()),
+        (
+            "AUTH METHOD",
+            c.token_endpoint_auth_method.clone().unwrap_or_default(),
+        ),
         ("OWNER", c.owner.clone().unwrap_or_default()),
     ]);
     rows
@@ -60,7 +63,13 @@ pub fn client_table(clients: &[OAuth2Client]) {
             ]
         })
         .collect();
-    let header = ["CLIENT ID", "CLIENT NAME", "GRANT TYPES", "SCOPE", "REDIRECT URIS"];
+    let header = [
+        "CLIENT ID",
+        "CLIENT NAME",
+        "GRANT TYPES",
+        "SCOPE",
+        "REDIRECT URIS",
+    ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in &rows {
         for (i, cell) in r.iter().enumerate() {

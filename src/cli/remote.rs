@@ -42,7 +42,10 @@ impl Remote {
             .user_agent(concat!("latchkey-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("cannot build the HTTP client")?;
-        Ok(Self { base: admin_url(args), http })
+        Ok(Self {
+            base: admin_url(args),
+            http,
+        })
     }
 
     /// Sends a request and decodes the reply; a failure becomes one line for the user.
@@ -68,13 +71,20 @@ impl Remote {
         })?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.context("reading the server's reply failed")?;
+        let bytes = resp
+            .bytes()
+            .await
+            .context("reading the server's reply failed")?;
         if !status.is_success() {
             return Err(error_line(status, &bytes));
         }
         let text: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-        let body = serde_json::from_slice(text)
-            .with_context(|| format!("the server at {} sent a reply this CLI does not understand", self.base))?;
+        let body = serde_json::from_slice(text).with_context(|| {
+            format!(
+                "the server at {} sent a reply this CLI does not understand",
+                self.base
+            )
+        })?;
         Ok(Reply { body, headers })
     }
 }

@@ -11,7 +11,6 @@ use tokio::net::TcpListener;
 use super::ConfigArgs;
 use crate::{
     app,
-    clients::ClientService,
     clock::SystemClock,
     config::{Config, Secret},
     http::AppState,
@@ -76,18 +75,40 @@ fn load_or_create_dev_secret(dsn: &str) -> anyhow::Result<(Secret, String)> {
     if let Ok(s) = std::fs::read_to_string(&path) {
         let s = s.trim().to_owned();
         if s.len() >= 16 {
-            return Ok((Secret(s), format!("no secrets.system configured: using the development secret in {}", path.display())));
+            return Ok((
+                Secret(s),
+                format!(
+                    "no secrets.system configured: using the development secret in {}",
+                    path.display()
+                ),
+            ));
         }
     }
     let s = crate::crypto::random_token(32);
-    write_private(&path, &s).map_err(|e| anyhow!("cannot write the development secret to {}: {e}", path.display()))?;
-    Ok((Secret(s), format!("no secrets.system configured: generated a development secret in {} (set SECRETS_SYSTEM in production)", path.display())))
+    write_private(&path, &s).map_err(|e| {
+        anyhow!(
+            "cannot write the development secret to {}: {e}",
+            path.display()
+        )
+    })?;
+    Ok((
+        Secret(s),
+        format!(
+            "no secrets.system configured: generated a development secret in {} (set SECRETS_SYSTEM in production)",
+            path.display()
+        ),
+    ))
 }
 
 #[cfg(unix)]
 fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(contents.as_bytes())
 }
 
@@ -132,17 +153,26 @@ pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
     }
     if config.secrets.system.is_empty() {
         if !flags.dev {
-            bail!("configuration error: `secrets.system`: required, at least 16 bytes (set SECRETS_SYSTEM), or pass --dev");
+            bail!(
+                "configuration error: `secrets.system`: required, at least 16 bytes (set SECRETS_SYSTEM), or pass --dev"
+            );
         }
         let (secret, note) = load_or_create_dev_secret(&config.dsn)?;
         tracing::warn!("{note}");
         config.secrets.system.push(secret);
     }
-    let db = Db::connect(&config.dsn).await.map_err(|e| anyhow!("cannot open the database: {e}"))?;
+    let db = Db::connect(&config.dsn)
+        .await
+        .map_err(|e| anyhow!("cannot open the database: {e}"))?;
     let state = migrate::state(&db).await?;
     if flags.dev && state.unknown.is_empty() && !state.pending.is_empty() {
-        migrate::up(&db).await.map_err(|e| anyhow!("migrating the database failed: {e}"))?;
-        tracing::info!(applied = state.pending.len(), "--dev: migrated the database");
+        migrate::up(&db)
+            .await
+            .map_err(|e| anyhow!("migrating the database failed: {e}"))?;
+        tracing::info!(
+            applied = state.pending.len(),
+            "--dev: migrated the database"
+        );
     } else if let Some(why) = state.refusal() {
         bail!(why);
     }
@@ -150,7 +180,9 @@ pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
     let bind = |host: &str, port: u16| {
         let addr = format!("{host}:{port}");
         async move {
-            TcpListener::bind(&addr).await.map_err(|e| anyhow!("cannot listen on {addr}: {e}"))
+            TcpListener::bind(&addr)
+                .await
+                .map_err(|e| anyhow!("cannot listen on {addr}: {e}"))
         }
     };
     let public = if which != Listeners::Admin {
@@ -163,9 +195,8 @@ pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
     } else {
         None
     };
-    let clients = ClientService::new(db.client_store(), Arc::new(SystemClock));
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let state = Arc::new(AppState { config, db, clients });
+    let state = app::state(config, db, Arc::new(SystemClock));
     let running = app::start(state.clone(), public, admin, tls)?;
     if let Some(a) = running.public_addr {
         tracing::info!(address = %a, "public API listening");
@@ -187,20 +218,43 @@ pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_banner(state: &AppState, scheme: &str, public: Option<std::net::SocketAddr>, admin: Option<std::net::SocketAddr>) {
+fn print_banner(
+    state: &AppState,
+    scheme: &str,
+    public: Option<std::net::SocketAddr>,
+    admin: Option<std::net::SocketAddr>,
+) {
     let show = |a: std::net::SocketAddr| {
-        let host = if a.ip().is_unspecified() { "127.0.0.1".to_owned() } else { a.ip().to_string() };
+        let host = if a.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            a.ip().to_string()
+        };
         format!("{scheme}://{host}:{}", a.port())
     };
     eprintln!();
-    eprintln!("  Latchkey {} is running in development mode (plain HTTP, not for production).", crate::http::VERSION);
+    eprintln!(
+        "  Latchkey {} is running in development mode (plain HTTP, not for production).",
+        crate::http::VERSION
+    );
     if let Some(a) = public {
-        eprintln!("  Public API:  {}    issuer {}", show(a), state.config.urls.self_.issuer);
+        eprintln!(
+            "  Public API:  {}    issuer {}",
+            show(a),
+            state.config.urls.self_.issuer
+        );
     }
     if let Some(a) = admin {
-        eprintln!("  Admin API:   {}    docs at {}/admin/docs", show(a), show(a));
+        eprintln!(
+            "  Admin API:   {}    docs at {}/admin/docs",
+            show(a),
+            show(a)
+        );
         eprintln!();
-        eprintln!("  Try:  latchkey create client --name demo -g client_credentials -e {}", show(a));
+        eprintln!(
+            "  Try:  latchkey create client --name demo -g client_credentials -e {}",
+            show(a)
+        );
     }
     eprintln!();
 }

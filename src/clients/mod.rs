@@ -23,7 +23,10 @@ use crate::{
 /// An admin API failure: status, Hydra error code and a description safe to show the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdminError {
-    BadRequest { error: &'static str, description: String },
+    BadRequest {
+        error: &'static str,
+        description: String,
+    },
     NotFound(String),
     Conflict(String),
     /// The cause is logged, never sent.
@@ -32,7 +35,10 @@ pub enum AdminError {
 
 impl AdminError {
     pub fn invalid(error: &'static str, description: impl Into<String>) -> Self {
-        Self::BadRequest { error, description: description.into() }
+        Self::BadRequest {
+            error,
+            description: description.into(),
+        }
     }
 }
 
@@ -81,8 +87,9 @@ fn millis_to_time(ms: i64) -> Option<DateTime<Utc>> {
 
 /// Rebuilds the wire shape from a stored row (never with the secret).
 fn from_stored(s: StoredClient) -> Result<OAuth2Client, AdminError> {
-    let mut c: OAuth2Client = serde_json::from_value(s.document)
-        .map_err(|e| AdminError::Internal(format!("client {} has a corrupt document: {e}", s.id)))?;
+    let mut c: OAuth2Client = serde_json::from_value(s.document).map_err(|e| {
+        AdminError::Internal(format!("client {} has a corrupt document: {e}", s.id))
+    })?;
     c.client_id = Some(s.id);
     c.client_secret = None;
     c.created_at = millis_to_time(s.created_at);
@@ -91,7 +98,13 @@ fn from_stored(s: StoredClient) -> Result<OAuth2Client, AdminError> {
 }
 
 /// What a validated client becomes in storage.
-fn to_stored(c: &OAuth2Client, id: &str, secret_hash: Option<String>, created: i64, updated: i64) -> Result<StoredClient, AdminError> {
+fn to_stored(
+    c: &OAuth2Client,
+    id: &str,
+    secret_hash: Option<String>,
+    created: i64,
+    updated: i64,
+) -> Result<StoredClient, AdminError> {
     let mut doc = c.clone();
     doc.client_id = None;
     doc.client_secret = None;
@@ -124,7 +137,10 @@ impl ClientService {
     /// authentication method needs one. The returned client carries the secret in clear.
     pub async fn create(&self, mut c: OAuth2Client) -> Result<OAuth2Client, AdminError> {
         validate(&mut c)?;
-        let id = c.client_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let id = c
+            .client_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         if uses_secret(&c) && c.client_secret.is_none() {
             c.client_secret = Some(random_token(32));
         }
@@ -133,7 +149,9 @@ impl ClientService {
             None => None,
         };
         let now = self.clock.now().timestamp_millis();
-        self.store.create_client(&to_stored(&c, &id, hash, now, now)?).await?;
+        self.store
+            .create_client(&to_stored(&c, &id, hash, now, now)?)
+            .await?;
         let secret = c.client_secret.take();
         let mut out = from_stored(to_stored(&c, &id, None, now, now)?)?;
         out.client_secret = secret;
@@ -161,18 +179,30 @@ impl ClientService {
         let after = match page_token.filter(|t| !t.is_empty()) {
             None => None,
             Some(t) => Some(decode_page_token(t).ok_or_else(|| {
-                AdminError::invalid("invalid_request", "page_token is malformed; use the token from the Link header")
+                AdminError::invalid(
+                    "invalid_request",
+                    "page_token is malformed; use the token from the Link header",
+                )
             })?),
         };
-        let mut rows = self.store.list_clients(filter, after.as_deref(), size + 1).await?;
+        let mut rows = self
+            .store
+            .list_clients(filter, after.as_deref(), size + 1)
+            .await?;
         let next_page_token = if rows.len() as u64 > size {
             rows.truncate(size as usize);
             rows.last().map(|r| URL_SAFE_NO_PAD.encode(r.id.as_bytes()))
         } else {
             None
         };
-        let clients = rows.into_iter().map(from_stored).collect::<Result<_, _>>()?;
-        Ok(ClientPage { clients, next_page_token })
+        let clients = rows
+            .into_iter()
+            .map(from_stored)
+            .collect::<Result<_, _>>()?;
+        Ok(ClientPage {
+            clients,
+            next_page_token,
+        })
     }
 
     /// Replaces a client's metadata (Hydra's `setOAuth2Client`). The secret is kept unless a new
@@ -180,7 +210,10 @@ impl ClientService {
     /// and generated when the method now needs one and none exists.
     pub async fn replace(&self, id: &str, mut c: OAuth2Client) -> Result<OAuth2Client, AdminError> {
         if c.client_id.as_deref().is_some_and(|given| given != id) {
-            return Err(AdminError::invalid("invalid_request", "client_id in the body does not match the one in the path; a client id cannot be changed"));
+            return Err(AdminError::invalid(
+                "invalid_request",
+                "client_id in the body does not match the one in the path; a client id cannot be changed",
+            ));
         }
         c.client_id = Some(id.to_owned());
         validate(&mut c)?;
@@ -210,26 +243,46 @@ impl ClientService {
     /// Applies an RFC 6902 JSON Patch to the client as GET shows it, then replaces it.
     pub async fn patch(&self, id: &str, ops: Vec<JsonPatchOp>) -> Result<OAuth2Client, AdminError> {
         let current = self.get(id).await?;
-        let mut doc = serde_json::to_value(&current).map_err(|e| AdminError::Internal(e.to_string()))?;
+        let mut doc =
+            serde_json::to_value(&current).map_err(|e| AdminError::Internal(e.to_string()))?;
         let patch: json_patch::Patch = serde_json::to_value(&ops)
             .and_then(serde_json::from_value)
-            .map_err(|e| AdminError::invalid("invalid_request", format!("invalid JSON Patch: {e}")))?;
-        json_patch::patch(&mut doc, &patch)
-            .map_err(|e| AdminError::invalid("invalid_request", format!("the JSON Patch could not be applied: {e}")))?;
+            .map_err(|e| {
+                AdminError::invalid("invalid_request", format!("invalid JSON Patch: {e}"))
+            })?;
+        json_patch::patch(&mut doc, &patch).map_err(|e| {
+            AdminError::invalid(
+                "invalid_request",
+                format!("the JSON Patch could not be applied: {e}"),
+            )
+        })?;
         let patched: OAuth2Client = serde_json::from_value(doc).map_err(|e| {
-            AdminError::invalid("invalid_client_metadata", format!("the patched client is not valid: {e}"))
+            AdminError::invalid(
+                "invalid_client_metadata",
+                format!("the patched client is not valid: {e}"),
+            )
         })?;
         if patched.client_id.as_deref() != Some(id) {
-            return Err(AdminError::invalid("invalid_request", "client_id cannot be changed or removed"));
+            return Err(AdminError::invalid(
+                "invalid_request",
+                "client_id cannot be changed or removed",
+            ));
         }
         self.replace(id, patched).await
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), AdminError> {
-        if self.store.delete_client(id).await? { Ok(()) } else { Err(not_found()) }
+        if self.store.delete_client(id).await? {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
     }
 }
 
 fn decode_page_token(t: &str) -> Option<String> {
-    URL_SAFE_NO_PAD.decode(t).ok().and_then(|b| String::from_utf8(b).ok())
+    URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
 }

@@ -15,8 +15,12 @@ pub const GRANT_TYPES: &[&str] = &[
     "urn:ietf:params:oauth:grant-type:device_code",
 ];
 
-pub const AUTH_METHODS: &[&str] =
-    &["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
+pub const AUTH_METHODS: &[&str] = &[
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
 
 const ASYMMETRIC_ALGS: &[&str] = &[
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
@@ -41,7 +45,9 @@ fn absolute(field: &str, value: &str, http_only: bool) -> Result<Url, AdminError
         return Err(invalid(format!("{field}: {value:?} contains whitespace")));
     }
     if http_only && !matches!(u.scheme(), "http" | "https") {
-        return Err(invalid(format!("{field}: {value:?} must be an http or https URL")));
+        return Err(invalid(format!(
+            "{field}: {value:?} must be an http or https URL"
+        )));
     }
     Ok(u)
 }
@@ -58,26 +64,33 @@ fn non_empty(field: &Option<String>) -> Option<&str> {
 
 /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 fn valid_scope_token(t: &str) -> bool {
-    !t.is_empty() && t.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+    !t.is_empty()
+        && t.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
 /// Splits a response type into its sorted parts, or `None` when it is not one OAuth defines.
 fn response_type_parts(rt: &str) -> Option<Vec<&str>> {
     let mut parts: Vec<&str> = rt.split(' ').collect();
     parts.sort_unstable();
-    let ok = parts.iter().all(|p| matches!(*p, "code" | "token" | "id_token"))
+    let ok = parts
+        .iter()
+        .all(|p| matches!(*p, "code" | "token" | "id_token"))
         && parts.windows(2).all(|w| w[0] != w[1])
         && !parts.is_empty();
     ok.then_some(parts)
 }
 
 /// Checks a client, fills Hydra's defaults, and normalises empty values, in place.
-/// `has_secret` says whether a secret is (or will be) stored for it.
 pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
-    if let Some(id) = &c.client_id {
-        if id.is_empty() || id.len() > 255 || id.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
-            return Err(invalid("client_id must be 1 to 255 characters without whitespace"));
-        }
+    if let Some(id) = &c.client_id
+        && (id.is_empty()
+            || id.len() > 255
+            || id.chars().any(|ch| ch.is_whitespace() || ch.is_control()))
+    {
+        return Err(invalid(
+            "client_id must be 1 to 255 characters without whitespace",
+        ));
     }
     for (field, v) in [("client_name", &c.client_name), ("owner", &c.owner)] {
         if v.as_ref().is_some_and(|s| s.len() > 255) {
@@ -114,9 +127,13 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
         any_code |= parts.contains(&"code");
         let front = parts.iter().any(|p| *p != "code");
         any_front_channel |= front;
-        if front && !grants.iter().any(|g| g == "implicit") {
+        // An access token in the front channel is the implicit grant (RFC 6749 §4.2). A bare
+        // `id_token` is tolerated without it, as Hydra does: the classic tutorial registers
+        // `-r code,id_token` for a code-flow client, and the authorization endpoint checks the
+        // grant when the response type is actually used.
+        if parts.contains(&"token") && !grants.iter().any(|g| g == "implicit") {
             return Err(invalid(format!(
-                "response_types: {rt:?} returns tokens from the authorization endpoint and needs the implicit grant type"
+                "response_types: {rt:?} returns an access token from the authorization endpoint and needs the implicit grant type"
             )));
         }
         if parts.contains(&"code") && front && !grants.iter().any(|g| g == "authorization_code") {
@@ -138,7 +155,9 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
     }
 
     // Client authentication (RFC 7591 §2, OIDC Core §9).
-    let method = c.token_endpoint_auth_method.get_or_insert_with(|| "client_secret_basic".into());
+    let method = c
+        .token_endpoint_auth_method
+        .get_or_insert_with(|| "client_secret_basic".into());
     if !AUTH_METHODS.contains(&method.as_str()) {
         return Err(invalid(format!(
             "token_endpoint_auth_method: {method:?} is not supported (use one of {})",
@@ -174,28 +193,36 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
     if let Some(jwks) = &c.jwks {
         let keys_ok = jwks.get("keys").is_some_and(serde_json::Value::is_array);
         if !keys_ok && !jwks.as_object().is_some_and(serde_json::Map::is_empty) {
-            return Err(invalid("jwks must be a JSON Web Key Set: an object with a keys array"));
+            return Err(invalid(
+                "jwks must be a JSON Web Key Set: an object with a keys array",
+            ));
         }
     }
     if method == "private_key_jwt" && c.jwks.is_none() && non_empty(&c.jwks_uri).is_none() {
-        return Err(invalid("token_endpoint_auth_method private_key_jwt needs jwks or jwks_uri"));
+        return Err(invalid(
+            "token_endpoint_auth_method private_key_jwt needs jwks or jwks_uri",
+        ));
     }
-    if let Some(alg) = non_empty(&c.token_endpoint_auth_signing_alg) {
-        if !ASYMMETRIC_ALGS.contains(&alg) {
-            return Err(invalid(format!(
-                "token_endpoint_auth_signing_alg: {alg:?} is not supported (use one of {})",
-                ASYMMETRIC_ALGS.join(", ")
-            )));
-        }
+    if let Some(alg) = non_empty(&c.token_endpoint_auth_signing_alg)
+        && !ASYMMETRIC_ALGS.contains(&alg)
+    {
+        return Err(invalid(format!(
+            "token_endpoint_auth_signing_alg: {alg:?} is not supported (use one of {})",
+            ASYMMETRIC_ALGS.join(", ")
+        )));
     }
     for (field, v) in [
-        ("userinfo_signed_response_alg", &c.userinfo_signed_response_alg),
+        (
+            "userinfo_signed_response_alg",
+            &c.userinfo_signed_response_alg,
+        ),
         ("request_object_signing_alg", &c.request_object_signing_alg),
     ] {
-        if let Some(alg) = non_empty(v) {
-            if alg != "none" && !ASYMMETRIC_ALGS.contains(&alg) {
-                return Err(invalid(format!("{field}: {alg:?} is not supported")));
-            }
+        if let Some(alg) = non_empty(v)
+            && alg != "none"
+            && !ASYMMETRIC_ALGS.contains(&alg)
+        {
+            return Err(invalid(format!("{field}: {alg:?} is not supported")));
         }
     }
 
@@ -209,10 +236,14 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
                 invalid_redirect(format!("{field}: {uri:?} is not an absolute URI ({e})"))
             })?;
             if u.fragment().is_some() {
-                return Err(invalid_redirect(format!("{field}: {uri:?} must not contain a fragment")));
+                return Err(invalid_redirect(format!(
+                    "{field}: {uri:?} must not contain a fragment"
+                )));
             }
             if uri.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
-                return Err(invalid_redirect(format!("{field}: {uri:?} contains whitespace")));
+                return Err(invalid_redirect(format!(
+                    "{field}: {uri:?} contains whitespace"
+                )));
             }
         }
     }
@@ -240,36 +271,54 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
     }
     for origin in c.allowed_cors_origins.iter().flatten() {
         let u = absolute("allowed_cors_origins", origin, true)?;
-        if !matches!(u.path(), "" | "/") || u.query().is_some() || u.fragment().is_some() || !u.username().is_empty() {
+        if !matches!(u.path(), "" | "/")
+            || u.query().is_some()
+            || u.fragment().is_some()
+            || !u.username().is_empty()
+        {
             return Err(invalid(format!(
                 "allowed_cors_origins: {origin:?} must be an origin (scheme://host[:port]) without a path"
             )));
         }
     }
 
-    let scope = c.scope.get_or_insert_with(|| "offline_access offline openid".into());
+    let scope = c
+        .scope
+        .get_or_insert_with(|| "offline_access offline openid".into());
     for token in scope.split(' ').filter(|t| !t.is_empty()) {
         if !valid_scope_token(token) {
-            return Err(invalid(format!("scope: {token:?} is not a valid scope token (RFC 6749 §3.3)")));
+            return Err(invalid(format!(
+                "scope: {token:?} is not a valid scope token (RFC 6749 §3.3)"
+            )));
         }
     }
-    *scope = scope.split(' ').filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
+    *scope = scope
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     for a in c.audience.iter().flatten() {
         if a.is_empty() || a.chars().any(char::is_whitespace) {
-            return Err(invalid(format!("audience: {a:?} must be non-empty and contain no whitespace")));
+            return Err(invalid(format!(
+                "audience: {a:?} must be non-empty and contain no whitespace"
+            )));
         }
     }
     match non_empty(&c.subject_type) {
         None => c.subject_type = Some("public".into()),
         Some("public" | "pairwise") => {}
         Some(other) => {
-            return Err(invalid(format!("subject_type: {other:?} is not public or pairwise")));
+            return Err(invalid(format!(
+                "subject_type: {other:?} is not public or pairwise"
+            )));
         }
     }
-    if let Some(s) = non_empty(&c.access_token_strategy) {
-        if !matches!(s, "jwt" | "opaque") {
-            return Err(invalid(format!("access_token_strategy: {s:?} is not jwt or opaque")));
-        }
+    if let Some(s) = non_empty(&c.access_token_strategy)
+        && !matches!(s, "jwt" | "opaque")
+    {
+        return Err(invalid(format!(
+            "access_token_strategy: {s:?} is not jwt or opaque"
+        )));
     }
     if c.client_secret_expires_at.is_some_and(|t| t < 0) {
         return Err(invalid("client_secret_expires_at must not be negative"));
@@ -326,18 +375,57 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
 
 fn lifespans(c: &OAuth2Client) -> [(&'static str, Option<&String>); 13] {
     [
-        ("authorization_code_grant_access_token_lifespan", c.authorization_code_grant_access_token_lifespan.as_ref()),
-        ("authorization_code_grant_id_token_lifespan", c.authorization_code_grant_id_token_lifespan.as_ref()),
-        ("authorization_code_grant_refresh_token_lifespan", c.authorization_code_grant_refresh_token_lifespan.as_ref()),
-        ("client_credentials_grant_access_token_lifespan", c.client_credentials_grant_access_token_lifespan.as_ref()),
-        ("device_authorization_grant_access_token_lifespan", c.device_authorization_grant_access_token_lifespan.as_ref()),
-        ("device_authorization_grant_id_token_lifespan", c.device_authorization_grant_id_token_lifespan.as_ref()),
-        ("device_authorization_grant_refresh_token_lifespan", c.device_authorization_grant_refresh_token_lifespan.as_ref()),
-        ("implicit_grant_access_token_lifespan", c.implicit_grant_access_token_lifespan.as_ref()),
-        ("implicit_grant_id_token_lifespan", c.implicit_grant_id_token_lifespan.as_ref()),
-        ("jwt_bearer_grant_access_token_lifespan", c.jwt_bearer_grant_access_token_lifespan.as_ref()),
-        ("refresh_token_grant_access_token_lifespan", c.refresh_token_grant_access_token_lifespan.as_ref()),
-        ("refresh_token_grant_id_token_lifespan", c.refresh_token_grant_id_token_lifespan.as_ref()),
-        ("refresh_token_grant_refresh_token_lifespan", c.refresh_token_grant_refresh_token_lifespan.as_ref()),
+        (
+            "authorization_code_grant_access_token_lifespan",
+            c.authorization_code_grant_access_token_lifespan.as_ref(),
+        ),
+        (
+            "authorization_code_grant_id_token_lifespan",
+            c.authorization_code_grant_id_token_lifespan.as_ref(),
+        ),
+        (
+            "authorization_code_grant_refresh_token_lifespan",
+            c.authorization_code_grant_refresh_token_lifespan.as_ref(),
+        ),
+        (
+            "client_credentials_grant_access_token_lifespan",
+            c.client_credentials_grant_access_token_lifespan.as_ref(),
+        ),
+        (
+            "device_authorization_grant_access_token_lifespan",
+            c.device_authorization_grant_access_token_lifespan.as_ref(),
+        ),
+        (
+            "device_authorization_grant_id_token_lifespan",
+            c.device_authorization_grant_id_token_lifespan.as_ref(),
+        ),
+        (
+            "device_authorization_grant_refresh_token_lifespan",
+            c.device_authorization_grant_refresh_token_lifespan.as_ref(),
+        ),
+        (
+            "implicit_grant_access_token_lifespan",
+            c.implicit_grant_access_token_lifespan.as_ref(),
+        ),
+        (
+            "implicit_grant_id_token_lifespan",
+            c.implicit_grant_id_token_lifespan.as_ref(),
+        ),
+        (
+            "jwt_bearer_grant_access_token_lifespan",
+            c.jwt_bearer_grant_access_token_lifespan.as_ref(),
+        ),
+        (
+            "refresh_token_grant_access_token_lifespan",
+            c.refresh_token_grant_access_token_lifespan.as_ref(),
+        ),
+        (
+            "refresh_token_grant_id_token_lifespan",
+            c.refresh_token_grant_id_token_lifespan.as_ref(),
+        ),
+        (
+            "refresh_token_grant_refresh_token_lifespan",
+            c.refresh_token_grant_refresh_token_lifespan.as_ref(),
+        ),
     ]
 }

@@ -8,7 +8,11 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{State, VERSION, payload::StrictJson, public::{MetadataApi, Tag}};
+use super::{
+    State, VERSION,
+    payload::StrictJson,
+    public::{MetadataApi, Tag},
+};
 use crate::{
     clients::AdminError,
     storage::ClientFilter,
@@ -45,12 +49,18 @@ fn body(code: &str, description: String, status: u16) -> Json<GenericError> {
 impl From<AdminError> for ErrorResponse {
     fn from(e: AdminError) -> Self {
         match e {
-            AdminError::BadRequest { error, description } => Self::BadRequest(body(error, description, 400)),
+            AdminError::BadRequest { error, description } => {
+                Self::BadRequest(body(error, description, 400))
+            }
             AdminError::NotFound(d) => Self::NotFound(body("not_found", d, 404)),
             AdminError::Conflict(d) => Self::Conflict(body("conflict", d, 409)),
             AdminError::Internal(cause) => {
                 tracing::error!(cause, "admin API internal error");
-                Self::Internal(body("server_error", "The server encountered an internal error.".into(), 500))
+                Self::Internal(body(
+                    "server_error",
+                    "The server encountered an internal error.".into(),
+                    500,
+                ))
             }
         }
     }
@@ -88,13 +98,27 @@ impl ClientsApi {
     ///
     /// A missing `client_id` becomes a UUID. A missing `client_secret` is generated when the
     /// authentication method uses one; it is returned in this response only and stored hashed.
-    #[oai(path = "/admin/clients", method = "post", operation_id = "createOAuth2Client")]
-    async fn create(&self, state: Data<&State>, client: StrictJson<OAuth2Client>) -> Result<Created> {
-        Ok(Created::Created(Json(state.clients.create(client.0).await?)))
+    #[oai(
+        path = "/admin/clients",
+        method = "post",
+        operation_id = "createOAuth2Client"
+    )]
+    async fn create(
+        &self,
+        state: Data<&State>,
+        client: StrictJson<OAuth2Client>,
+    ) -> Result<Created> {
+        Ok(Created::Created(Json(
+            state.clients.create(client.0).await?,
+        )))
     }
 
     /// List OAuth 2.0 clients, in id order, a page at a time.
-    #[oai(path = "/admin/clients", method = "get", operation_id = "listOAuth2Clients")]
+    #[oai(
+        path = "/admin/clients",
+        method = "get",
+        operation_id = "listOAuth2Clients"
+    )]
     async fn list(
         &self,
         state: Data<&State>,
@@ -107,8 +131,14 @@ impl ClientsApi {
         /// Only clients with exactly this owner.
         owner: Query<Option<String>>,
     ) -> Result<Listed> {
-        let filter = ClientFilter { client_name: client_name.0, owner: owner.0 };
-        let page = state.clients.list(&filter, page_size.0, page_token.0.as_deref()).await?;
+        let filter = ClientFilter {
+            client_name: client_name.0,
+            owner: owner.0,
+        };
+        let page = state
+            .clients
+            .list(&filter, page_size.0, page_token.0.as_deref())
+            .await?;
         let size = page_size.0.unwrap_or(crate::clients::DEFAULT_PAGE_SIZE);
         let link = |token: Option<&str>, rel: &str| {
             let mut q = url::form_urlencoded::Serializer::new(String::new());
@@ -132,7 +162,11 @@ impl ClientsApi {
     }
 
     /// Get an OAuth 2.0 client. The secret is never returned.
-    #[oai(path = "/admin/clients/:id", method = "get", operation_id = "getOAuth2Client")]
+    #[oai(
+        path = "/admin/clients/:id",
+        method = "get",
+        operation_id = "getOAuth2Client"
+    )]
     async fn get(&self, state: Data<&State>, id: Path<String>) -> Result<Json<OAuth2Client>> {
         Ok(Json(state.clients.get(&id.0).await?))
     }
@@ -141,21 +175,43 @@ impl ClientsApi {
     ///
     /// Every field is replaced. The secret is kept unless `client_secret` is given, in which case
     /// the new secret is stored hashed and returned once.
-    #[oai(path = "/admin/clients/:id", method = "put", operation_id = "setOAuth2Client")]
-    async fn put(&self, state: Data<&State>, id: Path<String>, client: StrictJson<OAuth2Client>) -> Result<Json<OAuth2Client>> {
+    #[oai(
+        path = "/admin/clients/:id",
+        method = "put",
+        operation_id = "setOAuth2Client"
+    )]
+    async fn put(
+        &self,
+        state: Data<&State>,
+        id: Path<String>,
+        client: StrictJson<OAuth2Client>,
+    ) -> Result<Json<OAuth2Client>> {
         Ok(Json(state.clients.replace(&id.0, client.0).await?))
     }
 
     /// Patch an OAuth 2.0 client with an RFC 6902 JSON Patch.
     ///
     /// The patch applies to the client as `getOAuth2Client` returns it; `client_id` cannot change.
-    #[oai(path = "/admin/clients/:id", method = "patch", operation_id = "patchOAuth2Client")]
-    async fn patch(&self, state: Data<&State>, id: Path<String>, patch: StrictJson<Vec<JsonPatchOp>>) -> Result<Json<OAuth2Client>> {
+    #[oai(
+        path = "/admin/clients/:id",
+        method = "patch",
+        operation_id = "patchOAuth2Client"
+    )]
+    async fn patch(
+        &self,
+        state: Data<&State>,
+        id: Path<String>,
+        patch: StrictJson<Vec<JsonPatchOp>>,
+    ) -> Result<Json<OAuth2Client>> {
         Ok(Json(state.clients.patch(&id.0, patch.0).await?))
     }
 
     /// Delete an OAuth 2.0 client.
-    #[oai(path = "/admin/clients/:id", method = "delete", operation_id = "deleteOAuth2Client")]
+    #[oai(
+        path = "/admin/clients/:id",
+        method = "delete",
+        operation_id = "deleteOAuth2Client"
+    )]
     async fn delete(&self, state: Data<&State>, id: Path<String>) -> Result<Deleted> {
         state.clients.delete(&id.0).await?;
         Ok(Deleted::NoContent)

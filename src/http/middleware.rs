@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use futures_util::StreamExt;
+
 use poem::{
     Body, Endpoint, IntoResponse, Request, Response,
     http::{StatusCode, Uri},
@@ -16,7 +18,11 @@ pub async fn request_log<E: Endpoint>(ep: E, req: Request) -> poem::Result<Respo
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.original_uri().path().to_owned();
-    let remote = req.remote_addr().as_socket_addr().map(ToString::to_string).unwrap_or_default();
+    let remote = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     let resp = ep.call(req).await.map(IntoResponse::into_response);
     let status = match &resp {
         Ok(r) => r.status(),
@@ -66,15 +72,50 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > max as u64) {
+            drain(req.take_body()).await;
             return Err(too_large());
         }
-        if declared.is_none() && req.headers().contains_key(poem::http::header::TRANSFER_ENCODING) {
-            let bytes = req.take_body().into_bytes_limit(max).await.map_err(|_| too_large())?;
-            req.set_body(Body::from_bytes(bytes));
+        if declared.is_none()
+            && req
+                .headers()
+                .contains_key(poem::http::header::TRANSFER_ENCODING)
+        {
+            let mut stream = req.take_body().into_bytes_stream();
+            let mut buf = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| {
+                    poem::Error::from_string(e.to_string(), StatusCode::BAD_REQUEST)
+                })?;
+                if buf.len() + chunk.len() > max {
+                    drain(Body::from_bytes_stream(stream)).await;
+                    return Err(too_large());
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            req.set_body(Body::from_vec(buf));
         }
         self.inner.call(req).await.map(IntoResponse::into_response)
     }
 }
+
+/// Reads and discards what is left of a rejected body, up to [`DRAIN_LIMIT`], so the client gets
+/// to read our 413 instead of a reset connection; beyond that the connection is simply closed.
+async fn drain(body: Body) {
+    let mut stream = body.into_bytes_stream();
+    let mut seen = 0usize;
+    let read = async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len();
+            if seen > DRAIN_LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), read).await;
+}
+
+/// The most of a rejected body we read before giving up on the connection.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Hydra v1 admin paths had no `/admin` prefix (`/clients`); Hydra v2 serves health and version
 /// both at the root and under `/admin`. Both spellings reach the same handlers.
@@ -82,9 +123,17 @@ pub async fn legacy_admin_paths<E: Endpoint>(ep: E, mut req: Request) -> poem::R
     let path = req.uri().path();
     let rewritten = if let Some(rest) = path.strip_prefix("/admin") {
         (rest.starts_with("/health/") || rest == "/version").then(|| rest.to_owned())
-    } else if ["/clients", "/keys", "/oauth2/auth/requests", "/oauth2/auth/sessions", "/oauth2/introspect", "/oauth2/tokens", "/trust"]
-        .iter()
-        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    } else if [
+        "/clients",
+        "/keys",
+        "/oauth2/auth/requests",
+        "/oauth2/auth/sessions",
+        "/oauth2/introspect",
+        "/oauth2/tokens",
+        "/trust",
+    ]
+    .iter()
+    .any(|p| path == *p || path.starts_with(&format!("{p}/")))
     {
         Some(format!("/admin{path}"))
     } else {
@@ -113,10 +162,18 @@ pub async fn admin_error_response(err: poem::Error) -> Response {
     let (code, description) = match status {
         StatusCode::BAD_REQUEST => (
             "invalid_request",
-            err.to_string().trim_start_matches("parse request payload error: ").to_owned(),
+            err.to_string()
+                .trim_start_matches("parse request payload error: ")
+                .to_owned(),
         ),
-        StatusCode::NOT_FOUND => ("not_found", "The requested resource or route does not exist.".to_owned()),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This method is not allowed on this path.".to_owned()),
+        StatusCode::NOT_FOUND => (
+            "not_found",
+            "The requested resource or route does not exist.".to_owned(),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This method is not allowed on this path.".to_owned(),
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => ("request_too_large", err.to_string()),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             "unsupported_media_type",
@@ -124,7 +181,10 @@ pub async fn admin_error_response(err: poem::Error) -> Response {
         ),
         s if s.is_server_error() => {
             tracing::error!(error = %err, "unhandled error");
-            ("server_error", "The server encountered an internal error.".to_owned())
+            (
+                "server_error",
+                "The server encountered an internal error.".to_owned(),
+            )
         }
         _ => ("invalid_request", err.to_string()),
     };

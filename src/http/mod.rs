@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use crate::{clients::ClientService, config::Config, storage::Db};
 
-pub use middleware::{BodyLimit, admin_error_response, error_json, legacy_admin_paths, request_log};
+pub use middleware::{
+    BodyLimit, admin_error_response, error_json, legacy_admin_paths, request_log,
+};
 
 /// Everything a handler may need, shared by both listeners.
 #[derive(Debug)]

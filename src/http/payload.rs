@@ -37,7 +37,10 @@ impl<T: Type + DeserializeOwned> ParsePayload for StrictJson<T> {
     async fn from_request(_request: &Request, body: &mut RequestBody) -> Result<Self> {
         let data = body.take()?.into_bytes().await?;
         if data.iter().all(u8::is_ascii_whitespace) {
-            return Err(ParseRequestPayloadError { reason: "the request body is empty; send a JSON document".into() }.into());
+            return Err(ParseRequestPayloadError {
+                reason: "the request body is empty; send a JSON document".into(),
+            }
+            .into());
         }
         let de = &mut serde_json::Deserializer::from_slice(&data);
         let value = serde_path_to_error::deserialize(de).map_err(|e| {

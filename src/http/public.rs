@@ -53,14 +53,18 @@ impl MetadataApi {
     /// Check that the server is running. Does not touch the database.
     #[oai(path = "/health/alive", method = "get", operation_id = "isAlive")]
     async fn alive(&self) -> Json<HealthStatus> {
-        Json(HealthStatus { status: "ok".into() })
+        Json(HealthStatus {
+            status: "ok".into(),
+        })
     }
 
     /// Check that the server and its database are ready to serve requests.
     #[oai(path = "/health/ready", method = "get", operation_id = "isReady")]
     async fn ready(&self, state: Data<&State>) -> Ready {
         match state.db.ping().await {
-            Ok(()) => Ready::Ok(Json(HealthStatus { status: "ok".into() })),
+            Ok(()) => Ready::Ok(Json(HealthStatus {
+                status: "ok".into(),
+            })),
             Err(e) => {
                 tracing::warn!(error = %e, "readiness check: database unreachable");
                 let mut errors = std::collections::BTreeMap::new();
@@ -73,6 +77,8 @@ impl MetadataApi {
     /// The running version.
     #[oai(path = "/version", method = "get", operation_id = "getVersion")]
     async fn version(&self) -> Json<Version> {
-        Json(Version { version: VERSION.into() })
+        Json(Version {
+            version: VERSION.into(),
+        })
     }
 }

@@ -34,7 +34,10 @@ fn from_model(m: client::Model) -> StoredClient {
 #[async_trait]
 impl ClientStore for SqlStore {
     async fn create_client(&self, c: &StoredClient) -> Result<(), StoreError> {
-        match client::Entity::insert(to_active(c)).exec_without_returning(&self.db.conn).await {
+        match client::Entity::insert(to_active(c))
+            .exec_without_returning(&self.db.conn)
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
                 Err(StoreError::Conflict)
@@ -44,7 +47,10 @@ impl ClientStore for SqlStore {
     }
 
     async fn get_client(&self, id: &str) -> Result<Option<StoredClient>, StoreError> {
-        Ok(client::Entity::find_by_id(id.to_owned()).one(&self.db.conn).await?.map(from_model))
+        Ok(client::Entity::find_by_id(id.to_owned())
+            .one(&self.db.conn)
+            .await?
+            .map(from_model))
     }
 
     async fn update_client(&self, c: &StoredClient) -> Result<bool, StoreError> {
@@ -59,7 +65,9 @@ impl ClientStore for SqlStore {
     }
 
     async fn delete_client(&self, id: &str) -> Result<bool, StoreError> {
-        let res = client::Entity::delete_by_id(id.to_owned()).exec(&self.db.conn).await?;
+        let res = client::Entity::delete_by_id(id.to_owned())
+            .exec(&self.db.conn)
+            .await?;
         Ok(res.rows_affected > 0)
     }
 
@@ -69,7 +77,9 @@ impl ClientStore for SqlStore {
         after: Option<&str>,
         limit: u64,
     ) -> Result<Vec<StoredClient>, StoreError> {
-        let mut q = client::Entity::find().order_by_asc(client::Column::Id).limit(limit);
+        let mut q = client::Entity::find()
+            .order_by_asc(client::Column::Id)
+            .limit(limit);
         if let Some(after) = after {
             q = q.filter(client::Column::Id.gt(after.to_owned()));
         }
@@ -79,6 +89,10 @@ impl ClientStore for SqlStore {
         if let Some(owner) = &filter.owner {
             q = q.filter(client::Column::Owner.eq(owner.clone()));
         }
-        Ok(q.all(&self.db.conn).await?.into_iter().map(from_model).collect())
+        Ok(q.all(&self.db.conn)
+            .await?
+            .into_iter()
+            .map(from_model)
+            .collect())
     }
 }

@@ -30,7 +30,11 @@ impl SchemaState {
         if self.pending.is_empty() {
             return None;
         }
-        let what = if self.applied.is_empty() { "not migrated" } else { "only partly migrated" };
+        let what = if self.applied.is_empty() {
+            "not migrated"
+        } else {
+            "only partly migrated"
+        };
         Some(format!(
             "database {what} ({} of {} migrations pending): run `latchkey migrate sql up -e --yes`",
             self.pending.len(),
@@ -41,8 +45,14 @@ impl SchemaState {
 
 /// Reads the migration table without creating it (a missing table means nothing is applied).
 pub async fn state(db: &Db) -> Result<SchemaState, DbErr> {
-    let known: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
-    let recorded = if SchemaManager::new(&db.conn).has_table("seaql_migrations").await? {
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let recorded = if SchemaManager::new(&db.conn)
+        .has_table("seaql_migrations")
+        .await?
+    {
         let rows = db
             .conn
             .query_all_raw(Statement::from_string(
@@ -50,14 +60,27 @@ pub async fn state(db: &Db) -> Result<SchemaState, DbErr> {
                 "SELECT version FROM seaql_migrations",
             ))
             .await?;
-        rows.iter().map(|r| r.try_get::<String>("", "version")).collect::<Result<Vec<_>, _>>()?
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "version"))
+            .collect::<Result<Vec<_>, _>>()?
     } else {
         Vec::new()
     };
     Ok(SchemaState {
-        applied: known.iter().filter(|k| recorded.contains(k)).cloned().collect(),
-        pending: known.iter().filter(|k| !recorded.contains(k)).cloned().collect(),
-        unknown: recorded.into_iter().filter(|r| !known.contains(r)).collect(),
+        applied: known
+            .iter()
+            .filter(|k| recorded.contains(k))
+            .cloned()
+            .collect(),
+        pending: known
+            .iter()
+            .filter(|k| !recorded.contains(k))
+            .cloned()
+            .collect(),
+        unknown: recorded
+            .into_iter()
+            .filter(|r| !known.contains(r))
+            .collect(),
     })
 }
 

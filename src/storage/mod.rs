@@ -13,8 +13,8 @@ use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, TransactionOptions,
+    TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -113,12 +113,16 @@ impl Db {
             DsnKind::Mysql => dsn.replacen("mariadb://", "mysql://", 1),
         };
         let mut opt = ConnectOptions::new(url);
-        opt.acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
+        opt.acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
         match kind {
             DsnKind::Memory => {
                 // One connection that lives as long as the pool: each in-memory connection is its
                 // own database, so the pool must never drop or replace it.
-                opt.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+                opt.max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
             }
             DsnKind::Sqlite => {
                 opt.max_connections(8).min_connections(1);

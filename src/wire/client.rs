@@ -23,15 +23,24 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<Vec<String>>,
     /// Access token lifespan for the authorization code grant, e.g. `1h`.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_code_grant_access_token_lifespan: Option<String>,
     /// ID token lifespan for the authorization code grant.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_code_grant_id_token_lifespan: Option<String>,
     /// Refresh token lifespan for the authorization code grant.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_code_grant_refresh_token_lifespan: Option<String>,
     /// Whether the logout token sent by back-channel logout must carry the `sid` claim.
@@ -43,7 +52,10 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_uri: Option<String>,
     /// Access token lifespan for the client credentials grant.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_credentials_grant_access_token_lifespan: Option<String>,
     /// The client's identifier. Generated (a UUID) when absent on create; cannot be changed.
@@ -75,15 +87,24 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
     /// Access token lifespan for the device authorization grant.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_grant_access_token_lifespan: Option<String>,
     /// ID token lifespan for the device authorization grant.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_grant_id_token_lifespan: Option<String>,
     /// Refresh token lifespan for the device authorization grant.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_grant_refresh_token_lifespan: Option<String>,
     /// Whether the front-channel logout URL receives the `iss` and `sid` query parameters.
@@ -99,11 +120,17 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_types: Option<Vec<String>>,
     /// Access token lifespan for the implicit grant.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub implicit_grant_access_token_lifespan: Option<String>,
     /// ID token lifespan for the implicit grant.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub implicit_grant_id_token_lifespan: Option<String>,
     /// The client's JSON Web Key Set, given by value (RFC 7591). Mutually exclusive with `jwks_uri`.
@@ -115,7 +142,10 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     /// Access token lifespan for the JWT bearer grant.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_bearer_grant_access_token_lifespan: Option<String>,
     /// URL of the client's logo, shown on the consent page.
@@ -143,15 +173,24 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_uris: Option<Vec<String>>,
     /// Access token lifespan for the refresh token grant.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_grant_access_token_lifespan: Option<String>,
     /// ID token lifespan for the refresh token grant.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_grant_id_token_lifespan: Option<String>,
     /// Refresh token lifespan for the refresh token grant.
-    #[oai(skip_serializing_if_is_none, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_grant_refresh_token_lifespan: Option<String>,
     /// Dynamic client registration access token (RFC 7592); only returned on dynamic registration.

@@ -1,0 +1,196 @@
+//! Malformed input to the admin API: always a 4xx with Hydra's JSON error body and a useful
+//! message, never a 5xx, and nothing stored.
+
+use serde_json::Value;
+
+use crate::support::TestServer;
+
+async fn send(
+    s: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    ct: Option<&str>,
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let mut req = s
+        .http
+        .request(method, format!("{}{path}", s.admin))
+        .body(body);
+    if let Some(ct) = ct {
+        req = req.header("content-type", ct);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+async fn bad_input_is_rejected(s: TestServer) {
+    use reqwest::Method;
+    let json = Some("application/json");
+    let ten_mb = {
+        let mut v = b"{\"client_name\":\"".to_vec();
+        v.extend(std::iter::repeat_n(b'a', 10 * 1024 * 1024));
+        v.extend(b"\"}");
+        v
+    };
+    let cases: Vec<(&str, Method, &str, Option<&str>, Vec<u8>, u16, &str)> = vec![
+        (
+            "malformed",
+            Method::POST,
+            "/admin/clients",
+            json,
+            b"{\"client_name\": ".to_vec(),
+            400,
+            "EOF",
+        ),
+        (
+            "not an object",
+            Method::POST,
+            "/admin/clients",
+            json,
+            b"[1,2]".to_vec(),
+            400,
+            "invalid",
+        ),
+        (
+            "wrong type",
+            Method::POST,
+            "/admin/clients",
+            json,
+            br#"{"client_name": 42}"#.to_vec(),
+            400,
+            "client_name",
+        ),
+        (
+            "wrong list type",
+            Method::POST,
+            "/admin/clients",
+            json,
+            br#"{"grant_types": "client_credentials"}"#.to_vec(),
+            400,
+            "grant_types",
+        ),
+        (
+            "empty body",
+            Method::POST,
+            "/admin/clients",
+            json,
+            Vec::new(),
+            400,
+            "empty",
+        ),
+        (
+            "unknown field",
+            Method::POST,
+            "/admin/clients",
+            json,
+            br#"{"client_nmae": "typo"}"#.to_vec(),
+            400,
+            "client_nmae",
+        ),
+        (
+            "invalid utf-8",
+            Method::POST,
+            "/admin/clients",
+            json,
+            b"{\"client_name\": \"\xff\xfe\"}".to_vec(),
+            400,
+            "client_name",
+        ),
+        (
+            "10 MB",
+            Method::POST,
+            "/admin/clients",
+            json,
+            ten_mb,
+            413,
+            "larger",
+        ),
+        (
+            "wrong content type",
+            Method::POST,
+            "/admin/clients",
+            Some("text/plain"),
+            b"{}".to_vec(),
+            415,
+            "Content-Type",
+        ),
+        (
+            "no content type",
+            Method::POST,
+            "/admin/clients",
+            None,
+            b"{}".to_vec(),
+            415,
+            "",
+        ),
+        (
+            "form body",
+            Method::POST,
+            "/admin/clients",
+            Some("application/x-www-form-urlencoded"),
+            b"client_name=x".to_vec(),
+            415,
+            "",
+        ),
+        (
+            "bad patch",
+            Method::PATCH,
+            "/admin/clients/x",
+            json,
+            br#"{"op":"add"}"#.to_vec(),
+            400,
+            "",
+        ),
+        (
+            "bad patch op",
+            Method::PATCH,
+            "/admin/clients/x",
+            json,
+            br#"[{"op":"frobnicate","path":"/a"}]"#.to_vec(),
+            400,
+            "frobnicate",
+        ),
+        (
+            "wrong method",
+            Method::PATCH,
+            "/admin/clients",
+            json,
+            b"[]".to_vec(),
+            405,
+            "",
+        ),
+    ];
+    for (name, method, path, ct, body, status, needle) in cases {
+        let (got, err) = send(&s, method, path, ct, body).await;
+        assert_eq!(got, status, "{name}: {err}");
+        assert_eq!(err["status_code"], status, "{name}: {err}");
+        assert!(err["error"].is_string(), "{name}: {err}");
+        let desc = err["error_description"].as_str().unwrap_or_default();
+        assert!(
+            desc.contains(needle),
+            "{name}: {desc:?} should mention {needle:?}"
+        );
+    }
+    // A body over the limit sent without Content-Length (chunked) is refused too.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..20).map(|_| Ok(vec![b' '; 100 * 1024])).collect();
+    let r = s
+        .http
+        .post(format!("{}/admin/clients", s.admin))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    // Nothing was stored.
+    let all: Vec<Value> = s.get("/admin/clients").await.json().await.unwrap();
+    assert!(all.is_empty(), "{all:?}");
+    s.stop().await;
+}
+
+crate::on_all_databases!(bad_input_is_rejected);

@@ -1,0 +1,13 @@
+//! Integration tests: one binary, real servers on port 0, real HTTP.
+#![recursion_limit = "256"]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
+
+mod support;
+
+mod bad_input;
+mod cli;
+mod clients;
+mod config_errors;
+mod health;
+mod migrate;
+mod openapi;

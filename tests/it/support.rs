@@ -1,0 +1,251 @@
+//! Test harness: a real server on port 0 over a fresh database, on SQLite always and on PostgreSQL
+//! and MySQL when `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` are set (each test gets its own database).
+
+#![allow(dead_code)]
+
+use std::{path::PathBuf, sync::Arc};
+
+use latchkey::{
+    app,
+    clock::SystemClock,
+    config::{Config, Secret},
+    http::State,
+    storage::{Db, migrate},
+};
+use sea_orm::{ConnectionTrait, Database};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+/// A database made for one test, dropped when the test ends.
+pub struct TestDb {
+    pub dsn: String,
+    pub backend: Backend,
+    admin_url: Option<String>,
+    name: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn unique_name() -> String {
+    format!("lk_test_{}", uuid::Uuid::new_v4().simple())
+}
+
+impl TestDb {
+    /// A fresh, empty database, or `None` when the backend is not configured here.
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        let name = unique_name();
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let path = dir.path().join("latchkey.sqlite");
+                Some(TestDb {
+                    dsn: format!("sqlite://{}?mode=rwc", path.display()),
+                    backend,
+                    admin_url: None,
+                    name,
+                    _dir: Some(dir),
+                })
+            }
+            Backend::Postgres | Backend::Mysql => {
+                let var = if backend == Backend::Postgres {
+                    "TEST_POSTGRES_URL"
+                } else {
+                    "TEST_MYSQL_URL"
+                };
+                let admin_url = std::env::var(var).ok().filter(|v| !v.is_empty())?;
+                let conn = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to the test database server");
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                conn.close().await.ok();
+                let mut url = url::Url::parse(&admin_url).expect("test database URL");
+                url.set_path(&format!("/{name}"));
+                Some(TestDb {
+                    dsn: url.to_string(),
+                    backend,
+                    admin_url: Some(admin_url),
+                    name,
+                    _dir: None,
+                })
+            }
+        }
+    }
+
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("latchkey.sqlite"))
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(admin_url) = self.admin_url.clone() else {
+            return;
+        };
+        let name = self.name.clone();
+        // Drop the database from a thread of its own: Drop cannot await, and the test's runtime
+        // may be shutting down.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(conn) = Database::connect(&admin_url).await {
+                    let force = if admin_url.starts_with("postgres") {
+                        " WITH (FORCE)"
+                    } else {
+                        ""
+                    };
+                    let _ = conn
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}{force}"))
+                        .await;
+                    conn.close().await.ok();
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A configuration suitable for tests: loopback, ephemeral ports, a fixed secret.
+pub fn test_config(dsn: &str) -> Config {
+    let mut c = Config {
+        dsn: dsn.to_owned(),
+        ..Config::default()
+    };
+    c.secrets.system = vec![Secret("test-secret-0123456789abcdef".into())];
+    c.serve.public.host = "127.0.0.1".into();
+    c.serve.admin.host = "127.0.0.1".into();
+    c
+}
+
+/// A running server over its own database.
+pub struct TestServer {
+    pub db: TestDb,
+    pub state: State,
+    pub admin: String,
+    pub public: String,
+    pub http: reqwest::Client,
+    running: Option<app::Running>,
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> Option<TestServer> {
+        let db = TestDb::create(backend).await?;
+        Some(Self::start_on(db).await)
+    }
+
+    pub async fn start_on(db: TestDb) -> TestServer {
+        let config = test_config(&db.dsn);
+        let conn = Db::connect(&db.dsn).await.expect("connect");
+        migrate::up(&conn).await.expect("migrate");
+        let state = app::state(config, conn, Arc::new(SystemClock));
+        let public = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let admin = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let running = app::start(state.clone(), Some(public), Some(admin), None).expect("start");
+        TestServer {
+            admin: format!("http://{}", running.admin_addr.expect("admin addr")),
+            public: format!("http://{}", running.public_addr.expect("public addr")),
+            http: reqwest::Client::new(),
+            state,
+            db,
+            running: Some(running),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await.expect("clean shutdown");
+        }
+    }
+
+    /// POSTs JSON to an admin path.
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.admin))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.admin))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// Runs `f` against a fresh server on `backend`; skips (with a note) when the backend is absent.
+pub async fn run<F, Fut>(backend: Backend, f: F)
+where
+    F: FnOnce(TestServer) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    match TestServer::start(backend).await {
+        Some(server) => f(server).await,
+        None => eprintln!(
+            "skipped: {backend:?} is not configured (set TEST_POSTGRES_URL / TEST_MYSQL_URL)"
+        ),
+    }
+}
+
+/// Declares one test per database for an `async fn(TestServer)`.
+#[macro_export]
+macro_rules! on_all_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                use $crate::support::{Backend, run};
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() { run(Backend::Sqlite, super::$name).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() { run(Backend::Postgres, super::$name).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn mysql() { run(Backend::Mysql, super::$name).await }
+            }
+        )*
+    };
+}
+
+/// The `latchkey` binary built for these tests.
+pub fn latchkey() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    for var in [
+        "LATCHKEY_ADMIN_URL",
+        "HYDRA_ADMIN_URL",
+        "ORY_SDK_URL",
+        "DSN",
+        "SECRETS_SYSTEM",
+        "LOG_LEVEL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Runs the CLI and returns (success, stdout, stderr).
+pub async fn cli(args: &[&str]) -> (bool, String, String) {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let out =
+        tokio::task::spawn_blocking(move || latchkey().args(&args).output().expect("run latchkey"))
+            .await
+            .expect("join");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
