@@ -126,7 +126,12 @@ pub fn init_logging(config: &Config) {
     };
     let filter = EnvFilter::try_new(format!("{level},sqlx=warn,sea_orm=warn,poem=warn"))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A log sink that goes away (a closed pipe) must never take the server down: by default the
+    // subscriber reports its own write errors with eprintln!, which panics on a closed stderr.
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false);
     let _ = match config.log.format.as_str() {
         "json" | "json_pretty" => builder.json().flatten_event(true).try_init(),
         _ => builder.try_init(),
@@ -210,8 +215,8 @@ pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
     let trigger = running.trigger();
     tokio::spawn(async move {
         app::shutdown_signal().await;
-        tracing::info!("shutting down: finishing in-flight requests");
         let _ = trigger.send(true);
+        tracing::info!("shutting down: finishing in-flight requests");
     });
     running.wait().await?;
     tracing::info!("stopped");
@@ -232,29 +237,26 @@ fn print_banner(
         };
         format!("{scheme}://{host}:{}", a.port())
     };
-    eprintln!();
-    eprintln!(
-        "  Latchkey {} is running in development mode (plain HTTP, not for production).",
+    let mut text = format!(
+        "\n  Latchkey {} is running in development mode (plain HTTP, not for production).\n",
         crate::http::VERSION
     );
     if let Some(a) = public {
-        eprintln!(
-            "  Public API:  {}    issuer {}",
-            show(a),
-            state.config.urls.self_.issuer
-        );
+        let issuer = &state.config.urls.self_.issuer;
+        text.push_str(&format!("  Public API:  {}    issuer {issuer}\n", show(a)));
     }
     if let Some(a) = admin {
-        eprintln!(
-            "  Admin API:   {}    docs at {}/admin/docs",
+        text.push_str(&format!(
+            "  Admin API:   {}    docs at {}/admin/docs\n\n",
             show(a),
             show(a)
-        );
-        eprintln!();
-        eprintln!(
-            "  Try:  latchkey create client --name demo -g client_credentials -e {}",
+        ));
+        text.push_str(&format!(
+            "  Try:  latchkey create client --name demo -g client_credentials -e {}\n",
             show(a)
-        );
+        ));
     }
-    eprintln!();
+    // Written, not eprintln!'d: a closed stderr must not stop the server.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
 }

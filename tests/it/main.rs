@@ -11,3 +11,4 @@ mod config_errors;
 mod health;
 mod migrate;
 mod openapi;
+mod tls;

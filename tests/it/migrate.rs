@@ -96,6 +96,7 @@ async fn serve_until_ready_then_term(dsn: &str) {
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
+    let mut child = crate::support::KillOnDrop(child);
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -116,7 +117,7 @@ async fn serve_until_ready_then_term(dsn: &str) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let pid = child.id().to_string();
+    let pid = child.0.id().to_string();
     assert!(
         std::process::Command::new("kill")
             .args(["-TERM", &pid])
@@ -124,7 +125,7 @@ async fn serve_until_ready_then_term(dsn: &str) {
             .unwrap()
             .success()
     );
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+    let status = tokio::task::spawn_blocking(move || child.0.wait().unwrap())
         .await
         .unwrap();
     assert!(status.success(), "graceful exit expected, got {status}");
@@ -176,6 +177,7 @@ async fn dev_mode_migrates_and_keeps_a_private_secret() {
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
+    let _child = crate::support::KillOnDrop(child);
     let mut lines = BufReader::new(stderr).lines();
     let mut saw_listening = false;
     for line in lines.by_ref().map_while(Result::ok) {
@@ -195,6 +197,4 @@ async fn dev_mode_migrates_and_keeps_a_private_secret() {
     assert!(std::fs::read_to_string(&secret_file).unwrap().trim().len() >= 32);
     let (ok, out, _) = cli(&["migrate", "status", &db.dsn]).await;
     assert!(ok && out.contains("up to date"), "{out}");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }

@@ -1,0 +1,141 @@
+//! HTTPS from `serve.tls.cert.path` / `serve.tls.key.path`, with a throwaway self-signed certificate.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::Stdio,
+};
+
+use crate::support::{KillOnDrop, cli, latchkey};
+
+#[tokio::test]
+async fn serves_https_with_the_configured_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: openssl is not available to make a test certificate");
+        return;
+    }
+    let dsn = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("tls.sqlite").display()
+    );
+    let (ok, _, err) = cli(&["migrate", "sql", "up", &dsn, "--yes"]).await;
+    assert!(ok, "{err}");
+    let mut child = latchkey()
+        .args(["serve", "admin"])
+        .env("DSN", &dsn)
+        .env("SECRETS_SYSTEM", "0123456789abcdef0123")
+        .env("SERVE_ADMIN_PORT", "0")
+        .env("SERVE_ADMIN_HOST", "127.0.0.1")
+        .env("SERVE_TLS_CERT_PATH", &cert)
+        .env("SERVE_TLS_KEY_PATH", &key)
+        .env("LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut child = KillOnDrop(child);
+    let mut addr = None;
+    let mut seen = Vec::new();
+    // The log pipe is closed once the address is known: the server must keep serving (and logging
+    // must not panic) when its stderr goes away.
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+            && v["message"] == "admin API listening"
+        {
+            addr = v["address"].as_str().map(str::to_owned);
+            break;
+        }
+        seen.push(line);
+    }
+    let addr = addr.unwrap_or_else(|| panic!("server did not start: {seen:?}"));
+    let port = addr.rsplit(':').next().unwrap();
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let r = http
+        .get(format!("https://localhost:{port}/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http
+        .get(format!("https://localhost:{port}/admin/clients"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Plain HTTP on the TLS port does not get an answer.
+    let plain = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()
+        .unwrap();
+    assert!(
+        plain
+            .get(format!("http://127.0.0.1:{port}/health/alive"))
+            .send()
+            .await
+            .is_err()
+    );
+    // The CLI talks HTTPS too; an untrusted certificate is refused unless told otherwise.
+    let e = format!("https://localhost:{port}");
+    let (ok, _, err) = cli(&["list", "clients", "-e", &e]).await;
+    assert!(
+        !ok,
+        "a self-signed certificate must not be trusted by default: {err}"
+    );
+    let (ok, out, err) = cli(&[
+        "list",
+        "clients",
+        "-e",
+        &e,
+        "--skip-tls-verify",
+        "--format",
+        "json",
+    ])
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("\"items\""), "{out}");
+    // And SIGTERM still stops it gracefully.
+    let pid = child.0.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "SIGTERM did not stop the server"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
