@@ -24,11 +24,20 @@ pub fn state(
     db: crate::storage::Db,
     clock: Arc<dyn crate::clock::Clock>,
 ) -> State {
-    let clients = crate::clients::ClientService::new(db.client_store(), clock);
+    let clients = crate::clients::ClientService::new(db.client_store(), clock.clone());
+    let oauth = crate::oauth::OAuthCore {
+        signer: crate::crypto::opaque::OpaqueSigner::new(&config.secrets.system),
+        secrets: crate::crypto::secret_cache::SecretCache::new(),
+        clients: db.client_store(),
+        tokens: db.token_store(),
+        config: config.clone(),
+        clock,
+    };
     Arc::new(AppState {
         config,
         db,
         clients,
+        oauth,
     })
 }
 
@@ -57,6 +66,8 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
         http::VERSION,
     );
     Route::new()
+        .at("/oauth2/token", poem::post(http::oauth::token))
+        .at("/oauth2/revoke", poem::post(http::oauth::revoke))
         .nest("/", api)
         .with(BodyLimit(ADMIN_BODY_LIMIT))
         .catch_all_error(http::admin_error_response)

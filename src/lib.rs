@@ -7,6 +7,8 @@
 //! - [`config`]: figment configuration (defaults < files < environment) with Hydra's keys.
 //! - [`app`]: builds the public and admin endpoints and runs them until shutdown.
 //! - [`http`]: poem / poem-openapi adapters only — handlers, middleware, error rendering.
+//! - [`oauth`]: the OAuth 2.0 core — parameters, client authentication, grants, introspection,
+//!   revocation; no HTTP types.
 //! - [`clients`]: the OAuth 2.0 client registry (validation, secrets, JSON Patch); no HTTP types.
 //! - [`wire`]: the JSON shapes of Hydra's API, shared by server and CLI.
 //! - [`storage`]: narrow store traits and their one sea-orm implementation for SQLite,
@@ -25,5 +27,6 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod http;
+pub mod oauth;
 pub mod storage;
 pub mod wire;

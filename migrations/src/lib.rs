@@ -4,12 +4,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_clients;
+mod m20261128_000002_tokens;
 
 /// The ordered list of every migration Latchkey knows.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_clients::Migration)]
+        vec![
+            Box::new(m20261128_000001_clients::Migration),
+            Box::new(m20261128_000002_tokens::Migration),
+        ]
     }
 }

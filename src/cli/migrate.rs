@@ -48,6 +48,14 @@ pub struct DsnArgs {
     pub config: ConfigArgs,
 }
 
+/// The DSN from the command line, or from the configuration when it is not given there.
+pub fn resolve_dsn_or_env(positional: Option<String>, args: &DsnArgs) -> anyhow::Result<String> {
+    match positional {
+        Some(dsn) => resolve_dsn(Some(dsn), args),
+        None => Ok(Config::from_env(&args.config.config)?.0.dsn),
+    }
+}
+
 fn resolve_dsn(positional: Option<String>, args: &DsnArgs) -> anyhow::Result<String> {
     match (positional, args.from_env) {
         (Some(_), true) => bail!("give either a DSN or -e/--read-from-env, not both"),

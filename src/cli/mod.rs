@@ -6,6 +6,7 @@ mod migrate;
 mod output;
 mod remote;
 mod serve;
+mod tokens;
 
 use std::path::PathBuf;
 
@@ -45,6 +46,21 @@ pub enum Command {
     Delete(DeleteCmd),
     /// Classic (Hydra v1.x) client commands: `clients create|get|list|delete`.
     Clients(clients::ClassicClientsCmd),
+    /// Run a flow against the server: `perform client-credentials`.
+    Perform(PerformCmd),
+    /// Introspect a token: `introspect token TOKEN`.
+    Introspect(IntrospectCmd),
+    /// Revoke a token: `revoke token TOKEN --client-id --client-secret`.
+    Revoke(RevokeCmd),
+    /// Delete expired tokens from the database: `janitor [DSN]`.
+    Janitor {
+        #[arg(value_name = "DSN")]
+        dsn: Option<String>,
+        #[command(flatten)]
+        dsn_args: migrate::DsnArgs,
+    },
+    /// Classic (Hydra v1.x) token commands: `token client|introspect|revoke|delete|flush`.
+    Token(tokens::ClassicTokenCmd),
     /// Print the version.
     Version,
     /// Print the admin API's OpenAPI spec (JSON), as committed under openapi/.
@@ -174,6 +190,69 @@ pub enum DeleteWhat {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// Delete every access and refresh token of a client.
+    #[command(name = "access-tokens")]
+    AccessTokens {
+        client_id: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct PerformCmd {
+    #[command(subcommand)]
+    pub what: PerformWhat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PerformWhat {
+    /// Get an access token with the client credentials grant (RFC 6749 §4.4).
+    ClientCredentials {
+        #[command(flatten)]
+        grant: tokens::ClientCredentialsArgs,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct IntrospectCmd {
+    #[command(subcommand)]
+    pub what: IntrospectWhat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IntrospectWhat {
+    /// Introspect an access or refresh token (admin API).
+    Token {
+        token: String,
+        /// Scopes the token must have been granted.
+        #[arg(long = "scope", value_delimiter = ',')]
+        scope: Vec<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RevokeCmd {
+    #[command(subcommand)]
+    pub what: RevokeWhat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RevokeWhat {
+    /// Revoke an access or refresh token (public API; the client authenticates).
+    Token {
+        token: String,
+        #[arg(long = "client-id")]
+        client_id: String,
+        #[arg(long = "client-secret")]
+        client_secret: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
 }
 
 /// `-c/--config` files, in order (later wins).
@@ -214,7 +293,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Delete(DeleteCmd {
             what: DeleteWhat::Client { ids, remote },
         }) => clients::delete(&remote, &ids).await,
+        Command::Delete(DeleteCmd {
+            what: DeleteWhat::AccessTokens { client_id, remote },
+        }) => tokens::delete_access_tokens(&remote, &client_id).await,
         Command::Clients(cmd) => clients::classic(cmd).await,
+        Command::Perform(PerformCmd {
+            what: PerformWhat::ClientCredentials { grant, remote },
+        }) => tokens::perform_client_credentials(&remote, &grant).await,
+        Command::Introspect(IntrospectCmd {
+            what:
+                IntrospectWhat::Token {
+                    token,
+                    scope,
+                    remote,
+                },
+        }) => tokens::introspect(&remote, &token, &scope, false).await,
+        Command::Revoke(RevokeCmd {
+            what:
+                RevokeWhat::Token {
+                    token,
+                    client_id,
+                    client_secret,
+                    remote,
+                },
+        }) => tokens::revoke(&remote, &token, &client_id, &client_secret).await,
+        Command::Janitor { dsn, dsn_args } => tokens::janitor(dsn, &dsn_args).await,
+        Command::Token(cmd) => tokens::classic(cmd).await,
         Command::Openapi => {
             print!("{}", crate::http::admin::spec_json());
             Ok(())

@@ -22,6 +22,21 @@ pub fn admin_url(args: &RemoteArgs) -> String {
         .to_owned()
 }
 
+/// The public URL: the flag, then `LATCHKEY_PUBLIC_URL`, `HYDRA_URL`, `ORY_SDK_URL`, then the default.
+pub fn public_url(args: &RemoteArgs) -> String {
+    let from_env = || {
+        ["LATCHKEY_PUBLIC_URL", "HYDRA_URL", "ORY_SDK_URL"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    };
+    args.endpoint
+        .clone()
+        .or_else(from_env)
+        .unwrap_or_else(|| "http://127.0.0.1:4444".into())
+        .trim_end_matches('/')
+        .to_owned()
+}
+
 /// A client for one server.
 pub struct Remote {
     base: String,
@@ -36,16 +51,21 @@ pub struct Reply<T> {
 
 impl Remote {
     pub fn admin(args: &RemoteArgs) -> anyhow::Result<Self> {
+        Self::new(admin_url(args), args)
+    }
+
+    pub fn public(args: &RemoteArgs) -> anyhow::Result<Self> {
+        Self::new(public_url(args), args)
+    }
+
+    fn new(base: String, args: &RemoteArgs) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .danger_accept_invalid_certs(args.skip_tls_verify)
             .timeout(std::time::Duration::from_secs(30))
             .user_agent(concat!("latchkey-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("cannot build the HTTP client")?;
-        Ok(Self {
-            base: admin_url(args),
-            http,
-        })
+        Ok(Self { base, http })
     }
 
     /// Sends a request and decodes the reply; a failure becomes one line for the user.
@@ -55,16 +75,40 @@ impl Remote {
         path: &str,
         body: Option<&B>,
     ) -> anyhow::Result<Reply<T>> {
-        let url = format!("{}{path}", self.base);
-        let mut req = self.http.request(method, &url);
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(b) = body {
             req = req.json(b);
         }
+        self.send(req).await
+    }
+
+    /// POSTs a form, with HTTP Basic client credentials when given.
+    pub async fn post_form<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> anyhow::Result<Reply<T>> {
+        let mut req = self.http.post(format!("{}{path}", self.base)).form(form);
+        if let Some((id, secret)) = basic {
+            // RFC 6749 §2.3.1: form-urlencode both parts before Basic encoding.
+            let enc =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            req = req.basic_auth(enc(id), Some(enc(secret)));
+        }
+        self.send(req).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> anyhow::Result<Reply<T>> {
+        let url = self.base.clone();
         let resp = req.send().await.map_err(|e| {
             if e.is_connect() {
-                anyhow!("cannot reach the admin API at {}: is `latchkey serve` running there? (use -e/--endpoint or LATCHKEY_ADMIN_URL to point elsewhere)", self.base)
+                anyhow!("cannot reach the server at {}: is `latchkey serve` running there? (use -e/--endpoint, LATCHKEY_ADMIN_URL or LATCHKEY_PUBLIC_URL to point elsewhere)", self.base)
             } else if e.is_timeout() {
-                anyhow!("the admin API at {} did not answer within 30 s", self.base)
+                anyhow!("the server at {} did not answer within 30 s", self.base)
             } else {
                 anyhow!("request to {url} failed: {e}")
             }
@@ -89,7 +133,20 @@ impl Remote {
     }
 }
 
+/// An RFC 6749 §5.2 error body.
+#[derive(serde::Deserialize)]
+struct OAuthErrorBody {
+    error: String,
+    #[serde(default)]
+    error_description: String,
+}
+
 fn error_line(status: StatusCode, body: &[u8]) -> anyhow::Error {
+    if let Ok(e) = serde_json::from_slice::<OAuthErrorBody>(body)
+        && serde_json::from_slice::<GenericError>(body).is_err()
+    {
+        return anyhow!("{} ({}): {}", e.error, status.as_u16(), e.error_description);
+    }
     match serde_json::from_slice::<GenericError>(body) {
         Ok(e) if !e.error_description.is_empty() => {
             anyhow!("{} ({}): {}", e.error, status.as_u16(), e.error_description)

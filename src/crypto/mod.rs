@@ -1,6 +1,8 @@
 //! Cryptographic building blocks: randomness and secret hashing. Later: keys, sealing, opaque tokens.
 
 pub mod hash;
+pub mod opaque;
+pub mod secret_cache;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 

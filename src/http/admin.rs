@@ -16,7 +16,7 @@ use super::{
 use crate::{
     clients::AdminError,
     storage::ClientFilter,
-    wire::{GenericError, JsonPatchOp, OAuth2Client},
+    wire::{GenericError, Introspection, JsonPatchOp, OAuth2Client},
 };
 
 /// Admin API failures, each with Hydra's error body.
@@ -85,7 +85,7 @@ pub enum Listed {
 
 #[derive(ApiResponse)]
 pub enum Deleted {
-    /// The client was deleted.
+    /// Deleted.
     #[oai(status = 204)]
     NoContent,
 }
@@ -218,9 +218,77 @@ impl ClientsApi {
     }
 }
 
+/// The form body of `introspectOAuth2Token`.
+#[derive(poem_openapi::Object, serde::Deserialize, Debug)]
+#[oai(rename = "introspectOAuth2TokenForm")]
+pub struct IntrospectForm {
+    /// The access or refresh token to introspect.
+    pub token: String,
+    /// Space-separated scopes the token must have been granted to count as active.
+    pub scope: Option<String>,
+}
+
+impl From<crate::oauth::OAuthError> for ErrorResponse {
+    fn from(e: crate::oauth::OAuthError) -> Self {
+        if e.code == crate::oauth::ErrorCode::ServerError {
+            AdminError::Internal(e.cause.unwrap_or(e.description)).into()
+        } else {
+            Self::BadRequest(body(e.code.as_str(), e.description, 400))
+        }
+    }
+}
+
+pub struct OAuth2Api;
+
+#[OpenApi(tag = "Tag::OAuth2")]
+impl OAuth2Api {
+    /// Introspect an OAuth 2.0 access or refresh token (RFC 7662).
+    ///
+    /// Expired, revoked, malformed and unknown tokens answer `{"active": false}`.
+    #[oai(
+        path = "/admin/oauth2/introspect",
+        method = "post",
+        operation_id = "introspectOAuth2Token"
+    )]
+    async fn introspect(
+        &self,
+        state: Data<&State>,
+        form: poem_openapi::payload::Form<IntrospectForm>,
+    ) -> Result<Json<Introspection>> {
+        Ok(Json(
+            state
+                .oauth
+                .introspect(&form.0.token, form.0.scope.as_deref())
+                .await?,
+        ))
+    }
+
+    /// Delete every access and refresh token issued to a client.
+    #[oai(
+        path = "/admin/oauth2/tokens",
+        method = "delete",
+        operation_id = "deleteOAuth2Token"
+    )]
+    async fn delete_tokens(
+        &self,
+        state: Data<&State>,
+        client_id: Query<String>,
+    ) -> Result<Deleted> {
+        state
+            .oauth
+            .tokens
+            .delete_client_tokens(&client_id.0)
+            .await
+            .map_err(AdminError::from)?;
+        Ok(Deleted::NoContent)
+    }
+}
+
 /// The admin API as an OpenAPI service (its routes and its spec).
-pub fn service(server_url: Option<&str>) -> OpenApiService<(MetadataApi, ClientsApi), ()> {
-    let svc = OpenApiService::new((MetadataApi, ClientsApi), "Latchkey Admin API", VERSION)
+pub fn service(
+    server_url: Option<&str>,
+) -> OpenApiService<(MetadataApi, ClientsApi, OAuth2Api), ()> {
+    let svc = OpenApiService::new((MetadataApi, ClientsApi, OAuth2Api), "Latchkey Admin API", VERSION)
         .description(
             "The admin API of Latchkey, an OAuth 2.0 and OpenID Connect server that speaks Ory Hydra's wire protocol. \
              Paths, fields and status codes are Hydra v2's, so Hydra's SDKs work against it.",

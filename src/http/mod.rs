@@ -3,6 +3,7 @@
 
 pub mod admin;
 mod middleware;
+pub mod oauth;
 pub mod payload;
 pub mod public;
 
@@ -20,6 +21,7 @@ pub struct AppState {
     pub config: Config,
     pub db: Db,
     pub clients: ClientService,
+    pub oauth: crate::oauth::OAuthCore,
 }
 
 pub type State = Arc<AppState>;

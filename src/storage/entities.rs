@@ -23,3 +23,33 @@ pub mod client {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod token {
+    //! The `tokens` table (see migration `m20261128_000002_tokens`).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub signature: String,
+        pub kind: String,
+        pub request_id: String,
+        pub client_id: String,
+        pub subject: String,
+        #[sea_orm(column_type = "Text")]
+        pub scope: String,
+        #[sea_orm(column_type = "Text")]
+        pub audience: String,
+        #[sea_orm(column_type = "Text")]
+        pub extra: String,
+        pub issued_at: i64,
+        pub expires_at: i64,
+        pub active: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -8,6 +8,7 @@
 mod clients;
 pub mod entities;
 pub mod migrate;
+mod tokens;
 
 use std::{sync::Arc, time::Duration};
 
@@ -95,6 +96,41 @@ pub trait ClientStore: Send + Sync {
     ) -> Result<Vec<StoredClient>, StoreError>;
 }
 
+/// A token as stored: its signature (never the token), the request (grant) it belongs to, and
+/// what introspection reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredToken {
+    pub signature: String,
+    /// `access_token` or `refresh_token`.
+    pub kind: String,
+    /// The grant this token came from; revoking it revokes every token of the family.
+    pub request_id: String,
+    pub client_id: String,
+    pub subject: String,
+    /// Space-separated granted scopes.
+    pub scope: String,
+    pub audience: Vec<String>,
+    /// Extra claims (`ext` in introspection).
+    pub extra: serde_json::Value,
+    /// Milliseconds since the Unix epoch.
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub active: bool,
+}
+
+/// What the token endpoint, introspection and revocation need from storage.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn insert_token(&self, token: &StoredToken) -> Result<(), StoreError>;
+    async fn get_token(&self, signature: &str) -> Result<Option<StoredToken>, StoreError>;
+    /// Marks every token of a request inactive; returns how many.
+    async fn revoke_request(&self, request_id: &str) -> Result<u64, StoreError>;
+    /// Deletes every token of a client; returns how many.
+    async fn delete_client_tokens(&self, client_id: &str) -> Result<u64, StoreError>;
+    /// Deletes tokens that expired before the given time; returns how many.
+    async fn delete_expired(&self, before_ms: i64) -> Result<u64, StoreError>;
+}
+
 /// An open database: the connection pool and which family it is.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -162,6 +198,10 @@ impl Db {
 
     /// The stores, as the narrow traits the rest of the code depends on.
     pub fn client_store(&self) -> Arc<dyn ClientStore> {
+        Arc::new(SqlStore { db: self.clone() })
+    }
+
+    pub fn token_store(&self) -> Arc<dyn TokenStore> {
         Arc::new(SqlStore { db: self.clone() })
     }
 }

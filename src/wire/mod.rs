@@ -3,6 +3,8 @@
 
 pub mod client;
 pub mod error;
+pub mod introspection;
 
 pub use client::{JsonPatchOp, OAuth2Client};
 pub use error::GenericError;
+pub use introspection::Introspection;

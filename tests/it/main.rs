@@ -12,3 +12,4 @@ mod health;
 mod migrate;
 mod openapi;
 mod tls;
+mod tokens;

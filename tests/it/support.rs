@@ -142,7 +142,13 @@ impl TestServer {
     }
 
     pub async fn start_on(db: TestDb) -> TestServer {
-        let config = test_config(&db.dsn);
+        Self::start_with(db, |_| {}).await
+    }
+
+    /// Starts over `db` with a test configuration adjusted by `tweak`.
+    pub async fn start_with(db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = test_config(&db.dsn);
+        tweak(&mut config);
         let conn = Db::connect(&db.dsn).await.expect("connect");
         migrate::up(&conn).await.expect("migrate");
         let state = app::state(config, conn, Arc::new(SystemClock));
@@ -167,6 +173,43 @@ impl TestServer {
         if let Some(r) = self.running.take() {
             r.shutdown().await.expect("clean shutdown");
         }
+    }
+
+    /// Stops the server but keeps its database for another one.
+    pub async fn stop_keep_db(mut self) -> TestDb {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await.expect("clean shutdown");
+        }
+        self.db
+    }
+
+    /// POSTs a form to a public path, with HTTP Basic credentials when given.
+    pub async fn token_request(
+        &self,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(format!("{}/oauth2/token", self.public))
+            .form(form);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Introspects a token through the admin API.
+    pub async fn introspect(&self, token: &str) -> serde_json::Value {
+        self.http
+            .post(format!("{}/admin/oauth2/introspect", self.admin))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json")
     }
 
     /// POSTs JSON to an admin path.

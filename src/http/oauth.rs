@@ -1,0 +1,117 @@
+//! The public OAuth 2.0 endpoints: token (RFC 6749 §3.2) and revocation (RFC 7009), and the one
+//! place their errors are rendered (RFC 6749 §5.2: JSON, `Cache-Control: no-store`, 401 with
+//! `WWW-Authenticate: Basic` when the client tried Basic).
+
+use poem::{
+    Body, IntoResponse, Request, Response, handler,
+    http::{HeaderValue, StatusCode, header},
+    web::Data,
+};
+use serde::Serialize;
+
+use super::State;
+use crate::oauth::{ErrorCode, OAuthError};
+
+/// Token requests are small; anything bigger is not one.
+const FORM_LIMIT: usize = 64 * 1024;
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+fn no_store(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// Renders an OAuth error; the private cause goes to the log only.
+pub fn render_error(e: &OAuthError) -> Response {
+    if let Some(cause) = &e.cause {
+        tracing::error!(code = e.code.as_str(), cause, "oauth endpoint failed");
+    }
+    let body = serde_json::to_vec(&ErrorBody {
+        error: e.code.as_str(),
+        error_description: &e.description,
+    })
+    .unwrap_or_default();
+    let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut resp = Response::builder()
+        .status(status)
+        .content_type("application/json;charset=UTF-8")
+        .body(body);
+    if e.basic_challenge && e.code == ErrorCode::InvalidClient {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"latchkey\""),
+        );
+    }
+    no_store(resp)
+}
+
+/// Reads a form body, refusing other content types and oversized bodies with `invalid_request`.
+async fn form_body(req: &Request, body: Body) -> Result<Vec<u8>, OAuthError> {
+    let ct = req.content_type().unwrap_or_default();
+    let essence = ct.split(';').next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(OAuthError::invalid_request(
+            "The request body must be application/x-www-form-urlencoded (RFC 6749 §3.2).",
+        ));
+    }
+    body.into_bytes_limit(FORM_LIMIT)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|_| {
+            OAuthError::invalid_request("The request body is too large or could not be read.")
+        })
+}
+
+fn authorization(req: &Request) -> Result<Option<&str>, OAuthError> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| OAuthError::invalid_request("The Authorization header is not valid."))
+        })
+        .transpose()
+}
+
+fn json_ok<T: Serialize>(value: &T) -> Response {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    no_store(
+        Response::builder()
+            .content_type("application/json;charset=UTF-8")
+            .body(body),
+    )
+}
+
+/// `POST /oauth2/token`.
+#[handler]
+pub async fn token(req: &Request, body: Body, state: Data<&State>) -> Response {
+    let result = async {
+        let bytes = form_body(req, body).await?;
+        state.oauth.token(authorization(req)?, &bytes).await
+    }
+    .await;
+    match result {
+        Ok(t) => json_ok(&t),
+        Err(e) => render_error(&e),
+    }
+}
+
+/// `POST /oauth2/revoke`: 200 with an empty body on success (RFC 7009 §2.2).
+#[handler]
+pub async fn revoke(req: &Request, body: Body, state: Data<&State>) -> Response {
+    let result = async {
+        let bytes = form_body(req, body).await?;
+        state.oauth.revoke(authorization(req)?, &bytes).await
+    }
+    .await;
+    match result {
+        Ok(()) => no_store(StatusCode::OK.into_response()),
+        Err(e) => render_error(&e),
+    }
+}

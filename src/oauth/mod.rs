@@ -1,0 +1,39 @@
+//! The OAuth 2.0 core (RFC 6749 and friends) with no HTTP types: request parameters, client
+//! authentication, grants, introspection and revocation. The HTTP layer parses a request into
+//! these types, calls in, and renders the outcome.
+
+pub mod client_auth;
+pub mod error;
+pub mod grants;
+pub mod introspect;
+pub mod params;
+pub mod revoke;
+pub mod scope;
+
+use std::sync::Arc;
+
+use crate::{
+    clock::Clock,
+    config::Config,
+    crypto::{opaque::OpaqueSigner, secret_cache::SecretCache},
+    storage::{ClientStore, TokenStore},
+};
+
+pub use error::{ErrorCode, OAuthError};
+
+/// Everything the OAuth endpoints share.
+#[derive(Debug)]
+pub struct OAuthCore {
+    pub config: Config,
+    pub clients: Arc<dyn ClientStore>,
+    pub tokens: Arc<dyn TokenStore>,
+    pub signer: OpaqueSigner,
+    pub secrets: SecretCache,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for dyn TokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenStore")
+    }
+}

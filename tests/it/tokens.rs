@@ -1,0 +1,561 @@
+//! The token endpoint with the client credentials grant, introspection, revocation and token
+//! deletion, through real HTTP; secret rotation across restarts.
+
+use serde_json::{Value, json};
+
+use crate::support::{TestServer, cli};
+
+async fn make_client(s: &TestServer, body: Value) {
+    let r = s.post("/admin/clients", body.clone()).await;
+    assert_eq!(r.status(), 201, "{body}: {}", r.text().await.unwrap());
+}
+
+async fn token_of(s: &TestServer, id: &str, secret: &str, scope: &str) -> String {
+    let r = s
+        .token_request(
+            Some((id, secret)),
+            &[("grant_type", "client_credentials"), ("scope", scope)],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn assert_oauth_error(r: reqwest::Response, status: u16, code: &str) {
+    assert_eq!(r.status().as_u16(), status);
+    assert_eq!(r.headers().get("cache-control").unwrap(), "no-store");
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"], code, "{e}");
+    assert!(!e["error_description"].as_str().unwrap().is_empty());
+}
+
+async fn client_credentials(s: TestServer) {
+    make_client(&s, json!({"client_id": "svc", "client_secret": "svc-secret", "grant_types": ["client_credentials"], "scope": "read write photos.*", "audience": ["https://api.example.com"]})).await;
+    make_client(&s, json!({"client_id": "poster", "client_secret": "poster-secret", "grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_post", "client_credentials_grant_access_token_lifespan": "5m"})).await;
+    make_client(&s, json!({"client_id": "web", "client_secret": "web-secret", "grant_types": ["authorization_code"]})).await;
+    make_client(&s, json!({"client_id": "spa", "token_endpoint_auth_method": "none", "grant_types": ["authorization_code"]})).await;
+
+    // client_secret_basic, with scope (wildcard strategy) and audience.
+    let r = s
+        .token_request(
+            Some(("svc", "svc-secret")),
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "read photos.view"),
+                ("audience", "https://api.example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers().get("cache-control").unwrap(), "no-store");
+    let t: Value = r.json().await.unwrap();
+    assert_eq!(t["token_type"], "bearer");
+    assert_eq!(t["scope"], "read photos.view");
+    assert_eq!(t["expires_in"], 3600);
+    assert!(
+        t.get("refresh_token").is_none(),
+        "no refresh token for client credentials (RFC 6749 §4.4.3)"
+    );
+    let token = t["access_token"].as_str().unwrap();
+    assert!(token.starts_with("ory_at_"));
+    let i = s.introspect(token).await;
+    assert_eq!(i["active"], true);
+    assert_eq!(i["client_id"], "svc");
+    assert_eq!(i["sub"], "svc");
+    assert_eq!(i["scope"], "read photos.view");
+    assert_eq!(i["aud"], json!(["https://api.example.com"]));
+    assert_eq!(i["token_use"], "access_token");
+    assert_eq!(i["iss"], "http://127.0.0.1:4444/");
+    let exp = i["exp"].as_i64().unwrap();
+    assert!((exp - i["iat"].as_i64().unwrap() - 3600).abs() <= 1);
+    // The token itself is not in the database, only its signature.
+    let stored = s
+        .state
+        .db
+        .token_store()
+        .get_token(token.rsplit('.').next().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.client_id, "svc");
+
+    // client_secret_post, per-client lifespan; URL-encoded Basic credentials.
+    let r = s
+        .token_request(
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "poster"),
+                ("client_secret", "poster-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["expires_in"], 300);
+
+    // Failures, each in RFC 6749 §5.2 shape.
+    let r = s
+        .token_request(
+            Some(("svc", "wrong")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(
+        r.headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().starts_with("Basic")),
+        Some(true)
+    );
+    assert_oauth_error(r, 401, "invalid_client").await;
+    assert_oauth_error(
+        s.token_request(
+            Some(("nobody", "x")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await,
+        401,
+        "invalid_client",
+    )
+    .await;
+    // Registered for Basic, used the body; registered for post, used Basic.
+    assert_oauth_error(
+        s.token_request(
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "svc"),
+                ("client_secret", "svc-secret"),
+            ],
+        )
+        .await,
+        401,
+        "invalid_client",
+    )
+    .await;
+    assert_oauth_error(
+        s.token_request(
+            Some(("poster", "poster-secret")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await,
+        401,
+        "invalid_client",
+    )
+    .await;
+    assert_oauth_error(
+        s.token_request(None, &[("grant_type", "client_credentials")])
+            .await,
+        401,
+        "invalid_client",
+    )
+    .await;
+    assert_oauth_error(
+        s.token_request(
+            None,
+            &[("grant_type", "client_credentials"), ("client_id", "spa")],
+        )
+        .await,
+        400,
+        "unauthorized_client",
+    )
+    .await;
+    assert_oauth_error(
+        s.token_request(
+            Some(("web", "web-secret")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await,
+        400,
+        "unauthorized_client",
+    )
+    .await;
+    assert_oauth_error(
+        s.token_request(Some(("svc", "svc-secret")), &[("grant_type", "password")])
+            .await,
+        400,
+        "unsupported_grant_type",
+    )
+    .await;
+    assert_oauth_error(
+        s.token_request(Some(("svc", "svc-secret")), &[]).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert_oauth_error(
+        s.token_request(
+            Some(("svc", "svc-secret")),
+            &[("grant_type", "client_credentials"), ("scope", "admin")],
+        )
+        .await,
+        400,
+        "invalid_scope",
+    )
+    .await;
+    assert_oauth_error(
+        s.token_request(
+            Some(("svc", "svc-secret")),
+            &[("grant_type", "client_credentials"), ("scope", "photos")],
+        )
+        .await,
+        400,
+        "invalid_scope",
+    )
+    .await;
+    assert_oauth_error(
+        s.token_request(
+            Some(("svc", "svc-secret")),
+            &[
+                ("grant_type", "client_credentials"),
+                ("audience", "https://evil.example"),
+            ],
+        )
+        .await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert_oauth_error(
+        s.token_request(
+            Some(("svc", "svc-secret")),
+            &[
+                ("grant_type", "client_credentials"),
+                ("grant_type", "client_credentials"),
+            ],
+        )
+        .await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert_oauth_error(
+        s.token_request(
+            Some(("svc", "svc-secret")),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "poster"),
+            ],
+        )
+        .await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    let r = s
+        .http
+        .post(format!("{}/oauth2/token", s.public))
+        .basic_auth("svc", Some("svc-secret"))
+        .json(&json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(r, 400, "invalid_request").await;
+    let r = s
+        .http
+        .post(format!("{}/oauth2/token", s.public))
+        .header("authorization", "Basic !!!")
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(r, 401, "invalid_client").await;
+
+    // A secret changed through the admin API: the old one stops working at once.
+    let r = s
+        .http
+        .patch(format!("{}/admin/clients/svc", s.admin))
+        .json(&json!([{"op": "add", "path": "/client_secret", "value": "rotated-secret"}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_oauth_error(
+        s.token_request(
+            Some(("svc", "svc-secret")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await,
+        401,
+        "invalid_client",
+    )
+    .await;
+    assert_eq!(
+        s.token_request(
+            Some(("svc", "rotated-secret")),
+            &[("grant_type", "client_credentials")]
+        )
+        .await
+        .status(),
+        200
+    );
+    s.stop().await;
+}
+
+async fn introspection_and_revocation(s: TestServer) {
+    make_client(&s, json!({"client_id": "a", "client_secret": "a-secret", "grant_types": ["client_credentials"], "scope": "read write"})).await;
+    make_client(&s, json!({"client_id": "b", "client_secret": "b-secret", "grant_types": ["client_credentials"]})).await;
+    make_client(&s, json!({"client_id": "short", "client_secret": "short-secret", "grant_types": ["client_credentials"], "client_credentials_grant_access_token_lifespan": "1ms"})).await;
+    let t = token_of(&s, "a", "a-secret", "read").await;
+
+    // Garbage, foreign and malformed tokens are simply inactive.
+    let foreign = format!("ory_at_{}.{}", "A".repeat(43), "B".repeat(43));
+    for junk in [
+        "",
+        "garbage",
+        "ory_at_",
+        foreign.as_str(),
+        &t[..t.len() - 1],
+    ] {
+        let r = s
+            .http
+            .post(format!("{}/admin/oauth2/introspect", s.admin))
+            .form(&[("token", junk)])
+            .send()
+            .await
+            .unwrap();
+        if junk.is_empty() {
+            assert_eq!(r.status(), 400, "a missing token is a bad request");
+            continue;
+        }
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            json!({"active": false}),
+            "{junk}"
+        );
+    }
+    // A required scope the token lacks makes it inactive.
+    let r: Value = s
+        .http
+        .post(format!("{}/admin/oauth2/introspect", s.admin))
+        .form(&[("token", t.as_str()), ("scope", "write")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["active"], false);
+    let r: Value = s
+        .http
+        .post(format!("{}/admin/oauth2/introspect", s.admin))
+        .form(&[("token", t.as_str()), ("scope", "read")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["active"], true);
+
+    // Expired.
+    let short = token_of(&s, "short", "short-secret", "").await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert_eq!(s.introspect(&short).await, json!({"active": false}));
+
+    // Revocation: another client may not revoke it; unknown tokens answer 200; the owner can.
+    let revoke = |id: &'static str, secret: &'static str, token: String| {
+        let s = &s;
+        async move {
+            s.http
+                .post(format!("{}/oauth2/revoke", s.public))
+                .basic_auth(id, Some(secret))
+                .form(&[("token", token)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = revoke("b", "b-secret", t.clone()).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "unauthorized_client"
+    );
+    assert_eq!(s.introspect(&t).await["active"], true);
+    assert_eq!(
+        revoke("b", "b-secret", "not-a-token".into()).await.status(),
+        200
+    );
+    assert_eq!(revoke("a", "wrong", t.clone()).await.status(), 401);
+    assert_eq!(revoke("a", "a-secret", t.clone()).await.status(), 200);
+    assert_eq!(s.introspect(&t).await, json!({"active": false}));
+    assert_eq!(
+        revoke("a", "a-secret", t.clone()).await.status(),
+        200,
+        "revoking twice is fine"
+    );
+
+    // DELETE /admin/oauth2/tokens?client_id= removes every token of a client.
+    let t1 = token_of(&s, "b", "b-secret", "").await;
+    let t2 = token_of(&s, "b", "b-secret", "").await;
+    let keep = token_of(&s, "a", "a-secret", "").await;
+    let r = s
+        .http
+        .delete(format!("{}/admin/oauth2/tokens?client_id=b", s.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(s.introspect(&t1).await["active"], false);
+    assert_eq!(s.introspect(&t2).await["active"], false);
+    assert_eq!(s.introspect(&keep).await["active"], true);
+    s.stop().await;
+}
+
+async fn secret_rotation_across_restarts(s: TestServer) {
+    make_client(&s, json!({"client_id": "r", "client_secret": "r-secret", "grant_types": ["client_credentials"]})).await;
+    let old_token = token_of(&s, "r", "r-secret", "").await;
+    let db = s.stop_keep_db().await;
+    // A new secret is prepended: old tokens still verify, new ones are signed with the new secret.
+    let s = TestServer::start_with(db, |c| {
+        c.secrets.system.insert(
+            0,
+            latchkey::config::Secret("a-brand-new-system-secret".into()),
+        );
+    })
+    .await;
+    assert_eq!(s.introspect(&old_token).await["active"], true);
+    let new_token = token_of(&s, "r", "r-secret", "").await;
+    assert_eq!(s.introspect(&new_token).await["active"], true);
+    let db = s.stop_keep_db().await;
+    // With only the new secret, the old token no longer verifies.
+    let s = TestServer::start_with(db, |c| {
+        c.secrets.system = vec![latchkey::config::Secret("a-brand-new-system-secret".into())];
+    })
+    .await;
+    assert_eq!(s.introspect(&old_token).await["active"], false);
+    assert_eq!(s.introspect(&new_token).await["active"], true);
+    s.stop().await;
+}
+
+async fn classic_tutorial_token_steps(s: TestServer) {
+    let (admin, public) = (s.admin.as_str(), s.public.as_str());
+    let (ok, _, err) = cli(&[
+        "clients",
+        "create",
+        "--endpoint",
+        admin,
+        "--id",
+        "my-client",
+        "--secret",
+        "secret",
+        "-g",
+        "client_credentials",
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let (ok, token, err) = cli(&[
+        "token",
+        "client",
+        "--endpoint",
+        public,
+        "--client-id",
+        "my-client",
+        "--client-secret",
+        "secret",
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let token = token.trim();
+    assert!(
+        token.starts_with("ory_at_") && !token.contains(char::is_whitespace),
+        "bare token expected: {token:?}"
+    );
+    let (ok, out, err) = cli(&[
+        "token",
+        "introspect",
+        "--endpoint",
+        admin,
+        "--client-id",
+        "my-client",
+        "--client-secret",
+        "secret",
+        token,
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let i: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(i["active"], true);
+    assert_eq!(i["client_id"], "my-client");
+    // Current forms.
+    let (ok, out, err) = cli(&[
+        "perform",
+        "client-credentials",
+        "-e",
+        public,
+        "--client-id",
+        "my-client",
+        "--client-secret",
+        "secret",
+        "--format",
+        "json",
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let t2 = serde_json::from_str::<Value>(&out).unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (ok, out, _) = cli(&["introspect", "token", &t2, "-e", admin]).await;
+    assert!(
+        ok && out.contains("ACTIVE") && out.contains("true"),
+        "{out}"
+    );
+    let (ok, _, err) = cli(&[
+        "revoke",
+        "token",
+        &t2,
+        "-e",
+        public,
+        "--client-id",
+        "my-client",
+        "--client-secret",
+        "secret",
+    ])
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(s.introspect(&t2).await["active"], false);
+    let (ok, _, err) = cli(&[
+        "token",
+        "delete",
+        "--client-id",
+        "my-client",
+        "--endpoint",
+        admin,
+    ])
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(s.introspect(token).await["active"], false);
+    // Wrong secret: one line, non-zero.
+    let (ok, _, err) = cli(&[
+        "token",
+        "client",
+        "--endpoint",
+        public,
+        "--client-id",
+        "my-client",
+        "--client-secret",
+        "nope",
+    ])
+    .await;
+    assert!(
+        !ok && err.contains("invalid_client") && err.lines().count() == 1,
+        "{err}"
+    );
+    // The janitor removes expired tokens only.
+    let (ok, out, err) = cli(&["janitor", &s.db.dsn]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("Deleted 0 expired tokens"), "{out}");
+    s.stop().await;
+}
+
+crate::on_all_databases!(
+    client_credentials,
+    introspection_and_revocation,
+    secret_rotation_across_restarts,
+    classic_tutorial_token_steps
+);
