@@ -15,12 +15,17 @@
 //! - Failed verifications are never cached: a wrong secret always pays the full argon2 price,
 //!   which keeps online guessing as slow as it is without the cache.
 //! - The map is bounded; when full it is cleared (a burst of argon2 work, not unbounded memory).
+//! - At most one argon2 verification per core runs at a time (each takes ~19 MiB): a burst of
+//!   first requests, or a flood of wrong secrets, queues instead of exhausting memory, and requests
+//!   queued behind a successful verification of the same secret find it cached and skip argon2.
 //!
 //! What it trades: someone who can read this process's memory obtains a fast (HMAC) test for
 //! recently used secrets. Such an attacker can already read secrets off incoming requests, so
 //! this does not widen what a memory compromise gives away.
 
 use std::{collections::HashMap, sync::RwLock};
+
+use tokio::sync::Semaphore;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -33,6 +38,7 @@ const MAX_ENTRIES: usize = 10_000;
 pub struct SecretCache {
     key: [u8; 32],
     entries: RwLock<HashMap<String, Vec<u8>>>,
+    argon2_slots: Semaphore,
 }
 
 impl std::fmt::Debug for SecretCache {
@@ -52,9 +58,11 @@ impl SecretCache {
         let mut key = [0u8; 32];
         #[allow(clippy::expect_used)]
         getrandom::fill(&mut key).expect("the operating system's random number generator failed");
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             key,
             entries: RwLock::new(HashMap::new()),
+            argon2_slots: Semaphore::new(cores),
         }
     }
 
@@ -72,16 +80,14 @@ impl SecretCache {
     /// secret verified against this exact hash before, else by argon2id (and then remembered).
     pub async fn verify(&self, client_id: &str, secret: &str, phc: &str) -> bool {
         let tag = self.tag(phc, secret);
-        let hit = self
-            .entries
-            .read()
-            .ok()
-            .and_then(|m| {
-                m.get(client_id)
-                    .map(|stored| constant_time_eq(stored, &tag))
-            })
-            .unwrap_or(false);
-        if hit {
+        if self.hit(client_id, &tag) {
+            return true;
+        }
+        let Ok(_slot) = self.argon2_slots.acquire().await else {
+            return false;
+        };
+        // Another request may have verified this very secret while we waited.
+        if self.hit(client_id, &tag) {
             return true;
         }
         if !verify_secret(secret.to_owned(), phc.to_owned()).await {
@@ -94,6 +100,16 @@ impl SecretCache {
             m.insert(client_id.to_owned(), tag);
         }
         true
+    }
+}
+
+impl SecretCache {
+    fn hit(&self, client_id: &str, tag: &[u8]) -> bool {
+        self.entries
+            .read()
+            .ok()
+            .and_then(|m| m.get(client_id).map(|stored| constant_time_eq(stored, tag)))
+            .unwrap_or(false)
     }
 }
 
