@@ -136,6 +136,8 @@ pub trait TokenStore: Send + Sync {
 pub struct Db {
     pub conn: DatabaseConnection,
     pub kind: DsnKind,
+    /// Batches token inserts; started on first use (see [`tokens::TokenWriter`]).
+    token_writer: Arc<std::sync::OnceLock<tokens::TokenWriter>>,
 }
 
 impl Db {
@@ -174,7 +176,11 @@ impl Db {
             }
         }
         let conn = Database::connect(opt).await?;
-        Ok(Self { conn, kind })
+        Ok(Self {
+            conn,
+            kind,
+            token_writer: Arc::default(),
+        })
     }
 
     /// Checks that the database answers.

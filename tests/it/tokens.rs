@@ -553,7 +553,42 @@ async fn classic_tutorial_token_steps(s: TestServer) {
     s.stop().await;
 }
 
+async fn concurrent_issuance(s: TestServer) {
+    // Token inserts are batched into multi-row INSERTs; every caller must still get its own,
+    // durable, introspectable token.
+    make_client(&s, json!({"client_id": "busy", "client_secret": "busy-secret", "grant_types": ["client_credentials"]})).await;
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let (http, url) = (s.http.clone(), format!("{}/oauth2/token", s.public));
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .post(url)
+                .basic_auth("busy", Some("busy-secret"))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }));
+    }
+    let mut tokens = Vec::new();
+    for t in tasks {
+        tokens.push(t.await.unwrap());
+    }
+    let distinct: std::collections::HashSet<_> = tokens.iter().collect();
+    assert_eq!(distinct.len(), 200);
+    for t in tokens.iter().step_by(20) {
+        assert_eq!(s.introspect(t).await["active"], true);
+    }
+    s.stop().await;
+}
+
 crate::on_all_databases!(
+    concurrent_issuance,
     client_credentials,
     introspection_and_revocation,
     secret_rotation_across_restarts,
