@@ -68,6 +68,10 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
     Route::new()
         .at("/oauth2/token", poem::post(http::oauth::token))
         .at("/oauth2/revoke", poem::post(http::oauth::revoke))
+        .at(
+            "/.well-known/oauth-authorization-server",
+            poem::get(http::oauth::metadata),
+        )
         .nest("/", api)
         .with(BodyLimit(ADMIN_BODY_LIMIT))
         .catch_all_error(http::admin_error_response)

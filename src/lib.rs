@@ -9,6 +9,7 @@
 //! - [`http`]: poem / poem-openapi adapters only — handlers, middleware, error rendering.
 //! - [`oauth`]: the OAuth 2.0 core — parameters, client authentication, grants, introspection,
 //!   revocation; no HTTP types.
+//! - [`oidc`]: discovery metadata (later: ID tokens, userinfo, logout).
 //! - [`clients`]: the OAuth 2.0 client registry (validation, secrets, JSON Patch); no HTTP types.
 //! - [`wire`]: the JSON shapes of Hydra's API, shared by server and CLI.
 //! - [`storage`]: narrow store traits and their one sea-orm implementation for SQLite,
@@ -28,5 +29,6 @@ pub mod config;
 pub mod crypto;
 pub mod http;
 pub mod oauth;
+pub mod oidc;
 pub mod storage;
 pub mod wire;

@@ -102,6 +102,17 @@ pub async fn token(req: &Request, body: Body, state: Data<&State>) -> Response {
     }
 }
 
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414 §3), cacheable for a minute.
+#[handler]
+pub async fn metadata(state: Data<&State>) -> Response {
+    let body = serde_json::to_vec(&crate::oidc::discovery::Metadata::new(&state.config))
+        .unwrap_or_default();
+    Response::builder()
+        .content_type("application/json")
+        .header(header::CACHE_CONTROL, "public, max-age=60")
+        .body(body)
+}
+
 /// `POST /oauth2/revoke`: 200 with an empty body on success (RFC 7009 §2.2).
 #[handler]
 pub async fn revoke(req: &Request, body: Body, state: Data<&State>) -> Response {

@@ -594,3 +594,43 @@ crate::on_all_databases!(
     secret_rotation_across_restarts,
     classic_tutorial_token_steps
 );
+
+async fn discovery(s: TestServer) {
+    let r = s
+        .http
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server",
+            s.public
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let m: Value = r.json().await.unwrap();
+    // Golden: exactly what is implemented, nothing more.
+    assert_eq!(
+        m,
+        json!({
+            "issuer": "http://127.0.0.1:4444/",
+            "token_endpoint": "http://127.0.0.1:4444/oauth2/token",
+            "revocation_endpoint": "http://127.0.0.1:4444/oauth2/revoke",
+            "response_types_supported": [],
+            "grant_types_supported": ["client_credentials"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"]
+        })
+    );
+    // RFC 8414 §3.3: the issuer in the document is the one it is served for.
+    assert_eq!(m["issuer"], s.state.config.urls.self_.issuer);
+    // No OpenID configuration until ID tokens and keys exist.
+    let r = s
+        .http
+        .get(format!("{}/.well-known/openid-configuration", s.public))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    s.stop().await;
+}
+
+crate::on_all_databases!(discovery);
