@@ -245,11 +245,8 @@ pub struct RevokeCmd {
 pub enum RevokeWhat {
     /// Revoke an access or refresh token (public API; the client authenticates).
     Token {
-        token: String,
-        #[arg(long = "client-id")]
-        client_id: String,
-        #[arg(long = "client-secret")]
-        client_secret: String,
+        #[command(flatten)]
+        args: tokens::RevokeArgs,
         #[command(flatten)]
         remote: RemoteArgs,
     },
@@ -309,14 +306,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         }) => tokens::introspect(&remote, &token, &scope, false).await,
         Command::Revoke(RevokeCmd {
-            what:
-                RevokeWhat::Token {
-                    token,
-                    client_id,
-                    client_secret,
-                    remote,
-                },
-        }) => tokens::revoke(&remote, &token, &client_id, &client_secret).await,
+            what: RevokeWhat::Token { args, remote },
+        }) => tokens::revoke(&remote, &args).await,
         Command::Janitor { dsn, dsn_args } => tokens::janitor(dsn, &dsn_args).await,
         Command::Token(cmd) => tokens::classic(cmd).await,
         Command::Openapi => {

@@ -7,34 +7,36 @@ use serde::{Serialize, de::DeserializeOwned};
 use super::RemoteArgs;
 use crate::wire::GenericError;
 
-/// The admin URL: the flag, then `LATCHKEY_ADMIN_URL`, `HYDRA_ADMIN_URL`, `ORY_SDK_URL`, then the default.
-pub fn admin_url(args: &RemoteArgs) -> String {
+/// The flag, else the first non-empty variable of `vars`, else `default`; no trailing slash.
+fn endpoint(args: &RemoteArgs, vars: &[&str], default: &str) -> String {
     let from_env = || {
-        ["LATCHKEY_ADMIN_URL", "HYDRA_ADMIN_URL", "ORY_SDK_URL"]
-            .iter()
+        vars.iter()
             .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
     };
     args.endpoint
         .clone()
         .or_else(from_env)
-        .unwrap_or_else(|| "http://127.0.0.1:4445".into())
+        .unwrap_or_else(|| default.into())
         .trim_end_matches('/')
         .to_owned()
 }
 
+/// The admin URL: the flag, then `LATCHKEY_ADMIN_URL`, `HYDRA_ADMIN_URL`, `ORY_SDK_URL`, then the default.
+pub fn admin_url(args: &RemoteArgs) -> String {
+    endpoint(
+        args,
+        &["LATCHKEY_ADMIN_URL", "HYDRA_ADMIN_URL", "ORY_SDK_URL"],
+        "http://127.0.0.1:4445",
+    )
+}
+
 /// The public URL: the flag, then `LATCHKEY_PUBLIC_URL`, `HYDRA_URL`, `ORY_SDK_URL`, then the default.
 pub fn public_url(args: &RemoteArgs) -> String {
-    let from_env = || {
-        ["LATCHKEY_PUBLIC_URL", "HYDRA_URL", "ORY_SDK_URL"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-    };
-    args.endpoint
-        .clone()
-        .or_else(from_env)
-        .unwrap_or_else(|| "http://127.0.0.1:4444".into())
-        .trim_end_matches('/')
-        .to_owned()
+    endpoint(
+        args,
+        &["LATCHKEY_PUBLIC_URL", "HYDRA_URL", "ORY_SDK_URL"],
+        "http://127.0.0.1:4444",
+    )
 }
 
 /// A client for one server.

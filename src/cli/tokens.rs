@@ -27,6 +27,17 @@ pub struct ClientCredentialsArgs {
     pub audience: Vec<String>,
 }
 
+/// What `revoke token` and the classic `token revoke` take.
+#[derive(Args, Debug, Clone)]
+pub struct RevokeArgs {
+    /// The access or refresh token to revoke.
+    pub token: String,
+    #[arg(long = "client-id")]
+    pub client_id: String,
+    #[arg(long = "client-secret")]
+    pub client_secret: String,
+}
+
 /// Runs the client credentials grant against the public API and returns the token response.
 async fn client_credentials(
     remote: &RemoteArgs,
@@ -141,19 +152,11 @@ pub async fn introspect(
 }
 
 /// `revoke token` / `token revoke` (public API, client-authenticated).
-pub async fn revoke(
-    remote: &RemoteArgs,
-    token: &str,
-    client_id: &str,
-    client_secret: &str,
-) -> anyhow::Result<()> {
+pub async fn revoke(remote: &RemoteArgs, a: &RevokeArgs) -> anyhow::Result<()> {
     let api = Remote::public(remote)?;
-    let _: Reply = api
-        .post_form(
-            "/oauth2/revoke",
-            &[("token", token)],
-            Some((client_id, client_secret)),
-        )
+    let credentials = Some((a.client_id.as_str(), a.client_secret.as_str()));
+    let _: Value = api
+        .post_form("/oauth2/revoke", &[("token", &a.token)], credentials)
         .await?
         .body;
     if !remote.quiet {
@@ -161,8 +164,6 @@ pub async fn revoke(
     }
     Ok(())
 }
-
-type Reply = Value;
 
 /// `delete access-tokens CLIENT_ID` / `token delete --client-id` (admin API).
 pub async fn delete_access_tokens(remote: &RemoteArgs, client_id: &str) -> anyhow::Result<()> {
@@ -229,11 +230,8 @@ pub enum ClassicToken {
     },
     /// Revoke a token (public API).
     Revoke {
-        token: String,
-        #[arg(long = "client-id")]
-        client_id: String,
-        #[arg(long = "client-secret")]
-        client_secret: String,
+        #[command(flatten)]
+        args: RevokeArgs,
         #[command(flatten)]
         remote: RemoteArgs,
     },
@@ -262,12 +260,7 @@ pub async fn classic(cmd: ClassicTokenCmd) -> anyhow::Result<()> {
             remote,
             ..
         } => introspect(&remote, &token, &scope, true).await,
-        ClassicToken::Revoke {
-            token,
-            client_id,
-            client_secret,
-            remote,
-        } => revoke(&remote, &token, &client_id, &client_secret).await,
+        ClassicToken::Revoke { args, remote } => revoke(&remote, &args).await,
         ClassicToken::Delete { client_id, remote } => {
             delete_access_tokens(&remote, &client_id).await
         }

@@ -117,15 +117,7 @@ async fn serve_until_ready_then_term(dsn: &str) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let pid = child.0.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = tokio::task::spawn_blocking(move || child.0.wait().unwrap())
+    let status = tokio::task::spawn_blocking(move || child.terminate())
         .await
         .unwrap();
     assert!(status.success(), "graceful exit expected, got {status}");

@@ -302,3 +302,26 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+impl KillOnDrop {
+    /// Sends SIGTERM and waits up to 10 s for the process to exit; returns its status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.0.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.0.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "SIGTERM did not stop the server"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}

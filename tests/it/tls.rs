@@ -118,24 +118,6 @@ async fn serves_https_with_the_configured_certificate() {
     assert!(ok, "{err}");
     assert!(out.contains("\"items\""), "{out}");
     // And SIGTERM still stops it gracefully.
-    let pid = child.0.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            assert!(status.success(), "{status}");
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "SIGTERM did not stop the server"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let status = child.terminate();
+    assert!(status.success(), "{status}");
 }
