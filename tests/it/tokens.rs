@@ -110,140 +110,95 @@ async fn client_credentials(s: TestServer) {
         Some(true)
     );
     assert_oauth_error(r, 401, "invalid_client").await;
-    assert_oauth_error(
-        s.token_request(
+    let svc = Some(("svc", "svc-secret"));
+    let cc = ("grant_type", "client_credentials");
+    let cases: Vec<(&str, Option<(&str, &str)>, Vec<(&str, &str)>, u16, &str)> = vec![
+        (
+            "unknown client",
             Some(("nobody", "x")),
-            &[("grant_type", "client_credentials")],
-        )
-        .await,
-        401,
-        "invalid_client",
-    )
-    .await;
-    // Registered for Basic, used the body; registered for post, used Basic.
-    assert_oauth_error(
-        s.token_request(
+            vec![cc],
+            401,
+            "invalid_client",
+        ),
+        // Registered for Basic, used the body; registered for post, used Basic.
+        (
+            "basic client used post",
             None,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "svc"),
-                ("client_secret", "svc-secret"),
-            ],
-        )
-        .await,
-        401,
-        "invalid_client",
-    )
-    .await;
-    assert_oauth_error(
-        s.token_request(
+            vec![cc, ("client_id", "svc"), ("client_secret", "svc-secret")],
+            401,
+            "invalid_client",
+        ),
+        (
+            "post client used basic",
             Some(("poster", "poster-secret")),
-            &[("grant_type", "client_credentials")],
-        )
-        .await,
-        401,
-        "invalid_client",
-    )
-    .await;
-    assert_oauth_error(
-        s.token_request(None, &[("grant_type", "client_credentials")])
-            .await,
-        401,
-        "invalid_client",
-    )
-    .await;
-    assert_oauth_error(
-        s.token_request(
+            vec![cc],
+            401,
+            "invalid_client",
+        ),
+        ("no credentials", None, vec![cc], 401, "invalid_client"),
+        (
+            "public client",
             None,
-            &[("grant_type", "client_credentials"), ("client_id", "spa")],
-        )
-        .await,
-        400,
-        "unauthorized_client",
-    )
-    .await;
-    assert_oauth_error(
-        s.token_request(
+            vec![cc, ("client_id", "spa")],
+            400,
+            "unauthorized_client",
+        ),
+        (
+            "grant not registered",
             Some(("web", "web-secret")),
-            &[("grant_type", "client_credentials")],
-        )
-        .await,
-        400,
-        "unauthorized_client",
-    )
-    .await;
-    assert_oauth_error(
-        s.token_request(Some(("svc", "svc-secret")), &[("grant_type", "password")])
-            .await,
-        400,
-        "unsupported_grant_type",
-    )
-    .await;
-    assert_oauth_error(
-        s.token_request(Some(("svc", "svc-secret")), &[]).await,
-        400,
-        "invalid_request",
-    )
-    .await;
-    assert_oauth_error(
-        s.token_request(
-            Some(("svc", "svc-secret")),
-            &[("grant_type", "client_credentials"), ("scope", "admin")],
-        )
-        .await,
-        400,
-        "invalid_scope",
-    )
-    .await;
-    assert_oauth_error(
-        s.token_request(
-            Some(("svc", "svc-secret")),
-            &[("grant_type", "client_credentials"), ("scope", "photos")],
-        )
-        .await,
-        400,
-        "invalid_scope",
-    )
-    .await;
-    assert_oauth_error(
-        s.token_request(
-            Some(("svc", "svc-secret")),
-            &[
-                ("grant_type", "client_credentials"),
-                ("audience", "https://evil.example"),
-            ],
-        )
-        .await,
-        400,
-        "invalid_request",
-    )
-    .await;
-    assert_oauth_error(
-        s.token_request(
-            Some(("svc", "svc-secret")),
-            &[
-                ("grant_type", "client_credentials"),
-                ("grant_type", "client_credentials"),
-            ],
-        )
-        .await,
-        400,
-        "invalid_request",
-    )
-    .await;
-    assert_oauth_error(
-        s.token_request(
-            Some(("svc", "svc-secret")),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "poster"),
-            ],
-        )
-        .await,
-        400,
-        "invalid_request",
-    )
-    .await;
+            vec![cc],
+            400,
+            "unauthorized_client",
+        ),
+        (
+            "unknown grant",
+            svc,
+            vec![("grant_type", "password")],
+            400,
+            "unsupported_grant_type",
+        ),
+        ("no grant", svc, vec![], 400, "invalid_request"),
+        (
+            "scope not allowed",
+            svc,
+            vec![cc, ("scope", "admin")],
+            400,
+            "invalid_scope",
+        ),
+        (
+            "wildcard needs a segment",
+            svc,
+            vec![cc, ("scope", "photos")],
+            400,
+            "invalid_scope",
+        ),
+        (
+            "audience not allowed",
+            svc,
+            vec![cc, ("audience", "https://evil.example")],
+            400,
+            "invalid_request",
+        ),
+        (
+            "duplicate parameter",
+            svc,
+            vec![cc, cc],
+            400,
+            "invalid_request",
+        ),
+        (
+            "two client ids",
+            svc,
+            vec![cc, ("client_id", "poster")],
+            400,
+            "invalid_request",
+        ),
+    ];
+    for (name, basic, form, status, code) in cases {
+        let r = s.token_request(basic, &form).await;
+        assert_eq!(r.status().as_u16(), status, "{name}");
+        assert_oauth_error(r, status, code).await;
+    }
     let r = s
         .http
         .post(format!("{}/oauth2/token", s.public))
