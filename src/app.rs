@@ -32,6 +32,7 @@ pub fn state(
         tokens: db.token_store(),
         config: config.clone(),
         clock,
+        http: reqwest::Client::new(),
     };
     Arc::new(AppState {
         config,

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_clients;
 mod m20261128_000002_tokens;
+mod m20261128_000003_assertion_jtis;
 
 /// The ordered list of every migration Latchkey knows.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_clients::Migration),
             Box::new(m20261128_000002_tokens::Migration),
+            Box::new(m20261128_000003_assertion_jtis::Migration),
         ]
     }
 }

@@ -133,11 +133,14 @@ impl OAuthCore {
                 })?;
                 (id, "client_secret_post", Some(secret.clone()))
             }
-            (None, None, Some(_)) => {
-                return Err(invalid_client(
-                    "Client authentication with private_key_jwt is not available yet on this server.",
-                    false,
-                ));
+            (None, None, Some(assertion)) => {
+                let id = super::assertion::claimed_client(assertion)?;
+                if p.body_id.as_deref().is_some_and(|b| b != id) {
+                    return Err(OAuthError::invalid_request(
+                        "client_id in the body does not match the client assertion's sub.",
+                    ));
+                }
+                (id, "private_key_jwt", None)
             }
             (None, None, None) => match &p.body_id {
                 Some(id) => (id.clone(), "none", None),
@@ -169,6 +172,11 @@ impl OAuthCore {
                 ),
                 basic,
             ));
+        }
+        if method == "private_key_jwt" {
+            let assertion = p.assertion.as_deref().unwrap_or_default();
+            self.verify_assertion(&id, &metadata, p.assertion_type.as_deref(), assertion)
+                .await?;
         }
         if let Some(secret) = secret {
             let Some(phc) = &stored.secret_hash else {

@@ -2,6 +2,7 @@
 //! authentication, grants, introspection and revocation. The HTTP layer parses a request into
 //! these types, calls in, and renders the outcome.
 
+pub mod assertion;
 pub mod client_auth;
 pub mod error;
 pub mod grants;
@@ -30,6 +31,8 @@ pub struct OAuthCore {
     pub signer: OpaqueSigner,
     pub secrets: SecretCache,
     pub clock: Arc<dyn Clock>,
+    /// Fetches clients' `jwks_uri`.
+    pub http: reqwest::Client,
 }
 
 impl std::fmt::Debug for dyn TokenStore {

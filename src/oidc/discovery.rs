@@ -7,6 +7,13 @@ use serde::Serialize;
 
 use crate::config::Config;
 
+const AUTH_METHODS: &[&str] = &[
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
+
 /// RFC 8414 §2 metadata.
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Metadata {
@@ -19,6 +26,7 @@ pub struct Metadata {
     pub grant_types_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
 }
 
 impl Metadata {
@@ -30,15 +38,10 @@ impl Metadata {
             revocation_endpoint: format!("{base}/oauth2/revoke"),
             response_types_supported: vec![],
             grant_types_supported: vec!["client_credentials"],
-            token_endpoint_auth_methods_supported: vec![
-                "client_secret_basic",
-                "client_secret_post",
-                "none",
-            ],
-            revocation_endpoint_auth_methods_supported: vec![
-                "client_secret_basic",
-                "client_secret_post",
-                "none",
+            token_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
+            revocation_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
+            token_endpoint_auth_signing_alg_values_supported: vec![
+                "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
             ],
         }
     }

@@ -53,3 +53,21 @@ pub mod token {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod assertion_jti {
+    //! The `assertion_jtis` table (see migration `m20261128_000003_assertion_jtis`).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "assertion_jtis")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub expires_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -127,8 +127,11 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_request(&self, request_id: &str) -> Result<u64, StoreError>;
     /// Deletes every token of a client; returns how many.
     async fn delete_client_tokens(&self, client_id: &str) -> Result<u64, StoreError>;
-    /// Deletes tokens that expired before the given time; returns how many.
+    /// Deletes tokens (and used-assertion records) that expired before the given time; returns
+    /// how many tokens.
     async fn delete_expired(&self, before_ms: i64) -> Result<u64, StoreError>;
+    /// Records a client assertion's `jti` key as used; `false` when it was used before.
+    async fn remember_jti(&self, id: &str, expires_at_ms: i64) -> Result<bool, StoreError>;
 }
 
 /// An open database: the connection pool and which family it is.

@@ -9,7 +9,10 @@ use async_trait::async_trait;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{SqlStore, StoreError, StoredToken, TokenStore, entities::token};
+use super::{
+    SqlStore, StoreError, StoredToken, TokenStore,
+    entities::{assertion_jti, token},
+};
 
 fn from_model(m: token::Model) -> Result<StoredToken, StoreError> {
     let corrupt =
@@ -129,7 +132,33 @@ impl TokenStore for SqlStore {
         Ok(res.rows_affected)
     }
 
+    async fn remember_jti(&self, id: &str, expires_at_ms: i64) -> Result<bool, StoreError> {
+        let am = assertion_jti::ActiveModel {
+            id: Set(id.to_owned()),
+            expires_at: Set(expires_at_ms),
+        };
+        match assertion_jti::Entity::insert(am)
+            .exec_without_returning(&self.db.conn)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn delete_expired(&self, before_ms: i64) -> Result<u64, StoreError> {
+        assertion_jti::Entity::delete_many()
+            .filter(assertion_jti::Column::ExpiresAt.lt(before_ms))
+            .exec(&self.db.conn)
+            .await?;
         let res = token::Entity::delete_many()
             .filter(token::Column::ExpiresAt.lt(before_ms))
             .exec(&self.db.conn)

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod assertion;
 mod bad_input;
 mod cli;
 mod clients;
