@@ -121,6 +121,11 @@ fn to_stored(
     })
 }
 
+/// argon2id-hashes a secret; a hashing failure is an internal error.
+async fn hash(secret: String) -> Result<String, AdminError> {
+    hash_secret(secret).await.map_err(AdminError::Internal)
+}
+
 fn uses_secret(c: &OAuth2Client) -> bool {
     matches!(
         c.token_endpoint_auth_method.as_deref(),
@@ -145,7 +150,7 @@ impl ClientService {
             c.client_secret = Some(random_token(32));
         }
         let hash = match &c.client_secret {
-            Some(s) => Some(hash_secret(s.clone()).await.map_err(AdminError::Internal)?),
+            Some(s) => Some(hash(s.clone()).await?),
             None => None,
         };
         let now = self.clock.now().timestamp_millis();
@@ -221,13 +226,13 @@ impl ClientService {
         let secret_hash = if !uses_secret(&c) {
             None
         } else if let Some(s) = &c.client_secret {
-            Some(hash_secret(s.clone()).await.map_err(AdminError::Internal)?)
+            Some(hash(s.clone()).await?)
         } else if let Some(h) = existing.secret_hash {
             Some(h)
         } else {
             let s = random_token(32);
             c.client_secret = Some(s.clone());
-            Some(hash_secret(s).await.map_err(AdminError::Internal)?)
+            Some(hash(s).await?)
         };
         let now = self.clock.now().timestamp_millis();
         let stored = to_stored(&c, id, secret_hash, existing.created_at, now)?;

@@ -160,7 +160,7 @@ impl OAuthCore {
         };
         let stored = self.clients.get_client(&id).await?.ok_or_else(unknown)?;
         let metadata: OAuth2Client =
-            serde_json::from_value(stored.document.clone()).map_err(OAuthError::server)?;
+            serde_json::from_value(stored.document).map_err(OAuthError::server)?;
         let registered = metadata
             .token_endpoint_auth_method
             .as_deref()

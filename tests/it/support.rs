@@ -201,9 +201,18 @@ impl TestServer {
 
     /// Introspects a token through the admin API.
     pub async fn introspect(&self, token: &str) -> serde_json::Value {
+        self.introspect_with(token, None).await
+    }
+
+    /// Introspects a token, requiring `scope` when given.
+    pub async fn introspect_with(&self, token: &str, scope: Option<&str>) -> serde_json::Value {
+        let mut form = vec![("token", token)];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
         self.http
             .post(format!("{}/admin/oauth2/introspect", self.admin))
-            .form(&[("token", token)])
+            .form(&form)
             .send()
             .await
             .expect("request")

@@ -283,28 +283,8 @@ async fn introspection_and_revocation(s: TestServer) {
         );
     }
     // A required scope the token lacks makes it inactive.
-    let r: Value = s
-        .http
-        .post(format!("{}/admin/oauth2/introspect", s.admin))
-        .form(&[("token", t.as_str()), ("scope", "write")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(r["active"], false);
-    let r: Value = s
-        .http
-        .post(format!("{}/admin/oauth2/introspect", s.admin))
-        .form(&[("token", t.as_str()), ("scope", "read")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(r["active"], true);
+    assert_eq!(s.introspect_with(&t, Some("write")).await["active"], false);
+    assert_eq!(s.introspect_with(&t, Some("read")).await["active"], true);
 
     // Expired.
     let short = token_of(&s, "short", "short-secret", "").await;
