@@ -7,7 +7,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use poem::{
     Endpoint, EndpointExt, Route, Server,
-    listener::{AcceptorExt, RustlsCertificate, RustlsConfig, TcpAcceptor},
+    listener::{AcceptorExt, TcpAcceptor},
 };
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
@@ -87,30 +87,11 @@ fn admin_base(state: &AppState) -> String {
     }
 }
 
-/// A PEM certificate chain and private key for HTTPS on both listeners.
-#[derive(Clone)]
-pub struct TlsMaterial {
-    cert_pem: Vec<u8>,
-    key_pem: Vec<u8>,
-}
+/// The checked TLS configuration for both listeners (see [`http::tls`]).
+pub type TlsMaterial = Arc<rustls::ServerConfig>;
 
-impl std::fmt::Debug for TlsMaterial {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TlsMaterial(<redacted>)")
-    }
-}
-
-impl TlsMaterial {
-    fn rustls(&self) -> RustlsConfig {
-        RustlsConfig::new().fallback(
-            RustlsCertificate::new()
-                .cert(self.cert_pem.clone())
-                .key(self.key_pem.clone()),
-        )
-    }
-}
-
-/// Reads the TLS certificate and key named by `serve.tls.*`, if any.
+/// Reads and checks the TLS certificate and key named by `serve.tls.*`, if any: unreadable files,
+/// bad PEM or a key that does not fit the certificate stop the server at start.
 pub fn tls_config(config: &crate::config::Config) -> anyhow::Result<Option<TlsMaterial>> {
     let (Some(cert), Some(key)) = (&config.serve.tls.cert.path, &config.serve.tls.key.path) else {
         return Ok(None);
@@ -125,7 +106,9 @@ pub fn tls_config(config: &crate::config::Config) -> anyhow::Result<Option<TlsMa
     };
     let cert_pem = read(cert, "serve.tls.cert.path")?;
     let key_pem = read(key, "serve.tls.key.path")?;
-    Ok(Some(TlsMaterial { cert_pem, key_pem }))
+    let config = http::tls::server_config(&cert_pem, &key_pem)
+        .map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
+    Ok(Some(config))
 }
 
 /// A running server: its bound addresses and the handle to stop it.
@@ -168,11 +151,7 @@ async fn serve_one<E: Endpoint + 'static>(
         let _ = stop.wait_for(|s| *s).await;
     };
     let acceptor = match tls {
-        Some(cfg) => acceptor
-            .rustls(futures_util::stream::once(futures_util::future::ready(
-                cfg.rustls(),
-            )))
-            .boxed(),
+        Some(cfg) => http::tls::TlsAcceptor::new(acceptor, cfg).boxed(),
         None => acceptor.boxed(),
     };
     Server::new_with_acceptor(acceptor)

@@ -6,6 +6,7 @@ mod middleware;
 pub mod oauth;
 pub mod payload;
 pub mod public;
+pub mod tls;
 
 use std::sync::Arc;
 

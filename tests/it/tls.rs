@@ -121,3 +121,23 @@ async fn serves_https_with_the_configured_certificate() {
     let status = child.terminate();
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn bad_tls_material_stops_the_server_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, "not a certificate").unwrap();
+    std::fs::write(&key, "not a key").unwrap();
+    let out = latchkey()
+        .args(["serve", "admin", "--dev"])
+        .env("DSN", "memory")
+        .env("SERVE_ADMIN_PORT", "0")
+        .env("SERVE_ADMIN_HOST", "127.0.0.1")
+        .env("SERVE_TLS_CERT_PATH", &cert)
+        .env("SERVE_TLS_KEY_PATH", &key)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("serve.tls.cert.path"), "{err}");
+}
