@@ -32,7 +32,7 @@ pub fn state(
         tokens: db.token_store(),
         config: config.clone(),
         clock,
-        http: reqwest::Client::new(),
+        http: std::sync::OnceLock::new(),
     };
     Arc::new(AppState {
         config,

@@ -76,6 +76,7 @@ impl OAuthCore {
             .ok_or_else(|| invalid("The client has no keys registered."))?;
         let resp = self
             .http
+            .get_or_init(reqwest::Client::new)
             .get(uri)
             .timeout(Duration::from_secs(5))
             .send()

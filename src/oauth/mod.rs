@@ -31,8 +31,9 @@ pub struct OAuthCore {
     pub signer: OpaqueSigner,
     pub secrets: SecretCache,
     pub clock: Arc<dyn Clock>,
-    /// Fetches clients' `jwks_uri`.
-    pub http: reqwest::Client,
+    /// Fetches clients' `jwks_uri`; made on first use (building it loads the TLS roots, which
+    /// would otherwise add milliseconds to every start).
+    pub http: std::sync::OnceLock<reqwest::Client>,
 }
 
 impl std::fmt::Debug for dyn TokenStore {
