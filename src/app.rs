@@ -25,7 +25,13 @@ pub fn state(
     clock: Arc<dyn crate::clock::Clock>,
 ) -> State {
     let clients = crate::clients::ClientService::new(db.client_store(), clock.clone());
+    let keys = Arc::new(crate::keys::KeyService::new(
+        db.key_store(),
+        crate::crypto::seal::Sealer::new(&config.secrets.system),
+        clock.clone(),
+    ));
     let oauth = crate::oauth::OAuthCore {
+        keys,
         signer: crate::crypto::opaque::OpaqueSigner::new(&config.secrets.system),
         secrets: crate::crypto::secret_cache::SecretCache::new(),
         clients: db.client_store(),
@@ -73,6 +79,7 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
             "/.well-known/oauth-authorization-server",
             poem::get(http::oauth::metadata),
         )
+        .at("/.well-known/jwks.json", poem::get(http::oauth::jwks))
         .nest("/", api)
         .with(BodyLimit(ADMIN_BODY_LIMIT))
         .catch_all_error(http::admin_error_response)

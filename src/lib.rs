@@ -14,7 +14,8 @@
 //! - [`wire`]: the JSON shapes of Hydra's API, shared by server and CLI.
 //! - [`storage`]: narrow store traits and their one sea-orm implementation for SQLite,
 //!   PostgreSQL and MySQL; schema state and migrations (the schema itself is the `migrations` crate).
-//! - [`crypto`]: randomness and secret hashing.
+//! - [`keys`]: JSON Web Key sets (admin operations, `jwks.json`, the token signing keys).
+//! - [`crypto`]: randomness, secret hashing, opaque tokens, sealing, JWK encodings.
 //! - [`clock`]: injected time.
 //!
 //! A request on the admin listener flows: `http::request_log` → `http::legacy_admin_paths`
@@ -28,6 +29,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod http;
+pub mod keys;
 pub mod oauth;
 pub mod oidc;
 pub mod storage;

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_clients;
 mod m20261128_000002_tokens;
 mod m20261128_000003_assertion_jtis;
+mod m20261128_000004_jwks;
 
 /// The ordered list of every migration Latchkey knows.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_clients::Migration),
             Box::new(m20261128_000002_tokens::Migration),
             Box::new(m20261128_000003_assertion_jtis::Migration),
+            Box::new(m20261128_000004_jwks::Migration),
         ]
     }
 }

@@ -1,7 +1,9 @@
-//! Cryptographic building blocks: randomness and secret hashing. Later: keys, sealing, opaque tokens.
+//! Cryptographic building blocks: randomness, secret hashing, opaque tokens, sealing, JSON Web Keys.
 
 pub mod hash;
+pub mod jwk;
 pub mod opaque;
+pub mod seal;
 pub mod secret_cache;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};

@@ -16,7 +16,10 @@ use super::{
 use crate::{
     clients::AdminError,
     storage::ClientFilter,
-    wire::{GenericError, Introspection, JsonPatchOp, OAuth2Client},
+    wire::{
+        CreateJsonWebKeySet, GenericError, Introspection, JsonPatchOp, JsonWebKey, JsonWebKeySet,
+        OAuth2Client,
+    },
 };
 
 /// Admin API failures, each with Hydra's error body.
@@ -284,11 +287,130 @@ impl OAuth2Api {
     }
 }
 
+#[derive(ApiResponse)]
+pub enum KeySetCreated {
+    /// The key was generated; the response holds it with its private parameters.
+    #[oai(status = 201)]
+    Created(Json<JsonWebKeySet>),
+}
+
+pub struct KeysApi;
+
+#[OpenApi(tag = "Tag::Jwk")]
+impl KeysApi {
+    /// Generate a key into a JSON Web Key set.
+    ///
+    /// The set is created if it does not exist. The new key is the newest of its set, so in
+    /// `hydra.openid.id-token` and `hydra.jwt.access-token` it signs from now on; older keys stay
+    /// published until deleted.
+    #[oai(
+        path = "/admin/keys/:set",
+        method = "post",
+        operation_id = "createJsonWebKeySet"
+    )]
+    async fn create(
+        &self,
+        state: Data<&State>,
+        set: Path<String>,
+        req: StrictJson<CreateJsonWebKeySet>,
+    ) -> Result<KeySetCreated> {
+        Ok(KeySetCreated::Created(Json(
+            state.oauth.keys.create(&set.0, req.0).await?,
+        )))
+    }
+
+    /// Get a JSON Web Key set, private parameters included, newest key first.
+    #[oai(
+        path = "/admin/keys/:set",
+        method = "get",
+        operation_id = "getJsonWebKeySet"
+    )]
+    async fn get_set(&self, state: Data<&State>, set: Path<String>) -> Result<Json<JsonWebKeySet>> {
+        Ok(Json(state.oauth.keys.get_set(&set.0).await?))
+    }
+
+    /// Replace a JSON Web Key set with the given keys; the first one is the newest.
+    #[oai(
+        path = "/admin/keys/:set",
+        method = "put",
+        operation_id = "setJsonWebKeySet"
+    )]
+    async fn put_set(
+        &self,
+        state: Data<&State>,
+        set: Path<String>,
+        keys: StrictJson<JsonWebKeySet>,
+    ) -> Result<Json<JsonWebKeySet>> {
+        Ok(Json(state.oauth.keys.put_set(&set.0, keys.0).await?))
+    }
+
+    /// Delete a JSON Web Key set and every key in it.
+    #[oai(
+        path = "/admin/keys/:set",
+        method = "delete",
+        operation_id = "deleteJsonWebKeySet"
+    )]
+    async fn delete_set(&self, state: Data<&State>, set: Path<String>) -> Result<Deleted> {
+        state.oauth.keys.delete_set(&set.0).await?;
+        Ok(Deleted::NoContent)
+    }
+
+    /// Get one JSON Web Key, as a set of one.
+    #[oai(
+        path = "/admin/keys/:set/:kid",
+        method = "get",
+        operation_id = "getJsonWebKey"
+    )]
+    async fn get_key(
+        &self,
+        state: Data<&State>,
+        set: Path<String>,
+        kid: Path<String>,
+    ) -> Result<Json<JsonWebKeySet>> {
+        Ok(Json(state.oauth.keys.get_key(&set.0, &kid.0).await?))
+    }
+
+    /// Store a JSON Web Key under a key id, replacing the key with that id.
+    ///
+    /// The key is checked: supported type and algorithm, and private parameters that match the
+    /// public ones.
+    #[oai(
+        path = "/admin/keys/:set/:kid",
+        method = "put",
+        operation_id = "setJsonWebKey"
+    )]
+    async fn put_key(
+        &self,
+        state: Data<&State>,
+        set: Path<String>,
+        kid: Path<String>,
+        key: StrictJson<JsonWebKey>,
+    ) -> Result<Json<JsonWebKey>> {
+        Ok(Json(state.oauth.keys.put_key(&set.0, &kid.0, key.0).await?))
+    }
+
+    /// Delete one JSON Web Key.
+    #[oai(
+        path = "/admin/keys/:set/:kid",
+        method = "delete",
+        operation_id = "deleteJsonWebKey"
+    )]
+    async fn delete_key(
+        &self,
+        state: Data<&State>,
+        set: Path<String>,
+        kid: Path<String>,
+    ) -> Result<Deleted> {
+        state.oauth.keys.delete_key(&set.0, &kid.0).await?;
+        Ok(Deleted::NoContent)
+    }
+}
+
 /// The admin API as an OpenAPI service (its routes and its spec).
 pub fn service(
     server_url: Option<&str>,
-) -> OpenApiService<(MetadataApi, ClientsApi, OAuth2Api), ()> {
-    let svc = OpenApiService::new((MetadataApi, ClientsApi, OAuth2Api), "Latchkey Admin API", VERSION)
+) -> OpenApiService<(MetadataApi, ClientsApi, OAuth2Api, KeysApi), ()> {
+    let svc = OpenApiService::new((MetadataApi, ClientsApi, OAuth2Api, KeysApi), "Latchkey Admin API", VERSION)
         .description(
             "The admin API of Latchkey, an OAuth 2.0 and OpenID Connect server that speaks Ory Hydra's wire protocol. \
              Paths, fields and status codes are Hydra v2's, so Hydra's SDKs work against it.",

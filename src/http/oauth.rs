@@ -126,3 +126,23 @@ pub async fn revoke(req: &Request, body: Body, state: Data<&State>) -> Response 
         Err(e) => render_error(&e),
     }
 }
+
+/// `GET /.well-known/jwks.json`: the public keys that verify ID tokens and JWT access tokens
+/// (RFC 7517 §5). The reserved sets get their first key here if they have none yet.
+#[handler]
+pub async fn jwks(state: Data<&State>) -> Response {
+    match state.oauth.keys.public_jwks().await {
+        Ok(set) => Response::builder()
+            .content_type("application/json")
+            .header(header::CACHE_CONTROL, "public, max-age=60")
+            .body(serde_json::to_vec(&set).unwrap_or_default()),
+        Err(e) => {
+            tracing::error!(cause = ?e, "loading the published keys failed");
+            super::error_json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "The server encountered an internal error.".into(),
+            )
+        }
+    }
+}

@@ -11,6 +11,8 @@ pub enum Tag {
     Metadata,
     /// OAuth 2.0 client administration.
     OAuth2,
+    /// JSON Web Key sets.
+    Jwk,
 }
 
 /// `{"status":"ok"}`.

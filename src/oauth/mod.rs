@@ -30,6 +30,8 @@ pub struct OAuthCore {
     pub tokens: Arc<dyn TokenStore>,
     pub signer: OpaqueSigner,
     pub secrets: SecretCache,
+    /// JSON Web Key sets: the signers of JWT access tokens (and later ID tokens).
+    pub keys: Arc<crate::keys::KeyService>,
     pub clock: Arc<dyn Clock>,
     /// Fetches clients' `jwks_uri`; made on first use (building it loads the TLS roots, which
     /// would otherwise add milliseconds to every start).

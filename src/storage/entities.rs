@@ -71,3 +71,27 @@ pub mod assertion_jti {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod jwk {
+    //! The `jwks` table (see migration `m20261128_000004_jwks`).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "jwks")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        pub set_id: String,
+        pub kid: String,
+        pub alg: String,
+        pub key_use: String,
+        #[sea_orm(column_type = "Text")]
+        pub sealed: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

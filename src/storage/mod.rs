@@ -7,6 +7,7 @@
 
 mod clients;
 pub mod entities;
+mod keys;
 pub mod migrate;
 mod tokens;
 
@@ -134,6 +135,36 @@ pub trait TokenStore: Send + Sync {
     async fn remember_jti(&self, id: &str, expires_at_ms: i64) -> Result<bool, StoreError>;
 }
 
+/// A JSON Web Key as stored: the key itself (private parts included) only sealed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredKey {
+    pub set_id: String,
+    pub kid: String,
+    pub alg: String,
+    pub key_use: String,
+    /// The key's JWK, sealed with [`crate::crypto::seal::Sealer`] (bound to set and kid).
+    pub sealed: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+}
+
+/// What the key admin API, `jwks.json` and the token signers need from storage.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Adds keys to their sets in one transaction; [`StoreError::Conflict`] when a set already
+    /// has one of the key ids (then nothing is added).
+    async fn insert_keys(&self, keys: &[StoredKey]) -> Result<(), StoreError>;
+    /// Stores a key, replacing the key of the same set and id if there is one.
+    async fn put_key(&self, key: &StoredKey) -> Result<(), StoreError>;
+    /// Replaces a whole set with these keys, atomically.
+    async fn replace_set(&self, set_id: &str, keys: &[StoredKey]) -> Result<(), StoreError>;
+    /// The keys of a set, newest first.
+    async fn list_set(&self, set_id: &str) -> Result<Vec<StoredKey>, StoreError>;
+    async fn delete_key(&self, set_id: &str, kid: &str) -> Result<bool, StoreError>;
+    /// Deletes a set; returns how many keys it had.
+    async fn delete_set(&self, set_id: &str) -> Result<u64, StoreError>;
+}
+
 /// An open database: the connection pool and which family it is.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -211,6 +242,10 @@ impl Db {
     }
 
     pub fn token_store(&self) -> Arc<dyn TokenStore> {
+        Arc::new(SqlStore { db: self.clone() })
+    }
+
+    pub fn key_store(&self) -> Arc<dyn KeyStore> {
         Arc::new(SqlStore { db: self.clone() })
     }
 }

@@ -4,7 +4,9 @@
 pub mod client;
 pub mod error;
 pub mod introspection;
+pub mod jwk;
 
 pub use client::{JsonPatchOp, OAuth2Client};
 pub use error::GenericError;
 pub use introspection::Introspection;
+pub use jwk::{CreateJsonWebKeySet, JsonWebKey, JsonWebKeySet};

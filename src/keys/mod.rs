@@ -1,0 +1,352 @@
+//! JSON Web Key sets: the admin API's operations, `/.well-known/jwks.json`, and the signing keys
+//! of ID tokens and JWT access tokens.
+//!
+//! Every key is stored sealed (see [`crate::crypto::seal`]), bound to its set and kid. The newest
+//! key of a set with private parameters and `use: sig` signs; every key stays published, and keeps
+//! verifying, until it is deleted, so rotating is: add a key, wait until relying parties have
+//! refreshed their key cache, delete the old key.
+//!
+//! Loaded sets are cached for [`CACHE_TTL`]: writes through this process refresh its cache at once;
+//! other nodes sharing the database see a change within the TTL.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use jsonwebtoken::{Algorithm, DecodingKey};
+
+use crate::{
+    clients::AdminError,
+    clock::Clock,
+    crypto::{
+        jwk::{self, KeyAlg, SigningKey},
+        seal::Sealer,
+    },
+    storage::{KeyStore, StoredKey},
+    wire::{CreateJsonWebKeySet, JsonWebKey, JsonWebKeySet},
+};
+
+/// The set whose keys sign ID tokens.
+pub const ID_TOKEN_SET: &str = "hydra.openid.id-token";
+/// The set whose keys sign JWT access tokens.
+pub const ACCESS_TOKEN_SET: &str = "hydra.jwt.access-token";
+/// How long a loaded set is trusted before it is read again.
+pub const CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// A set as loaded: its keys (private parameters included), the signer, and the verifiers.
+pub struct LoadedSet {
+    pub keys: Vec<JsonWebKey>,
+    pub signer: Option<SigningKey>,
+    verifiers: Vec<(String, Algorithm, DecodingKey)>,
+    loaded_at: Instant,
+}
+
+impl LoadedSet {
+    /// The verifying key for a JWS header's `kid`.
+    pub fn verifier(&self, kid: &str) -> Option<(Algorithm, &DecodingKey)> {
+        self.verifiers
+            .iter()
+            .find(|(k, _, _)| k == kid)
+            .map(|(_, a, d)| (*a, d))
+    }
+}
+
+pub struct KeyService {
+    store: Arc<dyn KeyStore>,
+    sealer: Sealer,
+    clock: Arc<dyn Clock>,
+    cache: Mutex<HashMap<String, Arc<LoadedSet>>>,
+    /// One first-use creation at a time in this process.
+    creating: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for KeyService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyService")
+    }
+}
+
+fn not_found(set: &str) -> AdminError {
+    AdminError::NotFound(format!("The JSON Web Key Set {set:?} was not found."))
+}
+
+fn invalid(e: impl std::fmt::Display) -> AdminError {
+    AdminError::invalid("invalid_request", e.to_string())
+}
+
+fn context(set: &str, kid: &str) -> Vec<u8> {
+    [set.as_bytes(), b"\0", kid.as_bytes()].concat()
+}
+
+/// Set names are path segments; keep them to what a URL carries without escaping surprises.
+fn check_set_name(set: &str) -> Result<(), AdminError> {
+    if set.is_empty()
+        || set.len() > 255
+        || !set
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-:".contains(c))
+    {
+        return Err(invalid(
+            "set names are 1 to 255 characters of letters, digits, '.', '_', '-' and ':'",
+        ));
+    }
+    Ok(())
+}
+
+impl KeyService {
+    pub fn new(store: Arc<dyn KeyStore>, sealer: Sealer, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            sealer,
+            clock,
+            cache: Mutex::default(),
+            creating: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn seal(&self, set: &str, key: &JsonWebKey) -> Result<StoredKey, AdminError> {
+        let json = serde_json::to_vec(key).map_err(|e| AdminError::Internal(e.to_string()))?;
+        let sealed = self
+            .sealer
+            .seal(&context(set, &key.kid), &json)
+            .map_err(|e| AdminError::Internal(e.to_string()))?;
+        Ok(StoredKey {
+            set_id: set.to_owned(),
+            kid: key.kid.clone(),
+            alg: key.alg.clone(),
+            key_use: key.use_.clone(),
+            sealed,
+            created_at: self.clock.now().timestamp_millis(),
+        })
+    }
+
+    fn open(&self, stored: &StoredKey) -> Result<JsonWebKey, AdminError> {
+        let plain = self
+            .sealer
+            .open(&context(&stored.set_id, &stored.kid), &stored.sealed)
+            .map_err(|e| {
+                AdminError::Internal(format!(
+                    "key {:?} of set {:?}: {e}",
+                    stored.kid, stored.set_id
+                ))
+            })?;
+        serde_json::from_slice(&plain).map_err(|e| AdminError::Internal(e.to_string()))
+    }
+
+    fn invalidate(&self, set: &str) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.remove(set);
+        }
+    }
+
+    /// Reads a set from storage, opens and parses its keys.
+    async fn load(&self, set: &str) -> Result<Arc<LoadedSet>, AdminError> {
+        let stored = self.store.list_set(set).await?;
+        let keys = stored
+            .iter()
+            .map(|s| self.open(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let signer = keys
+            .iter()
+            .filter(|k| k.use_ == "sig" && jwk::is_private(k))
+            .find_map(|k| jwk::signing_key(k).ok());
+        let verifiers = keys
+            .iter()
+            .filter_map(|k| {
+                jwk::decoding_key(k)
+                    .ok()
+                    .map(|(a, d)| (k.kid.clone(), a, d))
+            })
+            .collect();
+        let loaded = Arc::new(LoadedSet {
+            keys,
+            signer,
+            verifiers,
+            loaded_at: Instant::now(),
+        });
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(set.to_owned(), loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// A set, from the cache while it is fresh.
+    pub async fn loaded(&self, set: &str) -> Result<Arc<LoadedSet>, AdminError> {
+        let cached = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(set).cloned())
+            .filter(|l| l.loaded_at.elapsed() < CACHE_TTL);
+        match cached {
+            Some(l) => Ok(l),
+            None => self.load(set).await,
+        }
+    }
+
+    /// A reserved set with a signing key in it, generating an RS256 key on first use.
+    pub async fn signing_set(&self, set: &str) -> Result<Arc<LoadedSet>, AdminError> {
+        let loaded = self.loaded(set).await?;
+        if loaded.signer.is_some() {
+            return Ok(loaded);
+        }
+        let _guard = self.creating.lock().await;
+        // Another task (or node) may have created one meanwhile.
+        let loaded = self.load(set).await?;
+        if loaded.signer.is_some() {
+            return Ok(loaded);
+        }
+        let key = generate(
+            KeyAlg::Rs256,
+            uuid::Uuid::new_v4().to_string(),
+            "sig".into(),
+        )
+        .await?;
+        tracing::info!(set, kid = %key.kid, "generated a signing key on first use");
+        self.store.insert_keys(&[self.seal(set, &key)?]).await?;
+        self.load(set).await
+    }
+
+    /// Generates a key into a set (created if needed); returns it with its private parameters.
+    pub async fn create(
+        &self,
+        set: &str,
+        req: CreateJsonWebKeySet,
+    ) -> Result<JsonWebKeySet, AdminError> {
+        check_set_name(set)?;
+        let alg = KeyAlg::parse(&req.alg).map_err(invalid)?;
+        if !matches!(req.use_.as_str(), "sig" | "enc") {
+            return Err(invalid("\"use\" must be \"sig\" or \"enc\""));
+        }
+        let kid = if req.kid.is_empty() {
+            uuid::Uuid::new_v4().to_string()
+        } else {
+            req.kid
+        };
+        let key = generate(alg, kid, req.use_).await?;
+        self.store.insert_keys(&[self.seal(set, &key)?]).await?;
+        self.invalidate(set);
+        Ok(JsonWebKeySet { keys: vec![key] })
+    }
+
+    /// Every key of a set, private parameters included, newest first.
+    pub async fn get_set(&self, set: &str) -> Result<JsonWebKeySet, AdminError> {
+        let loaded = self.load(set).await?;
+        if loaded.keys.is_empty() {
+            return Err(not_found(set));
+        }
+        Ok(JsonWebKeySet {
+            keys: loaded.keys.clone(),
+        })
+    }
+
+    pub async fn get_key(&self, set: &str, kid: &str) -> Result<JsonWebKeySet, AdminError> {
+        let loaded = self.load(set).await?;
+        let key = loaded
+            .keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .cloned()
+            .ok_or_else(|| {
+                AdminError::NotFound(format!(
+                    "The JSON Web Key {kid:?} of set {set:?} was not found."
+                ))
+            })?;
+        Ok(JsonWebKeySet { keys: vec![key] })
+    }
+
+    /// Stores a given key under `kid`, replacing the key with that id.
+    pub async fn put_key(
+        &self,
+        set: &str,
+        kid: &str,
+        key: JsonWebKey,
+    ) -> Result<JsonWebKey, AdminError> {
+        check_set_name(set)?;
+        if key.kid != kid {
+            return Err(invalid(format!(
+                "the key's kid {:?} differs from the kid in the path {kid:?}",
+                key.kid
+            )));
+        }
+        jwk::check(&key).map_err(invalid)?;
+        self.store.put_key(&self.seal(set, &key)?).await?;
+        self.invalidate(set);
+        Ok(key)
+    }
+
+    /// Replaces a whole set with the given keys.
+    pub async fn put_set(
+        &self,
+        set: &str,
+        keys: JsonWebKeySet,
+    ) -> Result<JsonWebKeySet, AdminError> {
+        check_set_name(set)?;
+        let mut seen = std::collections::HashSet::new();
+        for k in &keys.keys {
+            jwk::check(k).map_err(|e| invalid(format!("key {:?}: {e}", k.kid)))?;
+            if !seen.insert(k.kid.as_str()) {
+                return Err(invalid(format!("kid {:?} appears twice", k.kid)));
+            }
+        }
+        // Stored oldest first, so the first key of the request is the newest (it signs).
+        let stored = keys
+            .keys
+            .iter()
+            .rev()
+            .map(|k| self.seal(set, k))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.store.replace_set(set, &stored).await?;
+        self.invalidate(set);
+        Ok(keys)
+    }
+
+    pub async fn delete_key(&self, set: &str, kid: &str) -> Result<(), AdminError> {
+        let deleted = self.store.delete_key(set, kid).await?;
+        self.invalidate(set);
+        if deleted {
+            Ok(())
+        } else {
+            Err(AdminError::NotFound(format!(
+                "The JSON Web Key {kid:?} of set {set:?} was not found."
+            )))
+        }
+    }
+
+    pub async fn delete_set(&self, set: &str) -> Result<(), AdminError> {
+        let deleted = self.store.delete_set(set).await?;
+        self.invalidate(set);
+        if deleted > 0 {
+            Ok(())
+        } else {
+            Err(not_found(set))
+        }
+    }
+
+    /// The public keys of both reserved sets (`/.well-known/jwks.json`), creating them on first
+    /// use; ID token keys first, each set newest first.
+    pub async fn public_jwks(&self) -> Result<JsonWebKeySet, AdminError> {
+        let mut keys = Vec::new();
+        for set in [ID_TOKEN_SET, ACCESS_TOKEN_SET] {
+            let loaded = self.signing_set(set).await?;
+            keys.extend(
+                loaded
+                    .keys
+                    .iter()
+                    .filter(|k| k.use_ == "sig")
+                    .map(jwk::public_part),
+            );
+        }
+        Ok(JsonWebKeySet { keys })
+    }
+}
+
+/// Key generation off the async workers: RSA-2048 takes tens of milliseconds.
+async fn generate(alg: KeyAlg, kid: String, use_: String) -> Result<JsonWebKey, AdminError> {
+    tokio::task::spawn_blocking(move || jwk::generate(alg, kid, use_))
+        .await
+        .map_err(|e| AdminError::Internal(e.to_string()))?
+        .map_err(|e| AdminError::Internal(e.to_string()))
+}
