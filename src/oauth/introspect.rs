@@ -2,7 +2,7 @@
 //! foreign tokens are all simply `{"active": false}` (RFC 7662 §2.2), never an error.
 
 use super::{OAuthCore, OAuthError, scope};
-use crate::{crypto::opaque::TokenKind, wire::Introspection};
+use crate::wire::Introspection;
 
 impl OAuthCore {
     /// Introspects an access or refresh token; `required_scope` (space-separated) must all be
@@ -18,10 +18,7 @@ impl OAuthCore {
             ));
         }
         let inactive = Ok(Introspection::default());
-        let Some((kind, signature)) = [TokenKind::AccessToken, TokenKind::RefreshToken]
-            .into_iter()
-            .find_map(|k| self.signer.verify(k, token).map(|s| (k, s)))
-        else {
+        let Some((kind, signature)) = self.token_signature(token).await else {
             return inactive;
         };
         let Some(row) = self.tokens.get_token(&signature).await? else {

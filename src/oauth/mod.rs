@@ -2,6 +2,7 @@
 //! authentication, grants, introspection and revocation. The HTTP layer parses a request into
 //! these types, calls in, and renders the outcome.
 
+pub mod access_token;
 pub mod assertion;
 pub mod client_auth;
 pub mod error;

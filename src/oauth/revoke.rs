@@ -3,7 +3,6 @@
 //! access tokens die with it (RFC 7009 §2.1). Unknown or invalid tokens answer 200 (§2.2).
 
 use super::{ErrorCode, OAuthCore, OAuthError, client_auth::Presented, params::FormParams};
-use crate::crypto::opaque::TokenKind;
 
 impl OAuthCore {
     pub async fn revoke(&self, authorization: Option<&str>, body: &[u8]) -> Result<(), OAuthError> {
@@ -11,10 +10,7 @@ impl OAuthCore {
         let presented = Presented::from_request(authorization, &params)?;
         let token = params.require("token")?.to_owned();
         let client = self.authenticate(&presented).await?;
-        let Some(signature) = [TokenKind::AccessToken, TokenKind::RefreshToken]
-            .into_iter()
-            .find_map(|k| self.signer.verify(k, &token))
-        else {
+        let Some((_, signature)) = self.token_signature(&token).await else {
             return Ok(());
         };
         let Some(row) = self.tokens.get_token(&signature).await? else {

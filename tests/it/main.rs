@@ -10,6 +10,7 @@ mod cli;
 mod clients;
 mod config_errors;
 mod health;
+mod jwt;
 mod keys;
 mod migrate;
 mod openapi;

@@ -6,8 +6,8 @@ use super::TokenResponse;
 use crate::{
     crypto::opaque::TokenKind,
     oauth::{
-        ErrorCode, OAuthCore, OAuthError, client_auth::AuthenticatedClient, params::FormParams,
-        scope,
+        ErrorCode, OAuthCore, OAuthError, access_token::Grant, client_auth::AuthenticatedClient,
+        params::FormParams, scope,
     },
     storage::StoredToken,
 };
@@ -63,10 +63,19 @@ pub async fn handle(
         .unwrap_or_else(|| core.config.ttl(&core.config.ttl.access_token));
     let now = core.clock.now().timestamp_millis();
     let expires_in = lifespan.as_secs() as i64;
+    let expires_at = now + lifespan.as_millis() as i64;
+    let extra = serde_json::json!({});
     let minted = core
-        .signer
-        .mint(TokenKind::AccessToken)
-        .ok_or_else(|| OAuthError::server("no system secret"))?;
+        .mint_access_token(&Grant {
+            client,
+            subject: &client.id,
+            scope: &requested,
+            audience: &audience,
+            extra: &extra,
+            issued_at_ms: now,
+            expires_at_ms: expires_at,
+        })
+        .await?;
     let granted = requested.join(" ");
     core.tokens
         .insert_token(&StoredToken {
@@ -77,9 +86,9 @@ pub async fn handle(
             subject: client.id.clone(),
             scope: granted.clone(),
             audience,
-            extra: serde_json::json!({}),
+            extra,
             issued_at: now,
-            expires_at: now + lifespan.as_millis() as i64,
+            expires_at,
             active: true,
         })
         .await?;
