@@ -79,6 +79,10 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
             "/.well-known/oauth-authorization-server",
             poem::get(http::oauth::metadata),
         )
+        .at(
+            "/.well-known/openid-configuration",
+            poem::get(http::oauth::metadata),
+        )
         .at("/.well-known/jwks.json", poem::get(http::oauth::jwks))
         .nest("/", api)
         .with(BodyLimit(ADMIN_BODY_LIMIT))

@@ -105,12 +105,38 @@ pub async fn token(req: &Request, body: Body, state: Data<&State>) -> Response {
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414 §3), cacheable for a minute.
 #[handler]
 pub async fn metadata(state: Data<&State>) -> Response {
-    let body = serde_json::to_vec(&crate::oidc::discovery::Metadata::new(&state.config))
+    let algs = match state
+        .oauth
+        .keys
+        .signing_set(crate::keys::ID_TOKEN_SET)
+        .await
+    {
+        Ok(set) => {
+            let mut algs: Vec<String> = Vec::new();
+            for k in set.keys.iter() {
+                if k.use_ == "sig" && crate::crypto::jwk::is_private(k) && !algs.contains(&k.alg) {
+                    algs.push(k.alg.clone());
+                }
+            }
+            algs
+        }
+        Err(e) => return internal_error(&e),
+    };
+    let body = serde_json::to_vec(&crate::oidc::discovery::Metadata::new(&state.config, algs))
         .unwrap_or_default();
     Response::builder()
         .content_type("application/json")
         .header(header::CACHE_CONTROL, "public, max-age=60")
         .body(body)
+}
+
+fn internal_error(e: &crate::clients::AdminError) -> Response {
+    tracing::error!(cause = ?e, "loading the signing keys failed");
+    super::error_json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        "The server encountered an internal error.".into(),
+    )
 }
 
 /// `POST /oauth2/revoke`: 200 with an empty body on success (RFC 7009 §2.2).
@@ -136,13 +162,6 @@ pub async fn jwks(state: Data<&State>) -> Response {
             .content_type("application/json")
             .header(header::CACHE_CONTROL, "public, max-age=60")
             .body(serde_json::to_vec(&set).unwrap_or_default()),
-        Err(e) => {
-            tracing::error!(cause = ?e, "loading the published keys failed");
-            super::error_json(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "The server encountered an internal error.".into(),
-            )
-        }
+        Err(e) => internal_error(&e),
     }
 }

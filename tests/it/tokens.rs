@@ -548,24 +548,66 @@ async fn discovery(s: TestServer) {
         json!({
             "issuer": "http://127.0.0.1:4444/",
             "token_endpoint": "http://127.0.0.1:4444/oauth2/token",
+            "jwks_uri": "http://127.0.0.1:4444/.well-known/jwks.json",
             "revocation_endpoint": "http://127.0.0.1:4444/oauth2/revoke",
             "response_types_supported": [],
             "grant_types_supported": ["client_credentials"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
-            "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]
+            "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"]
         })
     );
     // RFC 8414 §3.3: the issuer in the document is the one it is served for.
     assert_eq!(m["issuer"], s.state.config.urls.self_.issuer);
-    // No OpenID configuration until ID tokens and keys exist.
-    let r = s
+    // The OpenID configuration is the same document (RFC 8414 §1).
+    let oidc: Value = s
         .http
         .get(format!("{}/.well-known/openid-configuration", s.public))
         .send()
         .await
+        .unwrap()
+        .json()
+        .await
         .unwrap();
-    assert_eq!(r.status(), 404);
+    assert_eq!(oidc, m);
+    // Its jwks_uri serves the keys, and the ID token algorithms follow the keys.
+    let jwks: Value = s
+        .http
+        .get(
+            m["jwks_uri"]
+                .as_str()
+                .unwrap()
+                .replace("http://127.0.0.1:4444", &s.public),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    let r = s
+        .post(
+            "/admin/keys/hydra.openid.id-token",
+            json!({"alg": "ES256", "kid": "id-es", "use": "sig"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let m: Value = s
+        .http
+        .get(format!("{}/.well-known/openid-configuration", s.public))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        m["id_token_signing_alg_values_supported"],
+        json!(["ES256", "RS256"])
+    );
     s.stop().await;
 }
 
