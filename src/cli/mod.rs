@@ -2,6 +2,7 @@
 //! that map onto one implementation. `main` parses and calls [`run`].
 
 mod clients;
+mod keys;
 mod migrate;
 mod output;
 mod remote;
@@ -34,18 +35,20 @@ pub enum Command {
     Serve(serve::ServeCmd),
     /// Database migrations: `migrate sql up [DSN] [-e] [--yes]`, `migrate status`.
     Migrate(migrate::MigrateCmd),
-    /// Create resources: `create client`.
+    /// Create resources: `create client`, `create jwk SET`.
     Create(CreateCmd),
-    /// Show resources: `get client ID…`.
+    /// Show resources: `get client ID…`, `get jwk SET…`.
     Get(GetCmd),
     /// List resources: `list clients`.
     List(ListCmd),
     /// Replace resources: `update client ID`.
     Update(UpdateCmd),
-    /// Delete resources: `delete client ID…`.
+    /// Delete resources: `delete client ID…`, `delete jwk SET…`, `delete access-tokens ID`.
     Delete(DeleteCmd),
     /// Classic (Hydra v1.x) client commands: `clients create|get|list|delete`.
     Clients(clients::ClassicClientsCmd),
+    /// Classic (Hydra v1.x) key commands: `keys create|get|delete SET`.
+    Keys(keys::ClassicKeysCmd),
     /// Run a flow against the server: `perform client-credentials`.
     Perform(PerformCmd),
     /// Introspect a token: `introspect token TOKEN`.
@@ -110,6 +113,14 @@ pub enum CreateWhat {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// Generate a JSON Web Key into a set (created if missing).
+    #[command(alias = "jwks")]
+    Jwk {
+        #[command(flatten)]
+        args: keys::CreateKeyArgs,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -125,6 +136,14 @@ pub enum GetWhat {
     Client {
         #[arg(required = true)]
         ids: Vec<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Show one or more JSON Web Key sets (private parameters unless --public).
+    #[command(alias = "jwks")]
+    Jwk {
+        #[command(flatten)]
+        args: keys::GetKeyArgs,
         #[command(flatten)]
         remote: RemoteArgs,
     },
@@ -187,6 +206,14 @@ pub enum DeleteWhat {
     Client {
         #[arg(required = true)]
         ids: Vec<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Delete one or more JSON Web Key sets.
+    #[command(alias = "jwks")]
+    Jwk {
+        #[arg(value_name = "SET", required = true)]
+        sets: Vec<String>,
         #[command(flatten)]
         remote: RemoteArgs,
     },
@@ -271,6 +298,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Get(GetCmd {
             what: GetWhat::Client { ids, remote },
         }) => clients::get(&remote, &ids).await,
+        Command::Create(CreateCmd {
+            what: CreateWhat::Jwk { args, remote },
+        }) => keys::create(&remote, &args, false).await,
+        Command::Get(GetCmd {
+            what: GetWhat::Jwk { args, remote },
+        }) => keys::get(&remote, &args, false).await,
+        Command::Delete(DeleteCmd {
+            what: DeleteWhat::Jwk { sets, remote },
+        }) => keys::delete(&remote, &sets).await,
+        Command::Keys(cmd) => keys::classic(cmd).await,
         Command::List(ListCmd {
             what:
                 ListWhat::Clients {

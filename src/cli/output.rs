@@ -70,9 +70,14 @@ pub fn client_table(clients: &[OAuth2Client]) {
         "SCOPE",
         "REDIRECT URIS",
     ];
+    table(&header, &rows);
+}
+
+/// Prints rows under a header, columns padded to their widest cell.
+pub fn table<R: AsRef<[String]>>(header: &[&str], rows: &[R]) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for r in &rows {
-        for (i, cell) in r.iter().enumerate() {
+    for r in rows {
+        for (i, cell) in r.as_ref().iter().enumerate() {
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
@@ -88,7 +93,7 @@ pub fn client_table(clients: &[OAuth2Client]) {
         println!("{}", out.trim_end());
     };
     line(header.to_vec());
-    for r in &rows {
-        line(r.iter().map(String::as_str).collect());
+    for r in rows {
+        line(r.as_ref().iter().map(String::as_str).collect());
     }
 }

@@ -216,7 +216,8 @@ async fn help_lists_both_forms_and_version_prints() {
     let (ok, out, _) = cli(&["help"]).await;
     assert!(ok);
     for cmd in [
-        "serve", "migrate", "create", "get", "list", "update", "delete", "clients", "version",
+        "serve", "migrate", "create", "get", "list", "update", "delete", "clients", "keys",
+        "token", "version",
     ] {
         assert!(out.contains(cmd), "help should list {cmd}: {out}");
     }
@@ -229,3 +230,71 @@ async fn help_lists_both_forms_and_version_prints() {
     assert!(ok);
     assert!(out.contains(env!("CARGO_PKG_VERSION")));
 }
+
+/// `create/get/delete jwk` and the classic `keys create/get/delete`.
+async fn cli_keys(s: TestServer) {
+    let e = s.admin.as_str();
+    let (ok, out, err) = cli(&[
+        "create", "jwk", "my-set", "--alg", "ES256", "--kid", "k1", "-e", e,
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["SET", "ID", "KEY", "ID", "ALGORITHM", "USE"]
+    );
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["my-set", "k1", "ES256", "sig"]
+    );
+    let (ok, out, _) = cli(&[
+        "create", "jwk", "my-set", "-e", e, "--format", "json", "--public",
+    ])
+    .await;
+    assert!(ok);
+    let created: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(created["keys"][0]["alg"], "RS256", "RS256 is the default");
+    assert!(
+        created["keys"][0].get("d").is_none(),
+        "--public prints no private parameter"
+    );
+    let (ok, out, _) = cli(&["get", "jwk", "my-set", "-e", e, "--format", "json"]).await;
+    assert!(ok);
+    let set: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(set["keys"].as_array().unwrap().len(), 2);
+    assert!(set["keys"][1]["d"].is_string());
+    let (ok, out, _) = cli(&["get", "jwk", "my-set", "-e", e, "-q"]).await;
+    assert!(ok);
+    assert_eq!(out.lines().last(), Some("k1"));
+    let (ok, _, err) = cli(&["create", "jwk", "my-set", "--alg", "HS256", "-e", e]).await;
+    assert!(!ok && err.contains("HS256"), "{err}");
+
+    // Classic: JSON by default.
+    let (ok, out, err) = cli(&[
+        "keys",
+        "create",
+        "classic-set",
+        "-a",
+        "EdDSA",
+        "--endpoint",
+        e,
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let created: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(created["keys"][0]["crv"], "Ed25519");
+    let (ok, out, _) = cli(&["keys", "get", "classic-set", "--endpoint", e]).await;
+    assert!(ok);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), created);
+    let (ok, out, _) = cli(&["keys", "delete", "classic-set", "--endpoint", e]).await;
+    assert!(ok && out.trim() == "classic-set", "{out}");
+    let (ok, _, err) = cli(&["keys", "get", "classic-set", "--endpoint", e]).await;
+    assert!(!ok && err.contains("404"), "{err}");
+    let (ok, _, _) = cli(&["delete", "jwk", "my-set", "-e", e]).await;
+    assert!(ok);
+    assert_eq!(s.get("/admin/keys/my-set").await.status(), 404);
+    s.stop().await;
+}
+
+crate::on_all_databases!(cli_keys);
