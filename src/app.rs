@@ -24,7 +24,9 @@ pub fn state(
     db: crate::storage::Db,
     clock: Arc<dyn crate::clock::Clock>,
 ) -> State {
-    let clients = crate::clients::ClientService::new(db.client_store(), clock.clone());
+    // One cache for both: client writes through the admin API drop what the token endpoint cached.
+    let client_cache = Arc::new(crate::clients::cache::ClientCache::new(db.client_store()));
+    let clients = crate::clients::ClientService::new(client_cache.clone(), clock.clone());
     let keys = Arc::new(crate::keys::KeyService::new(
         db.key_store(),
         crate::crypto::seal::Sealer::new(&config.secrets.system),
@@ -34,7 +36,7 @@ pub fn state(
         keys,
         signer: crate::crypto::opaque::OpaqueSigner::new(&config.secrets.system),
         secrets: crate::crypto::secret_cache::SecretCache::new(),
-        clients: db.client_store(),
+        clients: client_cache,
         tokens: db.token_store(),
         config: config.clone(),
         clock,

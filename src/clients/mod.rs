@@ -4,6 +4,7 @@
 //! A secret is returned in clear only in the response that set or generated it; at rest only its
 //! argon2id hash exists, outside the stored metadata document.
 
+pub mod cache;
 mod validate;
 
 use std::sync::Arc;

@@ -94,7 +94,7 @@ fn percent_decode(s: &str) -> Option<String> {
 #[derive(Debug, Clone)]
 pub struct AuthenticatedClient {
     pub id: String,
-    pub metadata: OAuth2Client,
+    pub metadata: std::sync::Arc<OAuth2Client>,
     /// The method it used (equal to its registered one).
     pub method: &'static str,
 }
@@ -158,9 +158,8 @@ impl OAuthCore {
                 basic,
             )
         };
-        let stored = self.clients.get_client(&id).await?.ok_or_else(unknown)?;
-        let metadata: OAuth2Client =
-            serde_json::from_value(stored.document).map_err(OAuthError::server)?;
+        let stored = self.clients.resolve(&id).await?.ok_or_else(unknown)?;
+        let metadata = stored.metadata.clone();
         let registered = metadata
             .token_endpoint_auth_method
             .as_deref()

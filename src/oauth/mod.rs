@@ -18,7 +18,7 @@ use crate::{
     clock::Clock,
     config::Config,
     crypto::{opaque::OpaqueSigner, secret_cache::SecretCache},
-    storage::{ClientStore, TokenStore},
+    storage::TokenStore,
 };
 
 pub use error::{ErrorCode, OAuthError};
@@ -27,7 +27,7 @@ pub use error::{ErrorCode, OAuthError};
 #[derive(Debug)]
 pub struct OAuthCore {
     pub config: Config,
-    pub clients: Arc<dyn ClientStore>,
+    pub clients: Arc<crate::clients::cache::ClientCache>,
     pub tokens: Arc<dyn TokenStore>,
     pub signer: OpaqueSigner,
     pub secrets: SecretCache,

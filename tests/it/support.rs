@@ -77,6 +77,17 @@ impl TestDb {
         }
     }
 
+    /// The same database for a second server; the first `TestDb` owns (and drops) it.
+    pub fn borrowed(dsn: &str) -> TestDb {
+        TestDb {
+            dsn: dsn.to_owned(),
+            backend: Backend::Sqlite,
+            admin_url: None,
+            name: unique_name(),
+            _dir: None,
+        }
+    }
+
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         self._dir.as_ref().map(|d| d.path().join("latchkey.sqlite"))
     }

@@ -612,3 +612,106 @@ async fn discovery(s: TestServer) {
 }
 
 crate::on_all_databases!(discovery);
+
+/// Client changes through the admin API apply to the very next token request, even though the
+/// token endpoint caches clients.
+async fn client_changes_apply_at_once(s: TestServer) {
+    make_client(&s, json!({"client_id": "c", "client_secret": "first-secret", "grant_types": ["client_credentials"], "scope": "a b"})).await;
+    let ok = |secret: &'static str, scope: &'static str| {
+        let s = &s;
+        async move {
+            s.token_request(
+                Some(("c", secret)),
+                &[("grant_type", "client_credentials"), ("scope", scope)],
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    assert_eq!(ok("first-secret", "b").await, 200);
+    let r = s.http.put(format!("{}/admin/clients/c", s.admin)).json(&json!({"client_id": "c", "client_secret": "second-secret", "grant_types": ["client_credentials"], "scope": "a"})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        ok("first-secret", "a").await,
+        401,
+        "the old secret stops working at once"
+    );
+    assert_eq!(
+        ok("second-secret", "b").await,
+        400,
+        "the narrowed scope applies at once"
+    );
+    assert_eq!(ok("second-secret", "a").await, 200);
+    let r = s
+        .http
+        .patch(format!("{}/admin/clients/c", s.admin))
+        .json(&json!([{"op": "replace", "path": "/grant_types", "value": ["authorization_code"]}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        ok("second-secret", "a").await,
+        400,
+        "unauthorized_client once the grant is gone"
+    );
+    let r = s
+        .http
+        .delete(format!("{}/admin/clients/c", s.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        ok("second-secret", "a").await,
+        401,
+        "a deleted client is gone at once"
+    );
+    s.stop().await;
+}
+
+crate::on_all_databases!(client_changes_apply_at_once);
+
+async fn status(s: &TestServer) -> u16 {
+    s.token_request(
+        Some(("shared", "shared-secret")),
+        &[("grant_type", "client_credentials")],
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+/// Two servers on one database: a client deleted through one stops working on the other within
+/// the client cache's lifetime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_nodes_see_client_changes_within_the_cache_ttl() {
+    let db = crate::support::TestDb::create(crate::support::Backend::Sqlite)
+        .await
+        .unwrap();
+    let dsn = db.dsn.clone();
+    let a = TestServer::start_on(db).await;
+    let b = TestServer::start_on(crate::support::TestDb::borrowed(&dsn)).await;
+    make_client(&a, json!({"client_id": "shared", "client_secret": "shared-secret", "grant_types": ["client_credentials"]})).await;
+    assert_eq!(
+        status(&b).await,
+        200,
+        "a client created elsewhere works at once"
+    );
+    let r = a
+        .http
+        .delete(format!("{}/admin/clients/shared", a.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(status(&a).await, 401);
+    tokio::time::sleep(
+        latchkey::clients::cache::CLIENT_TTL + std::time::Duration::from_millis(100),
+    )
+    .await;
+    assert_eq!(status(&b).await, 401, "stale for at most CLIENT_TTL");
+    b.stop().await;
+    a.stop().await;
+}

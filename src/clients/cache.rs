@@ -1,0 +1,127 @@
+//! A short-lived in-process cache of clients for the token endpoint, so that authenticating a
+//! client costs no database read and no JSON parse on the hot path.
+//!
+//! Exactness: every client write through this process (admin API, CLI) goes through
+//! [`ClientCache`]'s [`ClientStore`] methods, which drop the cached entry before returning, so this
+//! process never serves a client older than its own last write. Writes made by *another* process
+//! sharing the database (another node, or a separate `serve admin`) become visible here within
+//! [`CLIENT_TTL`]: that bounds how long a deleted client or a replaced secret keeps working on
+//! other nodes. Unknown clients are not cached, so a client created elsewhere works at once.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
+
+use async_trait::async_trait;
+
+use crate::{
+    storage::{ClientFilter, ClientStore, StoreError, StoredClient},
+    wire::OAuth2Client,
+};
+
+/// How long a cached client is trusted before it is read again.
+pub const CLIENT_TTL: Duration = Duration::from_secs(2);
+/// Entries kept at most; beyond it expired entries go, then everything.
+const MAX_ENTRIES: usize = 50_000;
+
+/// A client as the token endpoint needs it: the secret hash and the parsed metadata.
+#[derive(Debug)]
+pub struct ResolvedClient {
+    pub id: String,
+    pub secret_hash: Option<String>,
+    pub metadata: Arc<OAuth2Client>,
+}
+
+pub struct ClientCache {
+    store: Arc<dyn ClientStore>,
+    entries: RwLock<HashMap<String, (Instant, Arc<ResolvedClient>)>>,
+}
+
+impl std::fmt::Debug for ClientCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientCache")
+    }
+}
+
+impl ClientCache {
+    pub fn new(store: Arc<dyn ClientStore>) -> Self {
+        Self {
+            store,
+            entries: RwLock::default(),
+        }
+    }
+
+    /// A client by id, from the cache while fresh.
+    pub async fn resolve(&self, id: &str) -> Result<Option<Arc<ResolvedClient>>, StoreError> {
+        if let Ok(entries) = self.entries.read()
+            && let Some((at, c)) = entries.get(id)
+            && at.elapsed() < CLIENT_TTL
+        {
+            return Ok(Some(c.clone()));
+        }
+        let Some(stored) = self.store.get_client(id).await? else {
+            self.invalidate(id);
+            return Ok(None);
+        };
+        let metadata: OAuth2Client = serde_json::from_value(stored.document)
+            .map_err(|e| StoreError::Corrupt(format!("client {id:?}: {e}")))?;
+        let resolved = Arc::new(ResolvedClient {
+            id: stored.id,
+            secret_hash: stored.secret_hash,
+            metadata: Arc::new(metadata),
+        });
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.retain(|_, (at, _)| at.elapsed() < CLIENT_TTL);
+                if entries.len() >= MAX_ENTRIES {
+                    entries.clear();
+                }
+            }
+            entries.insert(id.to_owned(), (Instant::now(), resolved.clone()));
+        }
+        Ok(Some(resolved))
+    }
+
+    pub fn invalidate(&self, id: &str) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(id);
+        }
+    }
+}
+
+/// Writes pass through and drop the cached entry; reads for the admin API are never cached.
+#[async_trait]
+impl ClientStore for ClientCache {
+    async fn create_client(&self, client: &StoredClient) -> Result<(), StoreError> {
+        let r = self.store.create_client(client).await;
+        self.invalidate(&client.id);
+        r
+    }
+
+    async fn get_client(&self, id: &str) -> Result<Option<StoredClient>, StoreError> {
+        self.store.get_client(id).await
+    }
+
+    async fn update_client(&self, client: &StoredClient) -> Result<bool, StoreError> {
+        let r = self.store.update_client(client).await;
+        self.invalidate(&client.id);
+        r
+    }
+
+    async fn delete_client(&self, id: &str) -> Result<bool, StoreError> {
+        let r = self.store.delete_client(id).await;
+        self.invalidate(id);
+        r
+    }
+
+    async fn list_clients(
+        &self,
+        filter: &ClientFilter,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<StoredClient>, StoreError> {
+        self.store.list_clients(filter, after, limit).await
+    }
+}
