@@ -5,7 +5,10 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
-use super::{ClientFilter, ClientStore, SqlStore, StoreError, StoredClient, entities::client};
+use super::{
+    ClientFilter, ClientStore, SqlStore, StoreError, StoredClient,
+    entities::{client, token},
+};
 
 fn to_active(c: &StoredClient) -> client::ActiveModel {
     client::ActiveModel {
@@ -64,10 +67,20 @@ impl ClientStore for SqlStore {
         Ok(res.rows_affected > 0)
     }
 
+    /// Deletes the client and, in the same transaction, every token issued to it (as Hydra's
+    /// foreign keys cascade): a deleted client's tokens must not stay active.
     async fn delete_client(&self, id: &str) -> Result<bool, StoreError> {
+        let tx = self.db.begin_write().await?;
         let res = client::Entity::delete_by_id(id.to_owned())
-            .exec(&self.db.conn)
+            .exec(&tx)
             .await?;
+        if res.rows_affected > 0 {
+            token::Entity::delete_many()
+                .filter(token::Column::ClientId.eq(id.to_owned()))
+                .exec(&tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(res.rows_affected > 0)
     }
 

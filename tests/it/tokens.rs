@@ -630,6 +630,8 @@ async fn client_changes_apply_at_once(s: TestServer) {
         }
     };
     assert_eq!(ok("first-secret", "b").await, 200);
+    let issued = token_of(&s, "c", "first-secret", "a").await;
+    assert_eq!(s.introspect(&issued).await["active"], true);
     let r = s.http.put(format!("{}/admin/clients/c", s.admin)).json(&json!({"client_id": "c", "client_secret": "second-secret", "grant_types": ["client_credentials"], "scope": "a"})).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(
