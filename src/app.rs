@@ -25,7 +25,13 @@ pub fn state(
     clock: Arc<dyn crate::clock::Clock>,
 ) -> State {
     // One cache for both: client writes through the admin API drop what the token endpoint cached.
-    let client_cache = Arc::new(crate::clients::cache::ClientCache::new(db.client_store()));
+    let token_cache = Arc::new(crate::storage::token_cache::TokenCache::new(
+        db.token_store(),
+    ));
+    let client_cache = Arc::new(crate::clients::cache::ClientCache::new(
+        db.client_store(),
+        Some(token_cache.clone()),
+    ));
     let clients = crate::clients::ClientService::new(client_cache.clone(), clock.clone());
     let keys = Arc::new(crate::keys::KeyService::new(
         db.key_store(),
@@ -37,7 +43,7 @@ pub fn state(
         signer: crate::crypto::opaque::OpaqueSigner::new(&config.secrets.system),
         secrets: crate::crypto::secret_cache::SecretCache::new(),
         clients: client_cache,
-        tokens: db.token_store(),
+        tokens: token_cache,
         config: config.clone(),
         clock,
         http: std::sync::OnceLock::new(),

@@ -17,7 +17,7 @@ use std::{
 use async_trait::async_trait;
 
 use crate::{
-    storage::{ClientFilter, ClientStore, StoreError, StoredClient},
+    storage::{ClientFilter, ClientStore, StoreError, StoredClient, token_cache::TokenCache},
     wire::OAuth2Client,
 };
 
@@ -36,6 +36,8 @@ pub struct ResolvedClient {
 
 pub struct ClientCache {
     store: Arc<dyn ClientStore>,
+    /// Deleting a client deletes its tokens; their cached records go too.
+    tokens: Option<Arc<TokenCache>>,
     entries: RwLock<HashMap<String, (Instant, Arc<ResolvedClient>)>>,
 }
 
@@ -46,9 +48,10 @@ impl std::fmt::Debug for ClientCache {
 }
 
 impl ClientCache {
-    pub fn new(store: Arc<dyn ClientStore>) -> Self {
+    pub fn new(store: Arc<dyn ClientStore>, tokens: Option<Arc<TokenCache>>) -> Self {
         Self {
             store,
+            tokens,
             entries: RwLock::default(),
         }
     }
@@ -113,6 +116,9 @@ impl ClientStore for ClientCache {
     async fn delete_client(&self, id: &str) -> Result<bool, StoreError> {
         let r = self.store.delete_client(id).await;
         self.invalidate(id);
+        if let Some(t) = &self.tokens {
+            t.forget_client(id);
+        }
         r
     }
 

@@ -9,6 +9,7 @@ mod clients;
 pub mod entities;
 mod keys;
 pub mod migrate;
+pub mod token_cache;
 mod tokens;
 
 use std::{sync::Arc, time::Duration};
@@ -172,6 +173,8 @@ pub struct Db {
     pub kind: DsnKind,
     /// Batches token inserts; started on first use (see [`tokens::TokenWriter`]).
     token_writer: Arc<std::sync::OnceLock<tokens::TokenWriter>>,
+    /// SQLite file: how to open the token writer's own connection (see [`tokens::TokenWriter`]).
+    writer_opts: Option<ConnectOptions>,
 }
 
 impl Db {
@@ -198,22 +201,37 @@ impl Db {
             }
             DsnKind::Sqlite => {
                 opt.max_connections(8).min_connections(1);
+                // Reads through a memory map instead of a pread() copy per page.
                 opt.map_sqlx_sqlite_opts(|o| {
                     o.journal_mode(SqliteJournalMode::Wal)
                         .synchronous(SqliteSynchronous::Normal)
                         .busy_timeout(Duration::from_secs(5))
                         .foreign_keys(true)
+                        .pragma("mmap_size", "268435456")
                 });
             }
             DsnKind::Postgres | DsnKind::Mysql => {
                 opt.max_connections(32).min_connections(1);
             }
         }
+        let writer_opts = (kind == DsnKind::Sqlite).then(|| {
+            let mut w = opt.clone();
+            // One connection whose page cache stays warm (no other connection writes tokens),
+            // with a larger cache for the token indexes, and no checkpoints inside its commits:
+            // a background task checkpoints (see tokens::TokenWriter).
+            w.max_connections(1).min_connections(1);
+            w.map_sqlx_sqlite_opts(|o| {
+                o.pragma("cache_size", "-32768")
+                    .pragma("wal_autocheckpoint", "0")
+            });
+            w
+        });
         let conn = Database::connect(opt).await?;
         Ok(Self {
             conn,
             kind,
             token_writer: Arc::default(),
+            writer_opts,
         })
     }
 

@@ -7,6 +7,12 @@
 
 use async_trait::async_trait;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
+use sea_orm::ConnectionTrait;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
@@ -44,9 +50,32 @@ pub struct TokenWriter {
 }
 
 impl TokenWriter {
-    fn start(conn: sea_orm::DatabaseConnection) -> Self {
+    /// Starts the writer task. On a SQLite file it writes through a connection of its own
+    /// (`writer_opts`), whose page cache no other writer invalidates, and a second task runs WAL
+    /// checkpoints off the write path once a second (PASSIVE: it never blocks the writer; SQLite's
+    /// automatic checkpoint would run inside a token commit and stall every waiting request).
+    fn start(
+        conn: sea_orm::DatabaseConnection,
+        writer_opts: Option<sea_orm::ConnectOptions>,
+    ) -> Self {
         let (tx, mut rx) = mpsc::unbounded_channel::<Pending>();
+        let written = Arc::new(AtomicU64::new(0));
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        if writer_opts.is_some() {
+            tokio::spawn(checkpointer(conn.clone(), written.clone(), stop_rx));
+        }
         tokio::spawn(async move {
+            let _stop = stop_tx; // dropped when this task ends, which stops the checkpointer
+            let wconn = match writer_opts {
+                Some(o) => match sea_orm::Database::connect(o).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "token writer: own connection failed, using the pool");
+                        conn.clone()
+                    }
+                },
+                None => conn.clone(),
+            };
             while let Some(first) = rx.recv().await {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
@@ -56,17 +85,44 @@ impl TokenWriter {
                     }
                 }
                 let (rows, waiters): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                let n = rows.len() as u64;
                 let result = token::Entity::insert_many(rows)
-                    .exec_without_returning(&conn)
+                    .exec_without_returning(&wconn)
                     .await
                     .map(|_| ())
                     .map_err(|e| e.to_string());
+                written.fetch_add(n, Ordering::Relaxed);
                 for w in waiters {
                     let _ = w.send(result.clone());
                 }
             }
         });
         Self { tx }
+    }
+}
+
+/// Checkpoints the WAL once a second while tokens are being written, until `stop` fires.
+async fn checkpointer(
+    conn: sea_orm::DatabaseConnection,
+    written: Arc<AtomicU64>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let mut seen = 0;
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+        let now = written.load(Ordering::Relaxed);
+        if now != seen {
+            seen = now;
+            if let Err(e) = conn
+                .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+                .await
+            {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
     }
 }
 
@@ -94,7 +150,7 @@ impl TokenStore for SqlStore {
         let writer = self
             .db
             .token_writer
-            .get_or_init(|| TokenWriter::start(self.db.conn.clone()));
+            .get_or_init(|| TokenWriter::start(self.db.conn.clone(), self.db.writer_opts.clone()));
         let (done, wait) = oneshot::channel();
         writer
             .tx

@@ -717,3 +717,40 @@ async fn other_nodes_see_client_changes_within_the_cache_ttl() {
     b.stop().await;
     a.stop().await;
 }
+
+/// Two servers on one database: a token revoked through one is inactive on the other within the
+/// token cache's lifetime, and at once on the one that revoked it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_nodes_see_revocations_within_the_cache_ttl() {
+    let db = crate::support::TestDb::create(crate::support::Backend::Sqlite)
+        .await
+        .unwrap();
+    let dsn = db.dsn.clone();
+    let a = TestServer::start_on(db).await;
+    let b = TestServer::start_on(crate::support::TestDb::borrowed(&dsn)).await;
+    make_client(&a, json!({"client_id": "shared", "client_secret": "shared-secret", "grant_types": ["client_credentials"]})).await;
+    let t = token_of(&a, "shared", "shared-secret", "").await;
+    assert_eq!(a.introspect(&t).await["active"], true);
+    assert_eq!(b.introspect(&t).await["active"], true, "now cached on b");
+    let r = a
+        .http
+        .post(format!("{}/oauth2/revoke", a.public))
+        .basic_auth("shared", Some("shared-secret"))
+        .form(&[("token", t.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(a.introspect(&t).await, json!({"active": false}));
+    tokio::time::sleep(
+        latchkey::storage::token_cache::TOKEN_TTL + std::time::Duration::from_millis(100),
+    )
+    .await;
+    assert_eq!(
+        b.introspect(&t).await,
+        json!({"active": false}),
+        "stale for at most TOKEN_TTL"
+    );
+    b.stop().await;
+    a.stop().await;
+}

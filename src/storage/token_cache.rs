@@ -1,0 +1,112 @@
+//! A short-lived in-process cache of token records in front of a [`TokenStore`], so that
+//! introspecting a token again costs no database read.
+//!
+//! Exactness: revocations and deletions through this process (revocation endpoint, admin token
+//! deletion, client deletion) drop the affected entries before they return, so this process never
+//! reports a token active after revoking it. Expiry is checked by the caller on every use. A
+//! revocation made by *another* process sharing the database (another node, or a separate `serve
+//! public` and `serve admin`) is seen here within [`TOKEN_TTL`]. Unknown tokens are not cached.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
+
+use async_trait::async_trait;
+
+use super::{StoreError, StoredToken, TokenStore};
+
+/// How long a cached token record is trusted before it is read again.
+pub const TOKEN_TTL: Duration = Duration::from_secs(1);
+/// Entries kept at most; beyond it stale entries go, then everything.
+const MAX_ENTRIES: usize = 100_000;
+
+type Entries = HashMap<String, (Instant, Arc<StoredToken>)>;
+
+pub struct TokenCache {
+    store: Arc<dyn TokenStore>,
+    entries: RwLock<Entries>,
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenCache")
+    }
+}
+
+impl TokenCache {
+    pub fn new(store: Arc<dyn TokenStore>) -> Self {
+        Self {
+            store,
+            entries: RwLock::default(),
+        }
+    }
+
+    fn forget(&self, pred: impl Fn(&StoredToken) -> bool) {
+        if let Ok(mut e) = self.entries.write() {
+            e.retain(|_, (_, t)| !pred(t));
+        }
+    }
+
+    /// Drops every cached token of a client (its tokens were deleted with it).
+    pub fn forget_client(&self, client_id: &str) {
+        self.forget(|t| t.client_id == client_id);
+    }
+}
+
+#[async_trait]
+impl TokenStore for TokenCache {
+    async fn insert_token(&self, token: &StoredToken) -> Result<(), StoreError> {
+        self.store.insert_token(token).await
+    }
+
+    async fn get_token(&self, signature: &str) -> Result<Option<StoredToken>, StoreError> {
+        if let Ok(e) = self.entries.read()
+            && let Some((at, t)) = e.get(signature)
+            && at.elapsed() < TOKEN_TTL
+        {
+            return Ok(Some(StoredToken::clone(t)));
+        }
+        let found = self.store.get_token(signature).await?;
+        if let Ok(mut e) = self.entries.write() {
+            match &found {
+                Some(t) => {
+                    if e.len() >= MAX_ENTRIES {
+                        e.retain(|_, (at, _)| at.elapsed() < TOKEN_TTL);
+                        if e.len() >= MAX_ENTRIES {
+                            e.clear();
+                        }
+                    }
+                    e.insert(signature.to_owned(), (Instant::now(), Arc::new(t.clone())));
+                }
+                None => {
+                    e.remove(signature);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn revoke_request(&self, request_id: &str) -> Result<u64, StoreError> {
+        let r = self.store.revoke_request(request_id).await;
+        self.forget(|t| t.request_id == request_id);
+        r
+    }
+
+    async fn delete_client_tokens(&self, client_id: &str) -> Result<u64, StoreError> {
+        let r = self.store.delete_client_tokens(client_id).await;
+        self.forget_client(client_id);
+        r
+    }
+
+    async fn delete_expired(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let r = self.store.delete_expired(before_ms).await;
+        self.forget(|t| t.expires_at < before_ms);
+        r
+    }
+
+    async fn remember_jti(&self, id: &str, expires_at_ms: i64) -> Result<bool, StoreError> {
+        self.store.remember_jti(id, expires_at_ms).await
+    }
+}
