@@ -1,7 +1,7 @@
 //! Storage: narrow traits the rest of the code depends on, and their one sea-orm implementation,
 //! which runs on SQLite, PostgreSQL and MySQL/MariaDB alike.
 //!
-//! SQLite is opened in WAL mode with `synchronous=NORMAL`, a 5 s busy timeout and a small pool;
+//! SQLite is opened in WAL mode with `synchronous=FULL`, a 5 s busy timeout and a small pool;
 //! writing transactions are started `IMMEDIATE` (see [`Db::begin_write`]) because a deferred
 //! transaction that upgrades to a write fails with SQLITE_BUSY whatever the timeout.
 
@@ -166,6 +166,20 @@ pub trait KeyStore: Send + Sync {
     async fn delete_set(&self, set_id: &str) -> Result<u64, StoreError>;
 }
 
+/// Every SQLite connection: WAL, `synchronous=FULL` (a commit is on disk before it returns, so a
+/// token is never handed out before its record would survive a power loss; group commit keeps
+/// that to one fsync per batch), a busy timeout, foreign keys, and reads through a memory map
+/// instead of a pread() copy per page.
+fn sqlite_pragmas(
+    o: sea_orm::sqlx::sqlite::SqliteConnectOptions,
+) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {
+    o.journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true)
+        .pragma("mmap_size", "268435456")
+}
+
 /// An open database: the connection pool and which family it is.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -201,14 +215,7 @@ impl Db {
             }
             DsnKind::Sqlite => {
                 opt.max_connections(8).min_connections(1);
-                // Reads through a memory map instead of a pread() copy per page.
-                opt.map_sqlx_sqlite_opts(|o| {
-                    o.journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal)
-                        .busy_timeout(Duration::from_secs(5))
-                        .foreign_keys(true)
-                        .pragma("mmap_size", "268435456")
-                });
+                opt.map_sqlx_sqlite_opts(sqlite_pragmas);
             }
             DsnKind::Postgres | DsnKind::Mysql => {
                 opt.max_connections(32).min_connections(1);
@@ -221,7 +228,8 @@ impl Db {
             // a background task checkpoints (see tokens::TokenWriter).
             w.max_connections(1).min_connections(1);
             w.map_sqlx_sqlite_opts(|o| {
-                o.pragma("cache_size", "-32768")
+                sqlite_pragmas(o)
+                    .pragma("cache_size", "-32768")
                     .pragma("wal_autocheckpoint", "0")
             });
             w

@@ -499,5 +499,21 @@ async fn sqlite_runs_in_wal_mode() {
         .unwrap()
         .unwrap();
     assert_eq!(row.try_get::<String>("", "journal_mode").unwrap(), "wal");
+    let row = s
+        .state
+        .db
+        .conn
+        .query_one_raw(Statement::from_string(
+            sea_orm::DatabaseBackend::Sqlite,
+            "PRAGMA synchronous",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.try_get::<i32>("", "synchronous").unwrap(),
+        2,
+        "FULL: durable commits"
+    );
     s.stop().await;
 }
