@@ -74,7 +74,9 @@ load() {
 echo "building Latchkey (release)…" >&2
 (cd "$ROOT" && cargo build --release --quiet)
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/latchkey
+# Request logs off (warn), as oidc-provider logs none; loopback listeners only.
 export DSN="sqlite://$TMP/bench.sqlite?mode=rwc" SECRETS_SYSTEM=$SECRET LOG_LEVEL=warn \
+  SERVE_PUBLIC_HOST=127.0.0.1 SERVE_ADMIN_HOST=127.0.0.1 \
   SERVE_PUBLIC_PORT=$LK_PUBLIC SERVE_ADMIN_PORT=$LK_ADMIN
 "$BIN" migrate sql up -e --yes > /dev/null
 "$BIN" serve all --dangerous-force-http > "$TMP/latchkey.log" 2>&1 &

@@ -15,20 +15,27 @@ use crate::wire::GenericError;
 /// Logs one structured line per request: method, path (never the query, which may hold secrets),
 /// status and latency.
 pub async fn request_log<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
+    // Nothing is captured or formatted unless some request line could be written (at `warn`, only
+    // 5xx lines are): this runs on every request of the hot paths.
+    if !tracing::enabled!(tracing::Level::WARN) {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    }
+    let info = tracing::enabled!(tracing::Level::INFO);
     let start = Instant::now();
     let method = req.method().clone();
-    let path = req.original_uri().path().to_owned();
-    let remote = req
-        .remote_addr()
-        .as_socket_addr()
-        .map(ToString::to_string)
-        .unwrap_or_default();
+    let uri = req.original_uri().clone();
+    let remote = req.remote_addr().as_socket_addr().copied();
     let resp = ep.call(req).await.map(IntoResponse::into_response);
     let status = match &resp {
         Ok(r) => r.status(),
         Err(e) => e.status(),
     };
+    if !info && !status.is_server_error() {
+        return resp;
+    }
     let latency_us = start.elapsed().as_micros() as u64;
+    let path = uri.path();
+    let remote = remote.map(|a| a.to_string()).unwrap_or_default();
     if status.is_server_error() {
         tracing::warn!(%method, path, status = status.as_u16(), latency_us, remote, "request");
     } else {
