@@ -180,11 +180,59 @@ pub fn is_private(jwk: &JsonWebKey) -> bool {
 }
 
 /// A loaded signing key: jsonwebtoken's encoding key with the header fields that go with it.
+///
+/// RSA keys are also parsed once into ring's key pair, which [`SigningKey::sign`] uses: the
+/// jsonwebtoken backend re-parses and re-validates the DER key on every signature, which held
+/// RS256 JWT access tokens to under 300/s on two cores.
 #[derive(Clone)]
 pub struct SigningKey {
     pub kid: String,
     pub alg: Algorithm,
     pub key: EncodingKey,
+    rsa: Option<std::sync::Arc<ring::signature::RsaKeyPair>>,
+}
+
+impl SigningKey {
+    /// Signs `claims` as a compact JWS with `header` (whose `alg` must be this key's).
+    pub fn sign<T: serde::Serialize>(
+        &self,
+        header: &jsonwebtoken::Header,
+        claims: &T,
+    ) -> Result<String, KeyError> {
+        let Some(rsa) = &self.rsa else {
+            return jsonwebtoken::encode(header, claims, &self.key)
+                .map_err(|e| err(format!("signing failed: {e}")));
+        };
+        let padding: &'static dyn ring::signature::RsaEncoding = match header.alg {
+            Algorithm::RS256 => &ring::signature::RSA_PKCS1_SHA256,
+            Algorithm::RS384 => &ring::signature::RSA_PKCS1_SHA384,
+            Algorithm::RS512 => &ring::signature::RSA_PKCS1_SHA512,
+            Algorithm::PS256 => &ring::signature::RSA_PSS_SHA256,
+            Algorithm::PS384 => &ring::signature::RSA_PSS_SHA384,
+            Algorithm::PS512 => &ring::signature::RSA_PSS_SHA512,
+            other => return Err(err(format!("{other:?} is not an RSA algorithm"))),
+        };
+        let mut input = json_b64(header)?;
+        input.push('.');
+        input.push_str(&json_b64(claims)?);
+        let mut sig = vec![0u8; rsa.public().modulus_len()];
+        rsa.sign(
+            padding,
+            &ring::rand::SystemRandom::new(),
+            input.as_bytes(),
+            &mut sig,
+        )
+        .map_err(|_| err("RSA signing failed"))?;
+        input.push('.');
+        input.push_str(&b64(&sig));
+        Ok(input)
+    }
+}
+
+fn json_b64<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, KeyError> {
+    serde_json::to_vec(v)
+        .map(|j| b64(&j))
+        .map_err(|e| err(format!("encoding: {e}")))
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -292,7 +340,14 @@ pub fn signing_key(jwk: &JsonWebKey) -> Result<SigningKey, KeyError> {
             if rsa::traits::PublicKeyParts::size(&parsed) < 256 {
                 return Err(err("RSA keys must be at least 2048 bits"));
             }
-            EncodingKey::from_rsa_der(&der)
+            let pair = ring::signature::RsaKeyPair::from_der(&der)
+                .map_err(|e| err(format!("the RSA private key is not usable: {e}")))?;
+            return Ok(SigningKey {
+                kid: jwk.kid.clone(),
+                alg,
+                key: EncodingKey::from_rsa_der(&der),
+                rsa: Some(std::sync::Arc::new(pair)),
+            });
         }
         "EC" => EncodingKey::from_ec_der(&ec_pkcs8(&unb64("d", jwk.d.as_ref())?)?),
         "OKP" => EncodingKey::from_ed_der(&ed_pkcs8(&unb64("d", jwk.d.as_ref())?)?),
@@ -302,6 +357,7 @@ pub fn signing_key(jwk: &JsonWebKey) -> Result<SigningKey, KeyError> {
         kid: jwk.kid.clone(),
         alg,
         key,
+        rsa: None,
     })
 }
 
@@ -352,12 +408,14 @@ mod tests {
             let mut header = Header::new(signer.alg);
             header.kid = Some(signer.kid.clone());
             let claims = serde_json::json!({"sub": "x", "exp": 4_000_000_000u64});
-            let token = encode(&header, &claims, &signer.key).unwrap();
+            let token = signer.sign(&header, &claims).unwrap();
+            let via_jsonwebtoken = encode(&header, &claims, &signer.key).unwrap();
             let public = public_part(&jwk);
             assert!(!is_private(&public));
             let (a, dk) = decoding_key(&public).unwrap();
             let got = decode::<serde_json::Value>(&token, &dk, &Validation::new(a)).unwrap();
             assert_eq!(got.claims["sub"], "x", "{alg}");
+            decode::<serde_json::Value>(&via_jsonwebtoken, &dk, &Validation::new(a)).unwrap();
             check(&public).unwrap();
         }
     }

@@ -118,7 +118,8 @@ impl OAuthCore {
                 .filter(|m| !m.is_empty())
                 .map(|_| g.extra),
         };
-        let token = jsonwebtoken::encode(&header, &claims, &signer.key)
+        let token = signer
+            .sign(&header, &claims)
             .map_err(|e| OAuthError::server(format!("signing an access token: {e}")))?;
         let signature = jwt_signature(&token)
             .ok_or_else(|| OAuthError::server("a signed token without a signature"))?;
