@@ -50,9 +50,12 @@ impl ClientStore for SqlStore {
     }
 
     async fn get_client(&self, id: &str) -> Result<Option<StoredClient>, StoreError> {
+        // `.all()` on the primary key, not `.one()`: see `super::one_by_key`.
         Ok(client::Entity::find_by_id(id.to_owned())
-            .one(&self.db.conn)
+            .all(&self.db.conn)
             .await?
+            .into_iter()
+            .next()
             .map(from_model))
     }
 

@@ -273,6 +273,12 @@ impl Db {
     }
 }
 
+// `one_by_key`: primary-key lookups use `.all()` rather than sea-orm's `.one()`. `.one()` adds
+// `LIMIT ?` with a bound 1; SQLite (3.4x) specialises the plan on a bound LIMIT value and marks the
+// statement expired whenever that parameter is bound again, so every execution was parsed and
+// prepared anew (found with gdb on `sqlite3Reprepare`: `expmask` = the LIMIT parameter; it was a
+// fifth of an uncached introspection). A key lookup returns at most one row without a LIMIT.
+
 /// The one SQL implementation of every store trait.
 #[derive(Clone, Debug)]
 pub struct SqlStore {

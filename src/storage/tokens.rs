@@ -164,9 +164,12 @@ impl TokenStore for SqlStore {
     }
 
     async fn get_token(&self, signature: &str) -> Result<Option<StoredToken>, StoreError> {
+        // `.all()` on the primary key, not `.one()`: see `super::one_by_key`.
         token::Entity::find_by_id(signature.to_owned())
-            .one(&self.db.conn)
+            .all(&self.db.conn)
             .await?
+            .into_iter()
+            .next()
             .map(from_model)
             .transpose()
     }
