@@ -65,7 +65,8 @@ load() {
   rps=$(awk '/^Requests\/sec:/ {printf "%d", $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  rss=$(awk '/^VmRSS:/ {printf "%d MB", $2/1024}' "/proc/$pid/status")
+  # VmRSS counts SQLite's memory-mapped file once per connection; RssAnon is the process's own.
+  rss=$(awk '/^VmRSS:/ {r = $2} /^RssAnon:/ {a = $2} END {printf "%d MB (%d anon)", r/1024, a/1024}' "/proc/$pid/status")
   printf '%s|%s|%s|%s|%s\n' "$name" "$rps" "$p50" "$p99" "$rss" >> "$TMP/results"
   echo "  $name: $rps/s (p50 $p50, p99 $p99, RSS $rss)" >&2
 }
@@ -91,6 +92,40 @@ lua "$TMP/lk-intro.lua" "token=$TOKEN"
 echo "Latchkey $("$BIN" version | awk '{print $2}')" >&2
 load "latchkey token" "$LK_PID" "http://127.0.0.1:$LK_PUBLIC/oauth2/token" "$TMP/lk-token.lua"
 load "latchkey introspect" "$LK_PID" "http://127.0.0.1:$LK_ADMIN/admin/oauth2/introspect" "$TMP/lk-intro.lua"
+# The same one token again and again is served from the in-process record cache; also measure
+# introspection spread over every token issued in 5 s (each seen about once a second or less, so
+# mostly database reads).
+cat > "$TMP/lk-collect.lua" <<LUA
+wrk.method = "POST"
+wrk.body = "grant_type=client_credentials"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "$BASIC"
+local f
+function init(args) f = io.open("$TMP/tokens.txt", "a") end
+function response(status, headers, body)
+  local t = body:match('"access_token":"([^"]+)"')
+  if t then f:write(t, "\\n") end
+end
+LUA
+cat > "$TMP/lk-many.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+local toks, i = {}, 0
+function init(args)
+  -- wrk's threads append to one file; keep only whole tokens.
+  for l in io.lines("$TMP/tokens.txt") do
+    if l:match("^ory_at_[%w_-]+%.[%w_-]+$") then toks[#toks + 1] = l end
+  end
+  i = math.random(#toks)
+end
+function request()
+  i = i % #toks + 1
+  return wrk.format(nil, nil, nil, "token=" .. toks[i])
+end
+LUA
+wrk -t"$THREADS" -c"$CONNS" -d5s -s "$TMP/lk-collect.lua" "http://127.0.0.1:$LK_PUBLIC/oauth2/token" > /dev/null
+echo "  ($(wc -l < "$TMP/tokens.txt") distinct tokens issued for the next load)" >&2
+load "latchkey introspect (distinct)" "$LK_PID" "http://127.0.0.1:$LK_ADMIN/admin/oauth2/introspect" "$TMP/lk-many.lua"
 kill "$LK_PID"
 
 # --- oidc-provider --------------------------------------------------------------------------
@@ -119,9 +154,9 @@ fi
 # --- Report ---------------------------------------------------------------------------------
 echo
 echo "$(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//'); wrk -t$THREADS -c$CONNS -d$DURATION after a $WARMUP warm-up"
-printf '%-26s %12s %10s %10s %9s\n' "server / endpoint" "requests/s" "p50" "p99" "RSS"
+printf '%-32s %12s %10s %10s  %s\n' "server / endpoint" "requests/s" "p50" "p99" "RSS"
 while IFS='|' read -r name rps p50 p99 rss; do
-  printf '%-26s %12s %10s %10s %9s\n' "$name" "$rps" "$p50" "$p99" "$rss"
+  printf '%-32s %12s %10s %10s  %s\n' "$name" "$rps" "$p50" "$p99" "$rss"
 done < "$TMP/results"
 if [ "$PEER" = 1 ]; then
   rate() { awk -F'|' -v n="$1" '$1 == n {print $2}' "$TMP/results"; }

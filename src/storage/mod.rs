@@ -169,7 +169,9 @@ pub trait KeyStore: Send + Sync {
 /// Every SQLite connection: WAL, `synchronous=FULL` (a commit is on disk before it returns, so a
 /// token is never handed out before its record would survive a power loss; group commit keeps
 /// that to one fsync per batch), a busy timeout, foreign keys, and reads through a memory map
-/// instead of a pread() copy per page.
+/// instead of a pread() copy per page. Each connection maps the file, so VmRSS counts
+/// the database's cached pages once per connection; they are one shared page cache (RssAnon is
+/// the process's own memory).
 fn sqlite_pragmas(
     o: sea_orm::sqlx::sqlite::SqliteConnectOptions,
 ) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {

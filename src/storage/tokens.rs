@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use std::sync::{
     Arc,
-    atomic::{AtomicU64, Ordering},
+    atomic::{AtomicBool, AtomicU64, Ordering},
 };
 
 use sea_orm::ConnectionTrait;
@@ -54,15 +54,27 @@ impl TokenWriter {
     /// (`writer_opts`), whose page cache no other writer invalidates, and a second task runs WAL
     /// checkpoints off the write path once a second (PASSIVE: it never blocks the writer; SQLite's
     /// automatic checkpoint would run inside a token commit and stall every waiting request).
+    ///
+    /// A background pass can never backfill the frames appended while it runs, and SQLite only
+    /// starts the WAL file over once every frame is backfilled, so under sustained load the WAL
+    /// would grow without bound (1.4 GB after 176k tokens, measured). So after each background
+    /// pass the writer runs one more PASSIVE checkpoint itself, between two batches: it only has
+    /// the few frames written since, it completes, and the next write starts the WAL over.
     fn start(
         conn: sea_orm::DatabaseConnection,
         writer_opts: Option<sea_orm::ConnectOptions>,
     ) -> Self {
         let (tx, mut rx) = mpsc::unbounded_channel::<Pending>();
         let written = Arc::new(AtomicU64::new(0));
+        let pass_done = Arc::new(AtomicBool::new(false));
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         if writer_opts.is_some() {
-            tokio::spawn(checkpointer(conn.clone(), written.clone(), stop_rx));
+            tokio::spawn(checkpointer(
+                conn.clone(),
+                written.clone(),
+                pass_done.clone(),
+                stop_rx,
+            ));
         }
         tokio::spawn(async move {
             let _stop = stop_tx; // dropped when this task ends, which stops the checkpointer
@@ -95,16 +107,25 @@ impl TokenWriter {
                 for w in waiters {
                     let _ = w.send(result.clone());
                 }
+                if pass_done.swap(false, Ordering::Relaxed)
+                    && let Err(e) = wconn
+                        .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+                        .await
+                {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
             }
         });
         Self { tx }
     }
 }
 
-/// Checkpoints the WAL once a second while tokens are being written, until `stop` fires.
+/// Checkpoints the WAL once a second while tokens are being written, until `stop` fires. The WAL
+/// file then stays at about a second of token writes (~190 MB at 20 k tokens/s, measured).
 async fn checkpointer(
     conn: sea_orm::DatabaseConnection,
     written: Arc<AtomicU64>,
+    pass_done: Arc<AtomicBool>,
     mut stop: oneshot::Receiver<()>,
 ) {
     let mut seen = 0;
@@ -122,6 +143,7 @@ async fn checkpointer(
             {
                 tracing::warn!(error = %e, "WAL checkpoint failed");
             }
+            pass_done.store(true, Ordering::Relaxed);
         }
     }
 }
