@@ -228,8 +228,7 @@ pub async fn classic(cmd: ClassicClientsCmd) -> anyhow::Result<()> {
 }
 
 fn path_for(id: &str) -> String {
-    let encoded: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
-    format!("/admin/clients/{}", encoded.replace('+', "%20"))
+    super::remote::item_path("/admin/clients", id)
 }
 
 fn show(remote: &RemoteArgs, c: &OAuth2Client) -> anyhow::Result<()> {
@@ -361,16 +360,5 @@ fn next_page_token(headers: &reqwest::header::HeaderMap) -> Option<String> {
 }
 
 pub async fn delete(remote: &RemoteArgs, ids: &[String]) -> anyhow::Result<()> {
-    let api = Remote::admin(remote)?;
-    for id in ids {
-        api.call::<(), serde_json::Value>(Method::DELETE, &path_for(id), None)
-            .await?;
-        if remote.format == Format::Text || remote.quiet {
-            println!("{id}");
-        }
-    }
-    if remote.format != Format::Text && !remote.quiet {
-        output::json(&ids, remote.format)?;
-    }
-    Ok(())
+    super::remote::delete_each(remote, "/admin/clients", ids).await
 }

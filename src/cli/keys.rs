@@ -38,8 +38,7 @@ pub struct GetKeyArgs {
 }
 
 fn set_path(set: &str) -> String {
-    let encoded: String = url::form_urlencoded::byte_serialize(set.as_bytes()).collect();
-    format!("/admin/keys/{}", encoded.replace('+', "%20"))
+    super::remote::item_path("/admin/keys", set)
 }
 
 /// Prints key sets: a table for people (set, kid, alg, use), the JWK set(s) as JSON otherwise.
@@ -126,18 +125,7 @@ pub async fn get(remote: &RemoteArgs, args: &GetKeyArgs, classic: bool) -> anyho
 }
 
 pub async fn delete(remote: &RemoteArgs, sets: &[String]) -> anyhow::Result<()> {
-    let api = Remote::admin(remote)?;
-    for set in sets {
-        api.call::<(), serde_json::Value>(Method::DELETE, &set_path(set), None)
-            .await?;
-        if remote.format == Format::Text || remote.quiet {
-            println!("{set}");
-        }
-    }
-    if remote.format != Format::Text && !remote.quiet {
-        output::json(&sets, remote.format)?;
-    }
-    Ok(())
+    super::remote::delete_each(remote, "/admin/keys", sets).await
 }
 
 /// The classic `keys` tree.

@@ -39,6 +39,28 @@ pub fn public_url(args: &RemoteArgs) -> String {
     )
 }
 
+/// An admin path under `base` with `id` as one percent-encoded segment.
+pub fn item_path(base: &str, id: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+    format!("{base}/{}", encoded.replace('+', "%20"))
+}
+
+/// Deletes `base/{id}` for each id, printing the ids (text, `-q`) or a JSON list of them.
+pub async fn delete_each(remote: &RemoteArgs, base: &str, ids: &[String]) -> anyhow::Result<()> {
+    let api = Remote::admin(remote)?;
+    for id in ids {
+        api.call::<(), serde_json::Value>(Method::DELETE, &item_path(base, id), None)
+            .await?;
+        if remote.format == super::Format::Text || remote.quiet {
+            println!("{id}");
+        }
+    }
+    if remote.format != super::Format::Text && !remote.quiet {
+        super::output::json(&ids, remote.format)?;
+    }
+    Ok(())
+}
+
 /// A client for one server.
 pub struct Remote {
     base: String,
