@@ -102,24 +102,17 @@ pub async fn token(req: &Request, body: Body, state: Data<&State>) -> Response {
     }
 }
 
-/// `GET /.well-known/oauth-authorization-server` (RFC 8414 §3), cacheable for a minute.
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414 §3) and
+/// `/.well-known/openid-configuration` (the same document), cacheable for a minute.
 #[handler]
 pub async fn metadata(state: Data<&State>) -> Response {
     let algs = match state
         .oauth
         .keys
-        .signing_set(crate::keys::ID_TOKEN_SET)
+        .signing_algs(crate::keys::ID_TOKEN_SET)
         .await
     {
-        Ok(set) => {
-            let mut algs: Vec<String> = Vec::new();
-            for k in set.keys.iter() {
-                if k.use_ == "sig" && crate::crypto::jwk::is_private(k) && !algs.contains(&k.alg) {
-                    algs.push(k.alg.clone());
-                }
-            }
-            algs
-        }
+        Ok(algs) => algs,
         Err(e) => return internal_error(&e),
     };
     let body = serde_json::to_vec(&crate::oidc::discovery::Metadata::new(&state.config, algs))

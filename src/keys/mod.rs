@@ -209,6 +209,19 @@ impl KeyService {
         self.load(set).await
     }
 
+    /// The distinct algorithms of a reserved set's signing keys, newest first (creating its
+    /// first key if needed): what discovery lists as supported for that set's tokens.
+    pub async fn signing_algs(&self, set: &str) -> Result<Vec<String>, AdminError> {
+        let loaded = self.signing_set(set).await?;
+        let mut algs: Vec<String> = Vec::new();
+        for k in &loaded.keys {
+            if k.use_ == "sig" && jwk::is_private(k) && !algs.contains(&k.alg) {
+                algs.push(k.alg.clone());
+            }
+        }
+        Ok(algs)
+    }
+
     /// Generates a key into a set (created if needed); returns it with its private parameters.
     pub async fn create(
         &self,
