@@ -8,16 +8,15 @@
 //! [`CLIENT_TTL`]: that bounds how long a deleted client or a replaced secret keeps working on
 //! other nodes. Unknown clients are not cached, so a client created elsewhere works at once.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, RwLock},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 
 use crate::{
-    storage::{ClientFilter, ClientStore, StoreError, StoredClient, token_cache::TokenCache},
+    storage::{
+        ClientFilter, ClientStore, StoreError, StoredClient, token_cache::TokenCache,
+        ttl_map::TtlMap,
+    },
     wire::OAuth2Client,
 };
 
@@ -38,7 +37,7 @@ pub struct ClientCache {
     store: Arc<dyn ClientStore>,
     /// Deleting a client deletes its tokens; their cached records go too.
     tokens: Option<Arc<TokenCache>>,
-    entries: RwLock<HashMap<String, (Instant, Arc<ResolvedClient>)>>,
+    entries: TtlMap<ResolvedClient>,
 }
 
 impl std::fmt::Debug for ClientCache {
@@ -52,17 +51,14 @@ impl ClientCache {
         Self {
             store,
             tokens,
-            entries: RwLock::default(),
+            entries: TtlMap::new(CLIENT_TTL, MAX_ENTRIES),
         }
     }
 
     /// A client by id, from the cache while fresh.
     pub async fn resolve(&self, id: &str) -> Result<Option<Arc<ResolvedClient>>, StoreError> {
-        if let Ok(entries) = self.entries.read()
-            && let Some((at, c)) = entries.get(id)
-            && at.elapsed() < CLIENT_TTL
-        {
-            return Ok(Some(c.clone()));
+        if let Some(c) = self.entries.get(id) {
+            return Ok(Some(c));
         }
         let Some(stored) = self.store.get_client(id).await? else {
             self.invalidate(id);
@@ -75,22 +71,12 @@ impl ClientCache {
             secret_hash: stored.secret_hash,
             metadata: Arc::new(metadata),
         });
-        if let Ok(mut entries) = self.entries.write() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.retain(|_, (at, _)| at.elapsed() < CLIENT_TTL);
-                if entries.len() >= MAX_ENTRIES {
-                    entries.clear();
-                }
-            }
-            entries.insert(id.to_owned(), (Instant::now(), resolved.clone()));
-        }
+        self.entries.insert(id, resolved.clone());
         Ok(Some(resolved))
     }
 
     pub fn invalidate(&self, id: &str) {
-        if let Ok(mut entries) = self.entries.write() {
-            entries.remove(id);
-        }
+        self.entries.remove(id);
     }
 }
 

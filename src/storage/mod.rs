@@ -11,6 +11,7 @@ mod keys;
 pub mod migrate;
 pub mod token_cache;
 mod tokens;
+pub mod ttl_map;
 
 use std::{sync::Arc, time::Duration};
 

@@ -7,26 +7,20 @@
 //! revocation made by *another* process sharing the database (another node, or a separate `serve
 //! public` and `serve admin`) is seen here within [`TOKEN_TTL`]. Unknown tokens are not cached.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, RwLock},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 
-use super::{StoreError, StoredToken, TokenStore};
+use super::{StoreError, StoredToken, TokenStore, ttl_map::TtlMap};
 
 /// How long a cached token record is trusted before it is read again.
 pub const TOKEN_TTL: Duration = Duration::from_secs(1);
 /// Entries kept at most; beyond it stale entries go, then everything.
 const MAX_ENTRIES: usize = 100_000;
 
-type Entries = HashMap<String, (Instant, Arc<StoredToken>)>;
-
 pub struct TokenCache {
     store: Arc<dyn TokenStore>,
-    entries: RwLock<Entries>,
+    entries: TtlMap<StoredToken>,
 }
 
 impl std::fmt::Debug for TokenCache {
@@ -39,14 +33,12 @@ impl TokenCache {
     pub fn new(store: Arc<dyn TokenStore>) -> Self {
         Self {
             store,
-            entries: RwLock::default(),
+            entries: TtlMap::new(TOKEN_TTL, MAX_ENTRIES),
         }
     }
 
     fn forget(&self, pred: impl Fn(&StoredToken) -> bool) {
-        if let Ok(mut e) = self.entries.write() {
-            e.retain(|_, (_, t)| !pred(t));
-        }
+        self.entries.remove_where(pred);
     }
 
     /// Drops every cached token of a client (its tokens were deleted with it).
@@ -62,28 +54,13 @@ impl TokenStore for TokenCache {
     }
 
     async fn get_token(&self, signature: &str) -> Result<Option<StoredToken>, StoreError> {
-        if let Ok(e) = self.entries.read()
-            && let Some((at, t)) = e.get(signature)
-            && at.elapsed() < TOKEN_TTL
-        {
-            return Ok(Some(StoredToken::clone(t)));
+        if let Some(t) = self.entries.get(signature) {
+            return Ok(Some(StoredToken::clone(&t)));
         }
         let found = self.store.get_token(signature).await?;
-        if let Ok(mut e) = self.entries.write() {
-            match &found {
-                Some(t) => {
-                    if e.len() >= MAX_ENTRIES {
-                        e.retain(|_, (at, _)| at.elapsed() < TOKEN_TTL);
-                        if e.len() >= MAX_ENTRIES {
-                            e.clear();
-                        }
-                    }
-                    e.insert(signature.to_owned(), (Instant::now(), Arc::new(t.clone())));
-                }
-                None => {
-                    e.remove(signature);
-                }
-            }
+        match &found {
+            Some(t) => self.entries.insert(signature, Arc::new(t.clone())),
+            None => self.entries.remove(signature),
         }
         Ok(found)
     }
