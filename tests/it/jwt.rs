@@ -7,12 +7,8 @@ use serde_json::{Value, json};
 use crate::{
     keys::public_jwks,
     support::{Backend, TestDb, TestServer},
+    tokens::make_client,
 };
-
-async fn make_client(s: &TestServer, body: Value) {
-    let r = s.post("/admin/clients", body.clone()).await;
-    assert_eq!(r.status(), 201, "{body}: {}", r.text().await.unwrap());
-}
 
 async fn token(s: &TestServer, id: &str, form: &[(&str, &str)]) -> String {
     let mut f = vec![("grant_type", "client_credentials")];

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::support::{TestServer, cli};
 
-async fn make_client(s: &TestServer, body: Value) {
+pub async fn make_client(s: &TestServer, body: Value) {
     let r = s.post("/admin/clients", body.clone()).await;
     assert_eq!(r.status(), 201, "{body}: {}", r.text().await.unwrap());
 }
@@ -675,6 +675,18 @@ async fn client_changes_apply_at_once(s: TestServer) {
 
 crate::on_all_databases!(client_changes_apply_at_once);
 
+/// Two servers on one SQLite file, and a client `shared` created through the first.
+async fn two_servers_with_a_shared_client() -> (TestServer, TestServer) {
+    let db = crate::support::TestDb::create(crate::support::Backend::Sqlite)
+        .await
+        .unwrap();
+    let dsn = db.dsn.clone();
+    let a = TestServer::start_on(db).await;
+    let b = TestServer::start_on(crate::support::TestDb::borrowed(&dsn)).await;
+    make_client(&a, json!({"client_id": "shared", "client_secret": "shared-secret", "grant_types": ["client_credentials"]})).await;
+    (a, b)
+}
+
 async fn status(s: &TestServer) -> u16 {
     s.token_request(
         Some(("shared", "shared-secret")),
@@ -689,13 +701,7 @@ async fn status(s: &TestServer) -> u16 {
 /// the client cache's lifetime.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_nodes_see_client_changes_within_the_cache_ttl() {
-    let db = crate::support::TestDb::create(crate::support::Backend::Sqlite)
-        .await
-        .unwrap();
-    let dsn = db.dsn.clone();
-    let a = TestServer::start_on(db).await;
-    let b = TestServer::start_on(crate::support::TestDb::borrowed(&dsn)).await;
-    make_client(&a, json!({"client_id": "shared", "client_secret": "shared-secret", "grant_types": ["client_credentials"]})).await;
+    let (a, b) = two_servers_with_a_shared_client().await;
     assert_eq!(
         status(&b).await,
         200,
@@ -722,13 +728,7 @@ async fn other_nodes_see_client_changes_within_the_cache_ttl() {
 /// token cache's lifetime, and at once on the one that revoked it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_nodes_see_revocations_within_the_cache_ttl() {
-    let db = crate::support::TestDb::create(crate::support::Backend::Sqlite)
-        .await
-        .unwrap();
-    let dsn = db.dsn.clone();
-    let a = TestServer::start_on(db).await;
-    let b = TestServer::start_on(crate::support::TestDb::borrowed(&dsn)).await;
-    make_client(&a, json!({"client_id": "shared", "client_secret": "shared-secret", "grant_types": ["client_credentials"]})).await;
+    let (a, b) = two_servers_with_a_shared_client().await;
     let t = token_of(&a, "shared", "shared-secret", "").await;
     assert_eq!(a.introspect(&t).await["active"], true);
     assert_eq!(b.introspect(&t).await["active"], true, "now cached on b");
