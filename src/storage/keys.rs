@@ -57,16 +57,21 @@ async fn upsert(conn: &impl ConnectionTrait, k: &StoredKey) -> Result<(), StoreE
     Ok(())
 }
 
+async fn insert_all(conn: &impl ConnectionTrait, keys: &[StoredKey]) -> Result<(), StoreError> {
+    for k in keys {
+        jwk::Entity::insert(to_active(k))
+            .exec_without_returning(conn)
+            .await
+            .map_err(conflict)?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl KeyStore for SqlStore {
     async fn insert_keys(&self, keys: &[StoredKey]) -> Result<(), StoreError> {
         let tx = self.db.begin_write().await?;
-        for k in keys {
-            jwk::Entity::insert(to_active(k))
-                .exec_without_returning(&tx)
-                .await
-                .map_err(conflict)?;
-        }
+        insert_all(&tx, keys).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -84,12 +89,7 @@ impl KeyStore for SqlStore {
             .filter(jwk::Column::SetId.eq(set_id.to_owned()))
             .exec(&tx)
             .await?;
-        for k in keys {
-            jwk::Entity::insert(to_active(k))
-                .exec_without_returning(&tx)
-                .await
-                .map_err(conflict)?;
-        }
+        insert_all(&tx, keys).await?;
         tx.commit().await?;
         Ok(())
     }
