@@ -43,7 +43,10 @@ pub fn state(
         signer: crate::crypto::opaque::OpaqueSigner::new(&config.secrets.system),
         secrets: crate::crypto::secret_cache::SecretCache::new(),
         clients: client_cache,
-        tokens: token_cache,
+        tokens: token_cache.clone(),
+        token_cache: Some(token_cache),
+        flows: db.flow_store(),
+        sealer: crate::crypto::seal::Sealer::new(&config.secrets.system),
         config: config.clone(),
         clock,
         http: std::sync::OnceLock::new(),
@@ -81,6 +84,14 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
         http::VERSION,
     );
     Route::new()
+        .at(
+            "/oauth2/auth",
+            poem::get(http::authorize::authorize).post(http::authorize::authorize),
+        )
+        .at(
+            "/userinfo",
+            poem::get(http::authorize::userinfo).post(http::authorize::userinfo),
+        )
         .at("/oauth2/token", poem::post(http::oauth::token))
         .at("/oauth2/revoke", poem::post(http::oauth::revoke))
         .at(

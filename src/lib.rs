@@ -9,7 +9,9 @@
 //! - [`http`]: poem / poem-openapi adapters only — handlers, middleware, error rendering.
 //! - [`oauth`]: the OAuth 2.0 core — parameters, client authentication, grants, introspection,
 //!   revocation; no HTTP types.
-//! - [`oidc`]: discovery metadata (later: ID tokens, userinfo, logout).
+//! - [`oidc`]: discovery metadata, ID tokens, userinfo.
+//! - [`flows`]: the login → consent state machine behind `/oauth2/auth` and Hydra's challenge API;
+//!   flows in progress travel sealed in their challenges, completed ones are stored.
 //! - [`clients`]: the OAuth 2.0 client registry (validation, secrets, JSON Patch); no HTTP types.
 //! - [`wire`]: the JSON shapes of Hydra's API, shared by server and CLI.
 //! - [`storage`]: narrow store traits and their one sea-orm implementation for SQLite,
@@ -28,6 +30,7 @@ pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod flows;
 pub mod http;
 pub mod keys;
 pub mod oauth;

@@ -7,6 +7,7 @@ mod m20261128_000001_clients;
 mod m20261128_000002_tokens;
 mod m20261128_000003_assertion_jtis;
 mod m20261128_000004_jwks;
+mod m20261129_000005_flows;
 
 /// The ordered list of every migration Latchkey knows.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_tokens::Migration),
             Box::new(m20261128_000003_assertion_jtis::Migration),
             Box::new(m20261128_000004_jwks::Migration),
+            Box::new(m20261129_000005_flows::Migration),
         ]
     }
 }

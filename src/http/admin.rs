@@ -409,8 +409,24 @@ impl KeysApi {
 /// The admin API as an OpenAPI service (its routes and its spec).
 pub fn service(
     server_url: Option<&str>,
-) -> OpenApiService<(MetadataApi, ClientsApi, OAuth2Api, KeysApi), ()> {
-    let svc = OpenApiService::new((MetadataApi, ClientsApi, OAuth2Api, KeysApi), "Latchkey Admin API", VERSION)
+) -> OpenApiService<
+    (
+        MetadataApi,
+        ClientsApi,
+        OAuth2Api,
+        super::admin_flows::FlowsApi,
+        KeysApi,
+    ),
+    (),
+> {
+    let apis = (
+        MetadataApi,
+        ClientsApi,
+        OAuth2Api,
+        super::admin_flows::FlowsApi,
+        KeysApi,
+    );
+    let svc = OpenApiService::new(apis, "Latchkey Admin API", VERSION)
         .description(
             "The admin API of Latchkey, an OAuth 2.0 and OpenID Connect server that speaks Ory Hydra's wire protocol. \
              Paths, fields and status codes are Hydra v2's, so Hydra's SDKs work against it.",

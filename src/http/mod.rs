@@ -2,6 +2,8 @@
 //! call the core, and render its outcome; no protocol logic lives here.
 
 pub mod admin;
+pub mod admin_flows;
+pub mod authorize;
 mod middleware;
 pub mod oauth;
 pub mod payload;

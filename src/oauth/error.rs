@@ -1,7 +1,8 @@
 //! The one OAuth error type: an RFC code that knows its HTTP status, a description safe to send,
 //! and a private cause that is logged and never sent.
 
-/// Error codes of RFC 6749 §5.2, RFC 7009 §2.2.1 and RFC 6750 §3.1.
+/// Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1, OIDC Core §3.1.2.6,
+/// and Hydra's `request_forbidden` (a flow that does not belong to this browser).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidRequest,
@@ -12,7 +13,45 @@ pub enum ErrorCode {
     InvalidScope,
     UnsupportedTokenType,
     ServerError,
+    AccessDenied,
+    UnsupportedResponseType,
+    TemporarilyUnavailable,
+    LoginRequired,
+    ConsentRequired,
+    InteractionRequired,
+    AccountSelectionRequired,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    RegistrationNotSupported,
+    InvalidToken,
+    InsufficientScope,
+    RequestForbidden,
 }
+
+/// Every code, for parsing the `error` a login or consent app rejects with.
+const ALL: [ErrorCode; 21] = [
+    ErrorCode::InvalidRequest,
+    ErrorCode::InvalidClient,
+    ErrorCode::InvalidGrant,
+    ErrorCode::UnauthorizedClient,
+    ErrorCode::UnsupportedGrantType,
+    ErrorCode::InvalidScope,
+    ErrorCode::UnsupportedTokenType,
+    ErrorCode::ServerError,
+    ErrorCode::AccessDenied,
+    ErrorCode::UnsupportedResponseType,
+    ErrorCode::TemporarilyUnavailable,
+    ErrorCode::LoginRequired,
+    ErrorCode::ConsentRequired,
+    ErrorCode::InteractionRequired,
+    ErrorCode::AccountSelectionRequired,
+    ErrorCode::RequestNotSupported,
+    ErrorCode::RequestUriNotSupported,
+    ErrorCode::RegistrationNotSupported,
+    ErrorCode::InvalidToken,
+    ErrorCode::InsufficientScope,
+    ErrorCode::RequestForbidden,
+];
 
 impl ErrorCode {
     pub fn as_str(self) -> &'static str {
@@ -25,14 +64,35 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::ServerError => "server_error",
+            Self::AccessDenied => "access_denied",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
+            Self::AccountSelectionRequired => "account_selection_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
+            Self::RegistrationNotSupported => "registration_not_supported",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::RequestForbidden => "request_forbidden",
         }
     }
 
-    /// RFC 6749 §5.2: 400, except `invalid_client` (401) and `server_error` (500).
+    /// A known code by name.
+    pub fn parse(s: &str) -> Option<Self> {
+        ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// RFC 6749 §5.2: 400, except `invalid_client` and `invalid_token` (401), the refusals
+    /// (403), `server_error` (500) and `temporarily_unavailable` (503).
     pub fn status(self) -> u16 {
         match self {
-            Self::InvalidClient => 401,
+            Self::InvalidClient | Self::InvalidToken => 401,
+            Self::AccessDenied | Self::InsufficientScope | Self::RequestForbidden => 403,
             Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 503,
             _ => 400,
         }
     }

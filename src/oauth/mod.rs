@@ -4,6 +4,7 @@
 
 pub mod access_token;
 pub mod assertion;
+pub mod authorize;
 pub mod client_auth;
 pub mod error;
 pub mod grants;
@@ -29,7 +30,13 @@ pub struct OAuthCore {
     pub config: Config,
     pub clients: Arc<crate::clients::cache::ClientCache>,
     pub tokens: Arc<dyn TokenStore>,
+    /// Completed flows and remembered logins.
+    pub flows: Arc<dyn crate::storage::FlowStore>,
+    /// Drops cached tokens when consents are revoked.
+    pub token_cache: Option<Arc<crate::storage::token_cache::TokenCache>>,
     pub signer: OpaqueSigner,
+    /// Seals flows in progress into their challenges and verifiers.
+    pub sealer: crate::crypto::seal::Sealer,
     pub secrets: SecretCache,
     /// JSON Web Key sets: the signers of JWT access tokens (and later ID tokens).
     pub keys: Arc<crate::keys::KeyService>,
@@ -37,6 +44,12 @@ pub struct OAuthCore {
     /// Fetches clients' `jwks_uri`; made on first use (building it loads the TLS roots, which
     /// would otherwise add milliseconds to every start).
     pub http: std::sync::OnceLock<reqwest::Client>,
+}
+
+impl std::fmt::Debug for dyn crate::storage::FlowStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FlowStore")
+    }
 }
 
 impl std::fmt::Debug for dyn TokenStore {

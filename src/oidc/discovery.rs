@@ -2,9 +2,7 @@
 //! both `/.well-known/oauth-authorization-server` (RFC 8414) and
 //! `/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3), as RFC 8414 §1 allows.
 //!
-//! Until the authorization endpoint exists, `authorization_endpoint` is left out and
-//! `response_types_supported` is empty: OIDC Discovery requires both, but a client that finds them
-//! missing fails early and plainly, where an advertised endpoint that answers 404 would fail late.
+//! Nothing is listed that is not implemented: logout endpoints appear with logout.
 
 use serde::Serialize;
 
@@ -21,13 +19,23 @@ const AUTH_METHODS: &[&str] = &[
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Metadata {
     pub issuer: String,
+    pub authorization_endpoint: String,
     pub token_endpoint: String,
+    pub userinfo_endpoint: String,
     pub jwks_uri: String,
     pub revocation_endpoint: String,
-    /// RFC 8414 §2 requires the member; no response type is supported until the authorization
-    /// endpoint exists, so the list is empty rather than untrue.
     pub response_types_supported: Vec<&'static str>,
+    pub response_modes_supported: Vec<&'static str>,
     pub grant_types_supported: Vec<&'static str>,
+    pub scopes_supported: Vec<&'static str>,
+    pub claims_supported: Vec<&'static str>,
+    /// RFC 7636: S256 only (RFC 9700 §2.1.1).
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    /// RFC 9207: every authorization response carries `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
+    pub request_parameter_supported: bool,
+    pub request_uri_parameter_supported: bool,
+    pub claims_parameter_supported: bool,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
     pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
@@ -43,11 +51,48 @@ impl Metadata {
         let base = config.public_base();
         Self {
             issuer: config.urls.self_.issuer.clone(),
+            authorization_endpoint: format!("{base}/oauth2/auth"),
             token_endpoint: format!("{base}/oauth2/token"),
+            userinfo_endpoint: format!("{base}/userinfo"),
             jwks_uri: format!("{base}/.well-known/jwks.json"),
             revocation_endpoint: format!("{base}/oauth2/revoke"),
-            response_types_supported: vec![],
-            grant_types_supported: vec!["client_credentials"],
+            response_types_supported: vec![
+                "code",
+                "id_token",
+                "token id_token",
+                "code id_token",
+                "code token",
+                "code id_token token",
+                "token",
+            ],
+            response_modes_supported: vec!["query", "fragment", "form_post"],
+            grant_types_supported: vec![
+                "authorization_code",
+                "implicit",
+                "refresh_token",
+                "client_credentials",
+            ],
+            scopes_supported: vec!["openid", "offline_access", "offline"],
+            claims_supported: vec![
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "acr",
+                "amr",
+                "azp",
+                "sid",
+                "at_hash",
+                "c_hash",
+            ],
+            code_challenge_methods_supported: vec!["S256"],
+            authorization_response_iss_parameter_supported: true,
+            request_parameter_supported: false,
+            request_uri_parameter_supported: false,
+            claims_parameter_supported: false,
             token_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
             revocation_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
             token_endpoint_auth_signing_alg_values_supported: vec![

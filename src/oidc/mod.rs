@@ -1,4 +1,5 @@
-//! OpenID Connect and authorization-server metadata. ID tokens, userinfo and logout arrive with the
-//! browser-flows issue.
+//! OpenID Connect: discovery metadata, ID tokens, userinfo.
 
 pub mod discovery;
+pub mod id_token;
+pub mod userinfo;

@@ -95,3 +95,53 @@ pub mod jwk {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod flow {
+    //! The `flows` table (see migration `m20261129_000005_flows`).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "flows")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub client_id: String,
+        pub subject: String,
+        pub login_session_id: Option<String>,
+        pub consent_skip: bool,
+        pub remember: bool,
+        pub remember_until: Option<i64>,
+        #[sea_orm(column_type = "Text")]
+        pub granted_scope: String,
+        #[sea_orm(column_type = "Text")]
+        pub granted_audience: String,
+        #[sea_orm(column_type = "Text")]
+        pub document: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod login_session {
+    //! The `login_sessions` table (see migration `m20261129_000005_flows`).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "login_sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub subject: String,
+        pub authenticated_at: i64,
+        pub expires_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -7,6 +7,7 @@
 
 mod clients;
 pub mod entities;
+mod flows;
 mod keys;
 pub mod migrate;
 pub mod token_cache;
@@ -135,6 +136,90 @@ pub trait TokenStore: Send + Sync {
     async fn delete_expired(&self, before_ms: i64) -> Result<u64, StoreError>;
     /// Records a client assertion's `jti` key as used; `false` when it was used before.
     async fn remember_jti(&self, id: &str, expires_at_ms: i64) -> Result<bool, StoreError>;
+    /// Marks an active token inactive, atomically: `true` for the one caller that did it, `false`
+    /// when it was inactive already (used, rotated or revoked) or does not exist. This is what
+    /// makes authorization codes and refresh tokens single-use across any number of nodes.
+    async fn consume_token(&self, signature: &str) -> Result<bool, StoreError>;
+    /// Marks the access tokens of a request inactive (a refresh replaces them); returns how many.
+    async fn revoke_access_tokens(&self, request_id: &str) -> Result<u64, StoreError>;
+}
+
+/// A completed authorization (Hydra's consent session): what was granted to which client for
+/// which subject. Its id is the `request_id` of every token issued from it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredFlow {
+    pub id: String,
+    pub client_id: String,
+    pub subject: String,
+    pub login_session_id: Option<String>,
+    /// The consent was skipped (remembered earlier, or the client skips consent).
+    pub consent_skip: bool,
+    pub remember: bool,
+    /// Milliseconds since the epoch until which a remembered consent is reused; `None`: forever.
+    pub remember_until: Option<i64>,
+    pub granted_scope: Vec<String>,
+    pub granted_audience: Vec<String>,
+    /// Everything else, read back whole (see [`crate::flows::FlowRecord`]).
+    pub document: serde_json::Value,
+    /// When consent completed, milliseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// A remembered login: the authentication session cookie carries its id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoginSession {
+    pub id: String,
+    pub subject: String,
+    /// Milliseconds since the epoch.
+    pub authenticated_at: i64,
+    pub expires_at: i64,
+}
+
+/// What the authorization endpoint and the login/consent admin API need from storage.
+#[async_trait]
+pub trait FlowStore: Send + Sync {
+    /// Stores a completed flow and, if the response carries one, its authorization code, in one
+    /// transaction; [`StoreError::Conflict`] when the flow was completed before (a replayed
+    /// consent verifier), and then nothing is written.
+    async fn complete_flow(
+        &self,
+        flow: &StoredFlow,
+        code: Option<&StoredToken>,
+    ) -> Result<(), StoreError>;
+    async fn get_flow(&self, id: &str) -> Result<Option<StoredFlow>, StoreError>;
+    /// The newest remembered, unexpired, not-skipped consent of a subject to a client.
+    async fn remembered_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<StoredFlow>, StoreError>;
+    /// A subject's consents (not the skipped ones), optionally only those of one login session,
+    /// in id order after `after`, at most `limit`.
+    async fn list_consents(
+        &self,
+        subject: &str,
+        login_session_id: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<StoredFlow>, StoreError>;
+    /// Deletes a subject's flows (of one client, or all) and every token issued from them, in one
+    /// transaction; returns how many flows.
+    async fn revoke_consents(
+        &self,
+        subject: &str,
+        client_id: Option<&str>,
+    ) -> Result<u64, StoreError>;
+    /// The flows of a login session (for logout notifications).
+    async fn session_flows(&self, login_session_id: &str) -> Result<Vec<StoredFlow>, StoreError>;
+    async fn put_login_session(&self, session: &LoginSession) -> Result<(), StoreError>;
+    async fn get_login_session(&self, id: &str) -> Result<Option<LoginSession>, StoreError>;
+    /// Deletes login sessions by subject, by id, or both; returns how many.
+    async fn delete_login_sessions(
+        &self,
+        subject: Option<&str>,
+        id: Option<&str>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// A JSON Web Key as stored: the key itself (private parts included) only sealed.
@@ -272,6 +357,10 @@ impl Db {
     }
 
     pub fn key_store(&self) -> Arc<dyn KeyStore> {
+        Arc::new(SqlStore { db: self.clone() })
+    }
+
+    pub fn flow_store(&self) -> Arc<dyn FlowStore> {
         Arc::new(SqlStore { db: self.clone() })
     }
 }

@@ -45,6 +45,11 @@ impl TokenCache {
     pub fn forget_client(&self, client_id: &str) {
         self.forget(|t| t.client_id == client_id);
     }
+
+    /// Drops the cached tokens of a subject, of one client or all (its consents were revoked).
+    pub fn forget_subject(&self, subject: &str, client_id: Option<&str>) {
+        self.forget(|t| t.subject == subject && client_id.is_none_or(|c| c == t.client_id));
+    }
 }
 
 #[async_trait]
@@ -85,5 +90,17 @@ impl TokenStore for TokenCache {
 
     async fn remember_jti(&self, id: &str, expires_at_ms: i64) -> Result<bool, StoreError> {
         self.store.remember_jti(id, expires_at_ms).await
+    }
+
+    async fn consume_token(&self, signature: &str) -> Result<bool, StoreError> {
+        let r = self.store.consume_token(signature).await;
+        self.entries.remove(signature);
+        r
+    }
+
+    async fn revoke_access_tokens(&self, request_id: &str) -> Result<u64, StoreError> {
+        let r = self.store.revoke_access_tokens(request_id).await;
+        self.forget(|t| t.request_id == request_id && t.kind == "access_token");
+        r
     }
 }

@@ -148,7 +148,7 @@ async fn checkpointer(
     }
 }
 
-fn to_active(t: &StoredToken) -> Result<token::ActiveModel, StoreError> {
+pub(super) fn to_active(t: &StoredToken) -> Result<token::ActiveModel, StoreError> {
     Ok(token::ActiveModel {
         signature: Set(t.signature.clone()),
         kind: Set(t.kind.clone()),
@@ -233,6 +233,27 @@ impl TokenStore for SqlStore {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn consume_token(&self, signature: &str) -> Result<bool, StoreError> {
+        let res = token::Entity::update_many()
+            .col_expr(token::Column::Active, Expr::value(false))
+            .filter(token::Column::Signature.eq(signature.to_owned()))
+            .filter(token::Column::Active.eq(true))
+            .exec(&self.db.conn)
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+
+    async fn revoke_access_tokens(&self, request_id: &str) -> Result<u64, StoreError> {
+        let res = token::Entity::update_many()
+            .col_expr(token::Column::Active, Expr::value(false))
+            .filter(token::Column::RequestId.eq(request_id.to_owned()))
+            .filter(token::Column::Kind.eq(crate::crypto::opaque::TokenKind::AccessToken.as_str()))
+            .filter(token::Column::Active.eq(true))
+            .exec(&self.db.conn)
+            .await?;
+        Ok(res.rows_affected)
     }
 
     async fn delete_expired(&self, before_ms: i64) -> Result<u64, StoreError> {

@@ -3,10 +3,15 @@
 
 pub mod client;
 pub mod error;
+pub mod flows;
 pub mod introspection;
 pub mod jwk;
 
 pub use client::{JsonPatchOp, OAuth2Client};
 pub use error::GenericError;
+pub use flows::{
+    AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, ConsentSessionData, OAuth2ConsentRequest,
+    OAuth2ConsentSession, OAuth2LoginRequest, OAuth2RedirectTo, OidcContext, RejectOAuth2Request,
+};
 pub use introspection::Introspection;
 pub use jwk::{CreateJsonWebKeySet, JsonWebKey, JsonWebKeySet};

@@ -9,6 +9,8 @@ mod bad_input;
 mod cli;
 mod clients;
 mod config_errors;
+mod flows;
+mod flows_prompt;
 mod health;
 mod jwt;
 mod keys;

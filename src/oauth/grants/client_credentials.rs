@@ -99,5 +99,7 @@ pub async fn handle(
         token_type: "bearer",
         expires_in,
         scope: granted,
+        refresh_token: None,
+        id_token: None,
     })
 }

@@ -1,7 +1,9 @@
 //! The token endpoint's grants: `grant_type` parsed into a closed enum and matched exhaustively,
 //! one file per grant.
 
+mod authorization_code;
 mod client_credentials;
+mod refresh_token;
 
 use serde::Serialize;
 
@@ -10,14 +12,18 @@ use super::{ErrorCode, OAuthCore, OAuthError, client_auth::Presented, params::Fo
 /// The grant types this server knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GrantType {
+    AuthorizationCode,
     ClientCredentials,
+    RefreshToken,
 }
 
 impl GrantType {
     /// RFC 6749 §5.2: an unknown grant type is `unsupported_grant_type`.
     pub fn parse(s: &str) -> Result<Self, OAuthError> {
         match s {
+            "authorization_code" => Ok(Self::AuthorizationCode),
             "client_credentials" => Ok(Self::ClientCredentials),
+            "refresh_token" => Ok(Self::RefreshToken),
             other => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("The grant type {other:?} is not supported by this server."),
@@ -34,6 +40,10 @@ pub struct TokenResponse {
     pub expires_in: i64,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 impl OAuthCore {
@@ -48,9 +58,137 @@ impl OAuthCore {
         let grant = GrantType::parse(params.require("grant_type")?)?;
         let client = self.authenticate(&presented).await?;
         match grant {
+            GrantType::AuthorizationCode => {
+                authorization_code::handle(self, &client, &params).await
+            }
             GrantType::ClientCredentials => {
                 client_credentials::handle(self, &client, &params).await
             }
+            GrantType::RefreshToken => refresh_token::handle(self, &client, &params).await,
         }
     }
+}
+
+/// Which grant is issuing, for the client's per-grant lifespans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Issuing {
+    AuthorizationCode,
+    Refresh,
+}
+
+fn lifespan(core: &OAuthCore, client_value: Option<&String>, default: &str) -> std::time::Duration {
+    client_value
+        .and_then(|s| crate::config::parse_duration(s).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or_else(|| core.config.ttl(default))
+}
+
+/// Issues the tokens of a completed flow: an access token; a refresh token when `offline` or
+/// `offline_access` was granted and the client may refresh; an ID token when `openid` was
+/// granted. Every token carries the flow id as its request id.
+async fn issue_for_flow(
+    core: &OAuthCore,
+    client: &super::client_auth::AuthenticatedClient,
+    flow: &crate::storage::StoredFlow,
+    record: &crate::flows::endpoint::FlowRecord,
+    scope: &[String],
+    issuing: Issuing,
+) -> Result<TokenResponse, OAuthError> {
+    use crate::{crypto::opaque::TokenKind, storage::StoredToken};
+    let m = &client.metadata;
+    let (at_life, rt_life, id_life) = match issuing {
+        Issuing::AuthorizationCode => (
+            m.authorization_code_grant_access_token_lifespan.as_ref(),
+            m.authorization_code_grant_refresh_token_lifespan.as_ref(),
+            m.authorization_code_grant_id_token_lifespan.as_ref(),
+        ),
+        Issuing::Refresh => (
+            m.refresh_token_grant_access_token_lifespan.as_ref(),
+            m.refresh_token_grant_refresh_token_lifespan.as_ref(),
+            m.refresh_token_grant_id_token_lifespan.as_ref(),
+        ),
+    };
+    let at_life = lifespan(core, at_life, &core.config.ttl.access_token);
+    let now = core.clock.now().timestamp_millis();
+    let extra = record
+        .session
+        .access_token
+        .clone()
+        .unwrap_or(serde_json::Value::Object(Default::default()));
+    let scope_refs: Vec<&str> = scope.iter().map(String::as_str).collect();
+    let row = |signature: String, kind: TokenKind, expires_at: i64| StoredToken {
+        signature,
+        kind: kind.as_str().into(),
+        request_id: flow.id.clone(),
+        client_id: client.id.clone(),
+        subject: flow.subject.clone(),
+        scope: scope.join(" "),
+        audience: flow.granted_audience.clone(),
+        extra: extra.clone(),
+        issued_at: now,
+        expires_at,
+        active: true,
+    };
+    let at_expires = now + at_life.as_millis() as i64;
+    let minted = core
+        .mint_access_token(&super::access_token::Grant {
+            client,
+            subject: &flow.subject,
+            scope: &scope_refs,
+            audience: &flow.granted_audience,
+            extra: &extra,
+            issued_at_ms: now,
+            expires_at_ms: at_expires,
+        })
+        .await?;
+    let mut rows = vec![row(minted.signature, TokenKind::AccessToken, at_expires)];
+    let offline = scope
+        .iter()
+        .any(|s| s == "offline" || s == "offline_access");
+    let refresh_token = if offline && client.has_grant("refresh_token") {
+        let rt = core
+            .signer
+            .mint(TokenKind::RefreshToken)
+            .ok_or_else(|| OAuthError::server("no system secret"))?;
+        let life = lifespan(core, rt_life, &core.config.ttl.refresh_token);
+        rows.push(row(
+            rt.signature,
+            TokenKind::RefreshToken,
+            now + life.as_millis() as i64,
+        ));
+        Some(rt.token)
+    } else {
+        None
+    };
+    let id_token = if scope.iter().any(|s| s == "openid") {
+        Some(
+            core.id_token(&crate::oidc::id_token::IdTokenInput {
+                client_id: &client.id,
+                subject: &flow.subject,
+                auth_time_ms: record.auth_time,
+                requested_at_ms: record.requested_at,
+                nonce: record.nonce.as_deref(),
+                acr: record.acr.as_deref(),
+                amr: record.amr.as_deref(),
+                sid: flow.login_session_id.as_deref(),
+                access_token: Some(&minted.token),
+                code: None,
+                extra: record.session.id_token.as_ref(),
+                lifespan: lifespan(core, id_life, &core.config.ttl.id_token),
+            })
+            .await?,
+        )
+    } else {
+        None
+    };
+    // Concurrently, so both rows ride in the same group commit.
+    futures_util::future::try_join_all(rows.iter().map(|r| core.tokens.insert_token(r))).await?;
+    Ok(TokenResponse {
+        access_token: minted.token,
+        token_type: "bearer",
+        expires_in: at_life.as_secs() as i64,
+        scope: scope.join(" "),
+        refresh_token,
+        id_token,
+    })
 }

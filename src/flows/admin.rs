@@ -1,0 +1,268 @@
+//! Hydra's login and consent request API, on sealed flows: reading a request, accepting it and
+//! rejecting it. Accepting or rejecting seals the app's answer into the verifier that
+//! `redirect_to` carries back to the authorization endpoint.
+
+use super::{ChallengeError, Denied, FlowState, HandledConsent, HandledLogin, Stage, with_param};
+use crate::{
+    oauth::{ErrorCode, OAuthCore},
+    wire::{
+        AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, OAuth2Client, OAuth2ConsentRequest,
+        OAuth2LoginRequest, OAuth2RedirectTo, RejectOAuth2Request,
+    },
+};
+
+fn redirect(to: String) -> OAuth2RedirectTo {
+    OAuth2RedirectTo { redirect_to: to }
+}
+
+fn denied(body: &RejectOAuth2Request) -> Result<Denied, ChallengeError> {
+    let error = body.error.clone().unwrap_or_else(|| "access_denied".into());
+    if ErrorCode::parse(&error).is_none() {
+        return Err(ChallengeError::BadRequest(format!(
+            "error {error:?} is not an OAuth 2.0 error code (e.g. access_denied, login_required, consent_required)"
+        )));
+    }
+    let mut description = body
+        .error_description
+        .clone()
+        .unwrap_or_else(|| "The resource owner denied the request.".into());
+    if let Some(h) = body.error_hint.as_deref().filter(|h| !h.is_empty()) {
+        description = format!("{description} {h}");
+    }
+    Ok(Denied { error, description })
+}
+
+impl OAuthCore {
+    /// Opens a challenge and checks that its flow is still open.
+    async fn open_challenge(
+        &self,
+        stage: Stage,
+        challenge: &str,
+    ) -> Result<FlowState, ChallengeError> {
+        let flow = self
+            .open_flow(stage, challenge)
+            .ok_or(ChallengeError::NotFound)?;
+        if self.flow_expired(&flow) {
+            return Err(ChallengeError::Gone {
+                redirect_to: flow.request_url,
+            });
+        }
+        if self.flows.get_flow(&flow.id).await?.is_some() {
+            return Err(ChallengeError::Gone {
+                redirect_to: flow.request_url,
+            });
+        }
+        Ok(flow)
+    }
+
+    async fn flow_client(&self, flow: &FlowState) -> Result<OAuth2Client, ChallengeError> {
+        let c = self
+            .clients
+            .resolve(&flow.client_id)
+            .await?
+            .ok_or(ChallengeError::NotFound)?;
+        let mut client = OAuth2Client::clone(&c.metadata);
+        client.client_secret = None;
+        client.client_id = Some(c.id.clone());
+        Ok(client)
+    }
+
+    /// `GET /admin/oauth2/auth/requests/login`.
+    pub async fn login_request(
+        &self,
+        challenge: &str,
+    ) -> Result<OAuth2LoginRequest, ChallengeError> {
+        let flow = self
+            .open_challenge(Stage::LoginChallenge, challenge)
+            .await?;
+        let client = self.flow_client(&flow).await?;
+        Ok(OAuth2LoginRequest {
+            challenge: challenge.to_owned(),
+            skip: flow.login_skip,
+            subject: if flow.login_skip {
+                flow.subject
+            } else {
+                String::new()
+            },
+            client,
+            request_url: flow.request_url,
+            requested_scope: flow.requested_scope,
+            requested_access_token_audience: flow.requested_audience,
+            oidc_context: flow.oidc_context,
+            session_id: Some(flow.session_id),
+        })
+    }
+
+    /// `PUT /admin/oauth2/auth/requests/login/accept`.
+    pub async fn accept_login(
+        &self,
+        challenge: &str,
+        body: AcceptOAuth2LoginRequest,
+    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+        if body.subject.is_empty() {
+            return Err(ChallengeError::BadRequest(
+                "Field 'subject' must not be empty.".into(),
+            ));
+        }
+        let remember_for = body.remember_for.unwrap_or(0);
+        if remember_for < 0 {
+            return Err(ChallengeError::BadRequest(
+                "remember_for must not be negative.".into(),
+            ));
+        }
+        let mut flow = self
+            .open_challenge(Stage::LoginChallenge, challenge)
+            .await?;
+        if flow.login_skip && body.subject != flow.subject {
+            // Another user than the remembered one: start over with a fresh login.
+            return Ok(redirect(with_param(&flow.request_url, "prompt", "login")));
+        }
+        let authenticated_at = match (flow.login_skip, flow.session_auth_time) {
+            (true, Some(t)) => t,
+            _ => self.clock.now().timestamp_millis(),
+        };
+        flow.login = Some(HandledLogin {
+            subject: body.subject,
+            // A skipped login is a remembered one, so that it can be skipped again.
+            remember: body.remember || flow.login_skip,
+            remember_for,
+            acr: body.acr,
+            amr: body.amr,
+            context: body.context,
+            extend_session_lifespan: body.extend_session_lifespan,
+            force_subject_identifier: body.force_subject_identifier,
+            authenticated_at,
+        });
+        let verifier = self
+            .seal_flow(Stage::LoginVerifier, &flow)
+            .map_err(|e| ChallengeError::Internal(format!("{e:?}")))?;
+        Ok(redirect(with_param(
+            &flow.request_url,
+            "login_verifier",
+            &verifier,
+        )))
+    }
+
+    /// `PUT /admin/oauth2/auth/requests/login/reject`.
+    pub async fn reject_login(
+        &self,
+        challenge: &str,
+        body: RejectOAuth2Request,
+    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+        let d = denied(&body)?;
+        let mut flow = self
+            .open_challenge(Stage::LoginChallenge, challenge)
+            .await?;
+        flow.denied = Some(d);
+        let verifier = self
+            .seal_flow(Stage::LoginVerifier, &flow)
+            .map_err(|e| ChallengeError::Internal(format!("{e:?}")))?;
+        Ok(redirect(with_param(
+            &flow.request_url,
+            "login_verifier",
+            &verifier,
+        )))
+    }
+
+    /// `GET /admin/oauth2/auth/requests/consent`.
+    pub async fn consent_request(
+        &self,
+        challenge: &str,
+    ) -> Result<OAuth2ConsentRequest, ChallengeError> {
+        let flow = self
+            .open_challenge(Stage::ConsentChallenge, challenge)
+            .await?;
+        let client = self.flow_client(&flow).await?;
+        let login = flow.login.unwrap_or_default();
+        Ok(OAuth2ConsentRequest {
+            challenge: challenge.to_owned(),
+            consent_request_id: Some(flow.id),
+            skip: flow.consent_skip,
+            subject: login.subject,
+            client: Some(client),
+            request_url: Some(flow.request_url),
+            requested_scope: flow.requested_scope,
+            requested_access_token_audience: flow.requested_audience,
+            oidc_context: flow.oidc_context,
+            context: login.context,
+            login_challenge: None,
+            login_session_id: Some(flow.session_id),
+            acr: login.acr,
+            amr: login.amr,
+        })
+    }
+
+    /// `PUT /admin/oauth2/auth/requests/consent/accept`. The grant is limited to what was
+    /// requested: a consent app cannot widen a client's request.
+    pub async fn accept_consent(
+        &self,
+        challenge: &str,
+        body: AcceptOAuth2ConsentRequest,
+    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+        let remember_for = body.remember_for.unwrap_or(0);
+        if remember_for < 0 {
+            return Err(ChallengeError::BadRequest(
+                "remember_for must not be negative.".into(),
+            ));
+        }
+        let mut flow = self
+            .open_challenge(Stage::ConsentChallenge, challenge)
+            .await?;
+        let grant_scope = body.grant_scope.unwrap_or_default();
+        if let Some(s) = grant_scope
+            .iter()
+            .find(|s| !flow.requested_scope.contains(s))
+        {
+            return Err(ChallengeError::BadRequest(format!(
+                "grant_scope: {s:?} was not requested by the client."
+            )));
+        }
+        let grant_audience = body.grant_access_token_audience.unwrap_or_default();
+        if let Some(a) = grant_audience
+            .iter()
+            .find(|a| !flow.requested_audience.contains(a))
+        {
+            return Err(ChallengeError::BadRequest(format!(
+                "grant_access_token_audience: {a:?} was not requested by the client."
+            )));
+        }
+        flow.consent = Some(HandledConsent {
+            grant_scope,
+            grant_audience,
+            remember: body.remember,
+            remember_for,
+            session: body.session.unwrap_or_default(),
+            context: body.context,
+            handled_at: self.clock.now().timestamp_millis(),
+        });
+        let verifier = self
+            .seal_flow(Stage::ConsentVerifier, &flow)
+            .map_err(|e| ChallengeError::Internal(format!("{e:?}")))?;
+        Ok(redirect(with_param(
+            &flow.request_url,
+            "consent_verifier",
+            &verifier,
+        )))
+    }
+
+    /// `PUT /admin/oauth2/auth/requests/consent/reject`.
+    pub async fn reject_consent(
+        &self,
+        challenge: &str,
+        body: RejectOAuth2Request,
+    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+        let d = denied(&body)?;
+        let mut flow = self
+            .open_challenge(Stage::ConsentChallenge, challenge)
+            .await?;
+        flow.denied = Some(d);
+        let verifier = self
+            .seal_flow(Stage::ConsentVerifier, &flow)
+            .map_err(|e| ChallengeError::Internal(format!("{e:?}")))?;
+        Ok(redirect(with_param(
+            &flow.request_url,
+            "consent_verifier",
+            &verifier,
+        )))
+    }
+}

@@ -1,0 +1,208 @@
+//! The login → consent state machine behind the authorization endpoint and Hydra's challenge API.
+//!
+//! A flow in progress is never stored. Its whole state ([`FlowState`]) travels sealed (AEAD under
+//! `secrets.system`, see [`crate::crypto::seal`]) inside the challenge or verifier of the current
+//! step, each step under its own context, so a login challenge cannot be replayed as a consent
+//! verifier. A step's output is a new sealed value; the state is written to the database once,
+//! when consent completes ([`crate::storage::FlowStore::complete_flow`]), which is also what makes
+//! a consent verifier single-use: its flow id is the primary key.
+//!
+//! ```text
+//! /oauth2/auth ──login_challenge──▶ login app ── PUT …/login/accept ──▶ redirect_to
+//!   (login_verifier) ──consent_challenge──▶ consent app ── PUT …/consent/accept ──▶ redirect_to
+//!   (consent_verifier) ──▶ flow stored, code/tokens ──▶ client's redirect URI
+//! ```
+//!
+//! Each step sets a CSRF cookie whose value is also sealed into the flow; the verifier is only
+//! honoured in the browser that carries it (a flow cannot be finished in a victim's browser).
+
+pub mod admin;
+pub mod endpoint;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{
+    oauth::{ErrorCode, OAuthCore, OAuthError},
+    wire::{ConsentSessionData, OidcContext},
+};
+
+/// The authentication session cookie: the id of a remembered login session.
+pub const SESSION_COOKIE: &str = "latchkey_authentication_session";
+
+/// What a sealed value is: each step's value opens only as that step's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    LoginChallenge,
+    LoginVerifier,
+    ConsentChallenge,
+    ConsentVerifier,
+}
+
+impl Stage {
+    fn context(self) -> &'static [u8] {
+        match self {
+            Self::LoginChallenge => b"latchkey/flow/login_challenge",
+            Self::LoginVerifier => b"latchkey/flow/login_verifier",
+            Self::ConsentChallenge => b"latchkey/flow/consent_challenge",
+            Self::ConsentVerifier => b"latchkey/flow/consent_verifier",
+        }
+    }
+}
+
+/// How the login app answered.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct HandledLogin {
+    pub subject: String,
+    pub remember: bool,
+    pub remember_for: i64,
+    pub acr: Option<String>,
+    pub amr: Option<Vec<String>>,
+    pub context: Option<Value>,
+    pub extend_session_lifespan: bool,
+    pub force_subject_identifier: Option<String>,
+    /// Milliseconds since the epoch.
+    pub authenticated_at: i64,
+}
+
+/// How the consent app answered.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct HandledConsent {
+    pub grant_scope: Vec<String>,
+    pub grant_audience: Vec<String>,
+    pub remember: bool,
+    pub remember_for: i64,
+    pub session: ConsentSessionData,
+    pub context: Option<Value>,
+    pub handled_at: i64,
+}
+
+/// A login or consent app's refusal, passed on to the client.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Denied {
+    pub error: String,
+    pub description: String,
+}
+
+impl Denied {
+    pub fn to_error(&self) -> OAuthError {
+        OAuthError::new(
+            ErrorCode::parse(&self.error).unwrap_or(ErrorCode::AccessDenied),
+            self.description.clone(),
+        )
+    }
+}
+
+/// Everything about a flow in progress; sealed into challenges and verifiers.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct FlowState {
+    /// The flow's id: the consent request id, and the request id of its tokens.
+    pub id: String,
+    pub client_id: String,
+    pub request_url: String,
+    /// The authorization parameters, sorted, without verifiers.
+    pub params: Vec<(String, String)>,
+    pub requested_scope: Vec<String>,
+    pub requested_audience: Vec<String>,
+    pub oidc_context: Option<OidcContext>,
+    /// Milliseconds since the epoch.
+    pub requested_at: i64,
+    /// The login session (`sid`): the remembered one when skipping, otherwise a new id.
+    pub session_id: String,
+    pub login_skip: bool,
+    /// The remembered subject when `login_skip`.
+    pub subject: String,
+    /// When the remembered session authenticated, when `login_skip`.
+    pub session_auth_time: Option<i64>,
+    pub login_csrf: String,
+    pub login: Option<HandledLogin>,
+    pub consent_csrf: String,
+    pub consent_skip: bool,
+    pub consent: Option<HandledConsent>,
+    pub denied: Option<Denied>,
+}
+
+/// Why a challenge could not be used.
+#[derive(Debug)]
+pub enum ChallengeError {
+    /// Not a challenge of this server (or of this kind): 404.
+    NotFound,
+    /// Expired, or the flow completed already: 410 with where the browser may start over.
+    Gone {
+        redirect_to: String,
+    },
+    /// The app's input is invalid: 400.
+    BadRequest(String),
+    Internal(String),
+}
+
+impl From<crate::storage::StoreError> for ChallengeError {
+    fn from(e: crate::storage::StoreError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+/// A cookie for the HTTP layer to set (or delete, with `max_age` 0).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetCookie {
+    pub name: String,
+    pub value: String,
+    pub max_age: i64,
+}
+
+impl SetCookie {
+    pub fn delete(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: String::new(),
+            max_age: 0,
+        }
+    }
+}
+
+/// The per-client CSRF cookie names: a flow of one client does not clobber another's.
+pub fn csrf_cookie(kind: &str, client_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(client_id.as_bytes());
+    let suffix: String = h[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("latchkey_{kind}_csrf_{suffix}")
+}
+
+/// 128 random bits, hex.
+pub fn random_hex() -> String {
+    let mut b = [0u8; 16];
+    // getrandom only fails without an OS RNG; a zero value would then fail every CSRF check.
+    let _ = getrandom::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl OAuthCore {
+    /// Seals a flow for a stage.
+    pub fn seal_flow(&self, stage: Stage, flow: &FlowState) -> Result<String, OAuthError> {
+        let json = serde_json::to_vec(flow).map_err(OAuthError::server)?;
+        self.sealer
+            .seal(stage.context(), &json)
+            .map_err(OAuthError::server)
+    }
+
+    /// Opens a stage's sealed flow; `None` when it is not one (wrong stage, forged, other
+    /// server's secret).
+    pub fn open_flow(&self, stage: Stage, sealed: &str) -> Option<FlowState> {
+        let plain = self.sealer.open(stage.context(), sealed).ok()?;
+        serde_json::from_slice(&plain).ok()
+    }
+
+    /// Whether a flow's time for login and consent has run out (`ttl.login_consent_request`).
+    pub fn flow_expired(&self, flow: &FlowState) -> bool {
+        let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
+        self.clock.now().timestamp_millis() > flow.requested_at + ttl.as_millis() as i64
+    }
+}
+
+/// Appends a query parameter to a URL that may already have a query.
+pub fn with_param(url: &str, name: &str, value: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    s.append_pair(name, value);
+    format!("{url}{sep}{}", s.finish())
+}

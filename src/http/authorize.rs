@@ -1,0 +1,258 @@
+//! `GET|POST /oauth2/auth` and `GET|POST /userinfo`: request parsing, cookies, and rendering the
+//! core's outcome — a redirect, a form_post page, or the error page.
+
+use poem::{
+    Body, Request, Response, handler,
+    http::{HeaderValue, Method, StatusCode, header},
+    web::Data,
+};
+
+use super::State;
+use crate::{
+    flows::{SetCookie, endpoint::AuthorizeOutcome},
+    oauth::{
+        OAuthError,
+        authorize::{ClientResponse, ResponseMode},
+    },
+};
+
+/// Authorization requests are small; anything bigger is not one.
+const FORM_LIMIT: usize = 64 * 1024;
+
+/// Reads a cookie from the request's `Cookie` headers.
+fn read_cookie(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Browser-facing responses are never cached and leak no referrer (RFC 9700 §4.2.4).
+fn browser(mut resp: Response, cookies: &[SetCookie], secure: bool) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    for c in cookies {
+        let mut v = format!(
+            "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+            c.name, c.value, c.max_age
+        );
+        if secure {
+            v.push_str("; Secure");
+        }
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+fn redirect(location: &str, post: bool) -> Response {
+    // 303 after a POST, so the browser follows with a GET and never re-posts the form.
+    let status = if post {
+        StatusCode::SEE_OTHER
+    } else {
+        StatusCode::FOUND
+    };
+    Response::builder()
+        .status(status)
+        .header(header::LOCATION, location)
+        .finish()
+}
+
+/// OAuth 2.0 Form Post Response Mode: a page that posts the response to the client at once.
+fn form_post(r: &ClientResponse) -> Response {
+    let nonce = crate::flows::random_hex();
+    let mut inputs = String::new();
+    for (k, v) in &r.params {
+        inputs.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            escape(k),
+            escape(v)
+        ));
+    }
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Signing in…</title></head>\
+         <body><form method=\"post\" action=\"{}\">{inputs}<noscript><button type=\"submit\">Continue</button></noscript></form>\
+         <script nonce=\"{nonce}\">document.forms[0].submit()</script></body></html>",
+        escape(r.redirect.uri())
+    );
+    Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .header(
+            header::CONTENT_SECURITY_POLICY,
+            format!("default-src 'none'; script-src 'nonce-{nonce}'"),
+        )
+        .body(html)
+}
+
+/// The error page: `urls.error` when configured, otherwise a built-in page.
+fn error_page(state: &State, e: &OAuthError) -> Response {
+    if let Some(cause) = &e.cause {
+        tracing::error!(
+            code = e.code.as_str(),
+            cause,
+            "authorization request failed"
+        );
+    }
+    if let Some(url) = &state.config.urls.error {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        s.append_pair("error", e.code.as_str());
+        s.append_pair("error_description", &e.description);
+        let sep = if url.contains('?') { '&' } else { '?' };
+        return redirect(&format!("{url}{sep}{}", s.finish()), false);
+    }
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in error</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
+         <body style=\"font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem\">\
+         <h1>The sign-in request could not be completed</h1><p><code>{}</code></p><p>{}</p></body></html>",
+        escape(e.code.as_str()),
+        escape(&e.description)
+    );
+    Response::builder()
+        .status(StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST))
+        .content_type("text/html; charset=utf-8")
+        .header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'",
+        )
+        .body(html)
+}
+
+/// `GET|POST /oauth2/auth` (RFC 6749 §3.1: both methods, the same parameters).
+#[handler]
+pub async fn authorize(req: &Request, body: Body, state: Data<&State>) -> Response {
+    let post = req.method() == Method::POST;
+    let raw = if post {
+        let ct = req.content_type().unwrap_or_default();
+        let essence = ct.split(';').next().unwrap_or_default().trim();
+        if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            return error_page(
+                &state,
+                &OAuthError::invalid_request(
+                    "An authorization request sent with POST must be application/x-www-form-urlencoded.",
+                ),
+            );
+        }
+        match body.into_bytes_limit(FORM_LIMIT).await {
+            Ok(b) => b.to_vec(),
+            Err(_) => {
+                return error_page(
+                    &state,
+                    &OAuthError::invalid_request(
+                        "The request body is too large or could not be read.",
+                    ),
+                );
+            }
+        }
+    } else {
+        req.uri().query().unwrap_or_default().as_bytes().to_vec()
+    };
+    let cookie = |name: &str| read_cookie(req, name);
+    let secure = state.config.public_base().starts_with("https://");
+    match state.oauth.authorize(&raw, &cookie).await {
+        AuthorizeOutcome::Redirect { location, cookies } => {
+            browser(redirect(&location, post), &cookies, secure)
+        }
+        AuthorizeOutcome::Client { response, cookies } => {
+            let resp = match response.redirect.mode() {
+                ResponseMode::FormPost => form_post(&response),
+                _ => redirect(&response.location().unwrap_or_default(), post),
+            };
+            browser(resp, &cookies, secure)
+        }
+        AuthorizeOutcome::Page(e) => browser(error_page(&state, &e), &[], secure),
+    }
+}
+
+/// RFC 6750 §3: a bearer challenge with the error.
+fn bearer_error(e: &OAuthError) -> Response {
+    if let Some(cause) = &e.cause {
+        tracing::error!(code = e.code.as_str(), cause, "userinfo failed");
+    }
+    let challenge = format!(
+        "Bearer error=\"{}\", error_description=\"{}\"",
+        e.code.as_str(),
+        e.description.replace(['"', '\\'], "'")
+    );
+    let mut resp = super::oauth::render_error(e);
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+/// `GET|POST /userinfo` (OIDC Core §5.3).
+#[handler]
+pub async fn userinfo(req: &Request, body: Body, state: Data<&State>) -> Response {
+    let header_token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| rest.trim().to_owned())
+        });
+    let mut body_token = None;
+    if req.method() == Method::POST {
+        let ct = req.content_type().unwrap_or_default();
+        if ct.starts_with("application/x-www-form-urlencoded")
+            && let Ok(b) = body.into_bytes_limit(FORM_LIMIT).await
+        {
+            body_token = url::form_urlencoded::parse(&b)
+                .find(|(k, _)| k == "access_token")
+                .map(|(_, v)| v.into_owned());
+        }
+    }
+    let token = match (header_token, body_token) {
+        (Some(_), Some(_)) => {
+            return bearer_error(&OAuthError::invalid_request(
+                "Send the access token in one place only (RFC 6750 §2).",
+            ));
+        }
+        (Some(t), None) | (None, Some(t)) if !t.is_empty() => t,
+        _ => {
+            // RFC 6750 §3.1: no credentials, no error code.
+            return Response::builder()
+                .status(StatusCode::UNAUTHORIZED)
+                .header(header::WWW_AUTHENTICATE, "Bearer")
+                .header(header::CACHE_CONTROL, "no-store")
+                .content_type("application/json")
+                .body(
+                    r#"{"error":"invalid_token","error_description":"No access token was sent."}"#,
+                );
+        }
+    };
+    match state.oauth.userinfo(&token).await {
+        Ok(claims) => Response::builder()
+            .content_type("application/json")
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(serde_json::to_vec(&claims).unwrap_or_default()),
+        Err(e) => bearer_error(&e),
+    }
+}

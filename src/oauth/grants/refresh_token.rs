@@ -1,0 +1,97 @@
+//! The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2):
+//! every use spends the refresh token (one conditional `UPDATE`, so exactly one of two concurrent
+//! uses wins) and returns a new one; the access tokens issued before are revoked. Presenting a
+//! spent refresh token means it was copied, so the whole family — every token of the flow — is
+//! revoked. A narrower `scope` may be asked for, never a wider one (RFC 6749 §6).
+
+use super::{Issuing, TokenResponse, issue_for_flow};
+use crate::{
+    crypto::opaque::TokenKind,
+    flows::endpoint::FlowRecord,
+    oauth::{
+        ErrorCode, OAuthCore, OAuthError, client_auth::AuthenticatedClient, params::FormParams,
+    },
+};
+
+fn invalid_grant(d: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, d)
+}
+
+const REUSED: &str =
+    "The refresh token has already been used; every token of its grant is now revoked.";
+
+pub async fn handle(
+    core: &OAuthCore,
+    client: &AuthenticatedClient,
+    params: &FormParams,
+) -> Result<TokenResponse, OAuthError> {
+    if !client.has_grant("refresh_token") {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "The client is not allowed to use the refresh_token grant type.",
+        ));
+    }
+    let token = params.require("refresh_token")?;
+    let unknown = || {
+        invalid_grant(
+            "The refresh token is invalid, expired, revoked, or was issued to another client.",
+        )
+    };
+    let signature = core
+        .signer
+        .verify(TokenKind::RefreshToken, token)
+        .ok_or_else(unknown)?;
+    let row = core
+        .tokens
+        .get_token(&signature)
+        .await?
+        .ok_or_else(unknown)?;
+    if row.kind != TokenKind::RefreshToken.as_str() || row.client_id != client.id {
+        return Err(unknown());
+    }
+    if !row.active {
+        core.tokens.revoke_request(&row.request_id).await?;
+        return Err(invalid_grant(REUSED));
+    }
+    if row.expires_at <= core.clock.now().timestamp_millis() {
+        return Err(unknown());
+    }
+    let granted: Vec<String> = row
+        .scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let scope = match params.get("scope") {
+        None => granted.clone(),
+        Some(s) => {
+            let asked: Vec<String> = s
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if let Some(extra) = asked.iter().find(|a| !granted.contains(a)) {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    format!("The scope {extra:?} was not granted to this refresh token."),
+                ));
+            }
+            asked
+        }
+    };
+    // A revoked consent deletes the flow: its refresh tokens stop working.
+    let flow = core
+        .flows
+        .get_flow(&row.request_id)
+        .await?
+        .ok_or_else(unknown)?;
+    let record = FlowRecord::of(&flow)?;
+    if !core.tokens.consume_token(&signature).await? {
+        core.tokens.revoke_request(&row.request_id).await?;
+        return Err(invalid_grant(REUSED));
+    }
+    core.tokens.revoke_access_tokens(&row.request_id).await?;
+    // A narrowed scope holds for this and later tokens; one without offline ends the chain (no
+    // new refresh token).
+    issue_for_flow(core, client, &flow, &record, &scope, Issuing::Refresh).await
+}

@@ -1,0 +1,233 @@
+//! [`FlowStore`] on sea-orm: completed flows (consent sessions) and remembered login sessions.
+
+use async_trait::async_trait;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    SqlErr, TransactionTrait, sea_query::Query,
+};
+
+use super::{
+    FlowStore, LoginSession, SqlStore, StoreError, StoredFlow, StoredToken,
+    entities::{flow, login_session, token},
+    tokens::to_active as token_row,
+};
+
+fn corrupt(id: &str) -> impl Fn(serde_json::Error) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("flow {id}: {e}"))
+}
+
+fn to_json<T: serde::Serialize>(id: &str, v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(corrupt(id))
+}
+
+fn to_active(f: &StoredFlow) -> Result<flow::ActiveModel, StoreError> {
+    Ok(flow::ActiveModel {
+        id: Set(f.id.clone()),
+        client_id: Set(f.client_id.clone()),
+        subject: Set(f.subject.clone()),
+        login_session_id: Set(f.login_session_id.clone()),
+        consent_skip: Set(f.consent_skip),
+        remember: Set(f.remember),
+        remember_until: Set(f.remember_until),
+        granted_scope: Set(f.granted_scope.join(" ")),
+        granted_audience: Set(to_json(&f.id, &f.granted_audience)?),
+        document: Set(to_json(&f.id, &f.document)?),
+        created_at: Set(f.created_at),
+    })
+}
+
+fn from_model(m: flow::Model) -> Result<StoredFlow, StoreError> {
+    let granted_audience = serde_json::from_str(&m.granted_audience).map_err(corrupt(&m.id))?;
+    let document = serde_json::from_str(&m.document).map_err(corrupt(&m.id))?;
+    Ok(StoredFlow {
+        granted_scope: m
+            .granted_scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        granted_audience,
+        document,
+        id: m.id,
+        client_id: m.client_id,
+        subject: m.subject,
+        login_session_id: m.login_session_id,
+        consent_skip: m.consent_skip,
+        remember: m.remember,
+        remember_until: m.remember_until,
+        created_at: m.created_at,
+    })
+}
+
+fn all(models: Vec<flow::Model>) -> Result<Vec<StoredFlow>, StoreError> {
+    models.into_iter().map(from_model).collect()
+}
+
+#[async_trait]
+impl FlowStore for SqlStore {
+    async fn complete_flow(
+        &self,
+        f: &StoredFlow,
+        code: Option<&StoredToken>,
+    ) -> Result<(), StoreError> {
+        let row = to_active(f)?;
+        let code = code.map(token_row).transpose()?;
+        let txn = self.db.begin_write().await?;
+        if let Err(e) = flow::Entity::insert(row).exec_without_returning(&txn).await {
+            return Err(
+                if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+                    StoreError::Conflict
+                } else {
+                    e.into()
+                },
+            );
+        }
+        if let Some(code) = code {
+            token::Entity::insert(code)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    async fn get_flow(&self, id: &str) -> Result<Option<StoredFlow>, StoreError> {
+        // `.all()` on the primary key: see `super::one_by_key`.
+        flow::Entity::find_by_id(id.to_owned())
+            .all(&self.db.conn)
+            .await?
+            .into_iter()
+            .next()
+            .map(from_model)
+            .transpose()
+    }
+
+    async fn remembered_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<StoredFlow>, StoreError> {
+        let found = flow::Entity::find()
+            .filter(flow::Column::Subject.eq(subject))
+            .filter(flow::Column::ClientId.eq(client_id))
+            .filter(flow::Column::Remember.eq(true))
+            .filter(flow::Column::ConsentSkip.eq(false))
+            .filter(
+                Condition::any()
+                    .add(flow::Column::RememberUntil.is_null())
+                    .add(flow::Column::RememberUntil.gt(now_ms)),
+            )
+            .order_by_desc(flow::Column::CreatedAt)
+            .limit(1)
+            .all(&self.db.conn)
+            .await?;
+        found.into_iter().next().map(from_model).transpose()
+    }
+
+    async fn list_consents(
+        &self,
+        subject: &str,
+        login_session_id: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<StoredFlow>, StoreError> {
+        let mut q = flow::Entity::find()
+            .filter(flow::Column::Subject.eq(subject))
+            .filter(flow::Column::ConsentSkip.eq(false));
+        if let Some(sid) = login_session_id {
+            q = q.filter(flow::Column::LoginSessionId.eq(sid));
+        }
+        if let Some(after) = after {
+            q = q.filter(flow::Column::Id.gt(after));
+        }
+        all(q
+            .order_by_asc(flow::Column::Id)
+            .limit(limit)
+            .all(&self.db.conn)
+            .await?)
+    }
+
+    async fn revoke_consents(
+        &self,
+        subject: &str,
+        client_id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let mut which = Condition::all().add(flow::Column::Subject.eq(subject));
+        if let Some(c) = client_id {
+            which = which.add(flow::Column::ClientId.eq(c));
+        }
+        let txn = self.db.begin_write().await?;
+        // Tokens first: their request id is the flow id (RFC 7009 §2.1 — revoking a grant
+        // revokes the tokens issued from it).
+        token::Entity::delete_many()
+            .filter(
+                token::Column::RequestId.in_subquery(
+                    Query::select()
+                        .column(flow::Column::Id)
+                        .from(flow::Entity)
+                        .cond_where(which.clone())
+                        .to_owned(),
+                ),
+            )
+            .exec(&txn)
+            .await?;
+        let res = flow::Entity::delete_many().filter(which).exec(&txn).await?;
+        txn.commit().await?;
+        Ok(res.rows_affected)
+    }
+
+    async fn session_flows(&self, login_session_id: &str) -> Result<Vec<StoredFlow>, StoreError> {
+        all(flow::Entity::find()
+            .filter(flow::Column::LoginSessionId.eq(login_session_id))
+            .all(&self.db.conn)
+            .await?)
+    }
+
+    async fn put_login_session(&self, s: &LoginSession) -> Result<(), StoreError> {
+        let am = login_session::ActiveModel {
+            id: Set(s.id.clone()),
+            subject: Set(s.subject.clone()),
+            authenticated_at: Set(s.authenticated_at),
+            expires_at: Set(s.expires_at),
+        };
+        let txn = self.db.conn.begin().await?;
+        login_session::Entity::delete_by_id(s.id.clone())
+            .exec(&txn)
+            .await?;
+        login_session::Entity::insert(am)
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    async fn get_login_session(&self, id: &str) -> Result<Option<LoginSession>, StoreError> {
+        Ok(login_session::Entity::find_by_id(id.to_owned())
+            .all(&self.db.conn)
+            .await?
+            .into_iter()
+            .next()
+            .map(|m| LoginSession {
+                id: m.id,
+                subject: m.subject,
+                authenticated_at: m.authenticated_at,
+                expires_at: m.expires_at,
+            }))
+    }
+
+    async fn delete_login_sessions(
+        &self,
+        subject: Option<&str>,
+        id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let mut q = login_session::Entity::delete_many();
+        if let Some(s) = subject {
+            q = q.filter(login_session::Column::Subject.eq(s));
+        }
+        if let Some(id) = id {
+            q = q.filter(login_session::Column::Id.eq(id));
+        }
+        Ok(q.exec(&self.db.conn).await?.rows_affected)
+    }
+}
