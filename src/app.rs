@@ -92,6 +92,10 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
             "/userinfo",
             poem::get(http::authorize::userinfo).post(http::authorize::userinfo),
         )
+        .at(
+            "/oauth2/sessions/logout",
+            poem::get(http::authorize::logout).post(http::authorize::logout),
+        )
         .at("/oauth2/token", poem::post(http::oauth::token))
         .at("/oauth2/revoke", poem::post(http::oauth::revoke))
         .at(

@@ -175,29 +175,14 @@ impl ClientService {
         page_size: Option<u64>,
         page_token: Option<&str>,
     ) -> Result<ClientPage, AdminError> {
-        let size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-        if size == 0 || size > MAX_PAGE_SIZE {
-            return Err(AdminError::invalid(
-                "invalid_request",
-                format!("page_size must be between 1 and {MAX_PAGE_SIZE}"),
-            ));
-        }
-        let after = match page_token.filter(|t| !t.is_empty()) {
-            None => None,
-            Some(t) => Some(decode_page_token(t).ok_or_else(|| {
-                AdminError::invalid(
-                    "invalid_request",
-                    "page_token is malformed; use the token from the Link header",
-                )
-            })?),
-        };
+        let (size, after) = page_params(page_size, page_token)?;
         let mut rows = self
             .store
             .list_clients(filter, after.as_deref(), size + 1)
             .await?;
         let next_page_token = if rows.len() as u64 > size {
             rows.truncate(size as usize);
-            rows.last().map(|r| URL_SAFE_NO_PAD.encode(r.id.as_bytes()))
+            rows.last().map(|r| page_token_of(&r.id))
         } else {
             None
         };
@@ -284,6 +269,36 @@ impl ClientService {
             Err(not_found())
         }
     }
+}
+
+/// The page size and the position after which a page starts, from Hydra's `page_size` and
+/// `page_token` query parameters (keyset pagination by id).
+pub fn page_params(
+    page_size: Option<u64>,
+    page_token: Option<&str>,
+) -> Result<(u64, Option<String>), AdminError> {
+    let size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+    if size == 0 || size > MAX_PAGE_SIZE {
+        return Err(AdminError::invalid(
+            "invalid_request",
+            format!("page_size must be between 1 and {MAX_PAGE_SIZE}"),
+        ));
+    }
+    let after = match page_token.filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => Some(decode_page_token(t).ok_or_else(|| {
+            AdminError::invalid(
+                "invalid_request",
+                "page_token is malformed; use the token from the Link header",
+            )
+        })?),
+    };
+    Ok((size, after))
+}
+
+/// The opaque page token that starts a page after the item `id`.
+pub fn page_token_of(id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
 }
 
 fn decode_page_token(t: &str) -> Option<String> {

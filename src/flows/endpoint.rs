@@ -130,7 +130,7 @@ impl OAuthCore {
     }
 
     /// The remembered login session of this browser, if it is still valid.
-    async fn current_session(
+    pub(crate) async fn current_session(
         &self,
         cookie: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<Option<LoginSession>, OAuthError> {
@@ -256,7 +256,7 @@ impl OAuthCore {
                 "The verifier is invalid, has expired, or belongs to another request.",
             )
         };
-        let flow = self.open_flow(stage, verifier).ok_or_else(invalid)?;
+        let flow: FlowState = self.open_flow(stage, verifier).ok_or_else(invalid)?;
         if flow.client_id != req.client.id
             || flow.params != req.canonical
             || self.flow_expired(&flow)

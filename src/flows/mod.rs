@@ -18,6 +18,8 @@
 
 pub mod admin;
 pub mod endpoint;
+pub mod logout;
+pub mod sessions;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -37,6 +39,8 @@ pub enum Stage {
     LoginVerifier,
     ConsentChallenge,
     ConsentVerifier,
+    LogoutChallenge,
+    LogoutVerifier,
 }
 
 impl Stage {
@@ -46,6 +50,8 @@ impl Stage {
             Self::LoginVerifier => b"latchkey/flow/login_verifier",
             Self::ConsentChallenge => b"latchkey/flow/consent_challenge",
             Self::ConsentVerifier => b"latchkey/flow/consent_verifier",
+            Self::LogoutChallenge => b"latchkey/flow/logout_challenge",
+            Self::LogoutVerifier => b"latchkey/flow/logout_verifier",
         }
     }
 }
@@ -177,8 +183,8 @@ pub fn random_hex() -> String {
 }
 
 impl OAuthCore {
-    /// Seals a flow for a stage.
-    pub fn seal_flow(&self, stage: Stage, flow: &FlowState) -> Result<String, OAuthError> {
+    /// Seals a flow's state for a stage.
+    pub fn seal_flow<T: Serialize>(&self, stage: Stage, flow: &T) -> Result<String, OAuthError> {
         let json = serde_json::to_vec(flow).map_err(OAuthError::server)?;
         self.sealer
             .seal(stage.context(), &json)
@@ -187,7 +193,11 @@ impl OAuthCore {
 
     /// Opens a stage's sealed flow; `None` when it is not one (wrong stage, forged, other
     /// server's secret).
-    pub fn open_flow(&self, stage: Stage, sealed: &str) -> Option<FlowState> {
+    pub fn open_flow<T: serde::de::DeserializeOwned>(
+        &self,
+        stage: Stage,
+        sealed: &str,
+    ) -> Option<T> {
         let plain = self.sealer.open(stage.context(), sealed).ok()?;
         serde_json::from_slice(&plain).ok()
     }

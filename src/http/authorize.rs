@@ -256,3 +256,78 @@ pub async fn userinfo(req: &Request, body: Body, state: Data<&State>) -> Respons
         Err(e) => bearer_error(&e),
     }
 }
+
+/// Front-Channel Logout 1.0 §4: one hidden iframe per client, then on to `location` once they
+/// have loaded (or after a few seconds, whichever is first).
+fn frontchannel_page(frontchannel: &[String], location: &str) -> Response {
+    let nonce = crate::flows::random_hex();
+    let frames: String = frontchannel
+        .iter()
+        .map(|u| {
+            format!(
+                "<iframe src=\"{}\" style=\"display:none\"></iframe>",
+                escape(u)
+            )
+        })
+        .collect();
+    let target = serde_json::to_string(location).unwrap_or_default();
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Signing out…</title>\
+         <meta http-equiv=\"refresh\" content=\"5;url={loc}\"></head><body>{frames}\
+         <p>Signing you out… <a href=\"{loc}\">Continue</a></p>\
+         <script nonce=\"{nonce}\">(function(){{var n={count},t={target};function go(){{window.location.replace(t)}}\
+         if(n===0){{go();return}}var f=document.getElementsByTagName('iframe');for(var i=0;i<f.length;i++){{f[i].onload=function(){{if(--n===0)go()}}}}\
+         setTimeout(go,3000)}})();</script></body></html>",
+        loc = escape(location),
+        count = frontchannel.len(),
+    );
+    Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .header(
+            header::CONTENT_SECURITY_POLICY,
+            format!("default-src 'none'; frame-src *; script-src 'nonce-{nonce}'"),
+        )
+        .body(html)
+}
+
+/// `GET|POST /oauth2/sessions/logout` (OpenID Connect RP-Initiated Logout 1.0).
+#[handler]
+pub async fn logout(req: &Request, body: Body, state: Data<&State>) -> Response {
+    use crate::flows::logout::LogoutOutcome;
+    let post = req.method() == Method::POST;
+    let raw = if post {
+        match body.into_bytes_limit(FORM_LIMIT).await {
+            Ok(b) => b.to_vec(),
+            Err(_) => {
+                return error_page(
+                    &state,
+                    &OAuthError::invalid_request(
+                        "The request body is too large or could not be read.",
+                    ),
+                );
+            }
+        }
+    } else {
+        req.uri().query().unwrap_or_default().as_bytes().to_vec()
+    };
+    let cookie = |name: &str| read_cookie(req, name);
+    let secure = state.config.public_base().starts_with("https://");
+    match state.oauth.logout(&raw, &cookie).await {
+        LogoutOutcome::Redirect { location, cookies } => {
+            browser(redirect(&location, post), &cookies, secure)
+        }
+        LogoutOutcome::Done {
+            location,
+            frontchannel,
+            cookies,
+        } => {
+            let resp = if frontchannel.is_empty() {
+                redirect(&location, post)
+            } else {
+                frontchannel_page(&frontchannel, &location)
+            };
+            browser(resp, &cookies, secure)
+        }
+        LogoutOutcome::Page(e) => browser(error_page(&state, &e), &[], secure),
+    }
+}

@@ -2,7 +2,7 @@
 //! both `/.well-known/oauth-authorization-server` (RFC 8414) and
 //! `/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3), as RFC 8414 §1 allows.
 //!
-//! Nothing is listed that is not implemented: logout endpoints appear with logout.
+//! Nothing is listed that is not implemented.
 
 use serde::Serialize;
 
@@ -22,6 +22,12 @@ pub struct Metadata {
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub userinfo_endpoint: String,
+    /// RP-Initiated Logout 1.0.
+    pub end_session_endpoint: String,
+    pub frontchannel_logout_supported: bool,
+    pub frontchannel_logout_session_supported: bool,
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
     pub jwks_uri: String,
     pub revocation_endpoint: String,
     pub response_types_supported: Vec<&'static str>,
@@ -54,6 +60,11 @@ impl Metadata {
             authorization_endpoint: format!("{base}/oauth2/auth"),
             token_endpoint: format!("{base}/oauth2/token"),
             userinfo_endpoint: format!("{base}/userinfo"),
+            end_session_endpoint: format!("{base}/oauth2/sessions/logout"),
+            frontchannel_logout_supported: true,
+            frontchannel_logout_session_supported: true,
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
             jwks_uri: format!("{base}/.well-known/jwks.json"),
             revocation_endpoint: format!("{base}/oauth2/revoke"),
             response_types_supported: vec![

@@ -255,3 +255,29 @@ pub struct OAuth2ConsentSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<serde_json::Value>,
 }
+
+/// A logout request, as the logout app sees it.
+#[derive(Clone, Debug, Object, Serialize, Deserialize, PartialEq)]
+#[oai(rename = "oAuth2LogoutRequest")]
+pub struct OAuth2LogoutRequest {
+    /// The logout challenge: pass it back to accept or reject this request.
+    pub challenge: String,
+    /// The user being logged out.
+    pub subject: String,
+    /// The login session being ended.
+    pub sid: String,
+    /// The logout URL the browser was sent to.
+    pub request_url: String,
+    /// `true` when a relying party started the logout (with `id_token_hint`).
+    pub rp_initiated: bool,
+    /// The relying party that asked, if one did.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<OAuth2Client>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}

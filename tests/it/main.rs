@@ -14,6 +14,7 @@ mod flows_prompt;
 mod health;
 mod jwt;
 mod keys;
+mod logout;
 mod migrate;
 mod openapi;
 mod tls;
