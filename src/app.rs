@@ -45,7 +45,7 @@ pub fn state(
         clients: client_cache,
         tokens: token_cache.clone(),
         token_cache: Some(token_cache),
-        flows: db.flow_store(),
+        flows: Arc::new(crate::storage::flow_cache::FlowCache::new(db.flow_store())),
         sealer: crate::crypto::seal::Sealer::new(&config.secrets.system),
         config: config.clone(),
         clock,

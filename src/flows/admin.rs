@@ -33,13 +33,9 @@ fn denied(body: &RejectOAuth2Request) -> Result<Denied, ChallengeError> {
 }
 
 impl OAuthCore {
-    /// Opens a challenge and checks that its flow is still open.
-    async fn open_challenge(
-        &self,
-        stage: Stage,
-        challenge: &str,
-    ) -> Result<FlowState, ChallengeError> {
-        let flow = self
+    /// Opens a challenge and checks that its flow has not expired.
+    fn open_challenge(&self, stage: Stage, challenge: &str) -> Result<FlowState, ChallengeError> {
+        let flow: FlowState = self
             .open_flow(stage, challenge)
             .ok_or(ChallengeError::NotFound)?;
         if self.flow_expired(&flow) {
@@ -47,6 +43,19 @@ impl OAuthCore {
                 redirect_to: flow.request_url,
             });
         }
+        Ok(flow)
+    }
+
+    /// Opens a challenge for reading: also 410 once its flow has completed, so an app that is
+    /// handed a spent challenge (a reload, a back button) can send the browser to start over.
+    /// Accepting needs no such check: the verifier of a completed flow is refused at the
+    /// authorization endpoint (the flow's id is taken), so it saves a read on the hot path.
+    async fn open_for_reading(
+        &self,
+        stage: Stage,
+        challenge: &str,
+    ) -> Result<FlowState, ChallengeError> {
+        let flow = self.open_challenge(stage, challenge)?;
         if self.flows.get_flow(&flow.id).await?.is_some() {
             return Err(ChallengeError::Gone {
                 redirect_to: flow.request_url,
@@ -73,7 +82,7 @@ impl OAuthCore {
         challenge: &str,
     ) -> Result<OAuth2LoginRequest, ChallengeError> {
         let flow = self
-            .open_challenge(Stage::LoginChallenge, challenge)
+            .open_for_reading(Stage::LoginChallenge, challenge)
             .await?;
         let client = self.flow_client(&flow).await?;
         Ok(OAuth2LoginRequest {
@@ -110,9 +119,7 @@ impl OAuthCore {
                 "remember_for must not be negative.".into(),
             ));
         }
-        let mut flow = self
-            .open_challenge(Stage::LoginChallenge, challenge)
-            .await?;
+        let mut flow = self.open_challenge(Stage::LoginChallenge, challenge)?;
         if flow.login_skip && body.subject != flow.subject {
             // Another user than the remembered one: start over with a fresh login.
             return Ok(redirect(with_param(&flow.request_url, "prompt", "login")));
@@ -150,9 +157,7 @@ impl OAuthCore {
         body: RejectOAuth2Request,
     ) -> Result<OAuth2RedirectTo, ChallengeError> {
         let d = denied(&body)?;
-        let mut flow = self
-            .open_challenge(Stage::LoginChallenge, challenge)
-            .await?;
+        let mut flow = self.open_challenge(Stage::LoginChallenge, challenge)?;
         flow.denied = Some(d);
         let verifier = self
             .seal_flow(Stage::LoginVerifier, &flow)
@@ -170,7 +175,7 @@ impl OAuthCore {
         challenge: &str,
     ) -> Result<OAuth2ConsentRequest, ChallengeError> {
         let flow = self
-            .open_challenge(Stage::ConsentChallenge, challenge)
+            .open_for_reading(Stage::ConsentChallenge, challenge)
             .await?;
         let client = self.flow_client(&flow).await?;
         let login = flow.login.unwrap_or_default();
@@ -205,9 +210,7 @@ impl OAuthCore {
                 "remember_for must not be negative.".into(),
             ));
         }
-        let mut flow = self
-            .open_challenge(Stage::ConsentChallenge, challenge)
-            .await?;
+        let mut flow = self.open_challenge(Stage::ConsentChallenge, challenge)?;
         let grant_scope = body.grant_scope.unwrap_or_default();
         if let Some(s) = grant_scope
             .iter()
@@ -252,9 +255,7 @@ impl OAuthCore {
         body: RejectOAuth2Request,
     ) -> Result<OAuth2RedirectTo, ChallengeError> {
         let d = denied(&body)?;
-        let mut flow = self
-            .open_challenge(Stage::ConsentChallenge, challenge)
-            .await?;
+        let mut flow = self.open_challenge(Stage::ConsentChallenge, challenge)?;
         flow.denied = Some(d);
         let verifier = self
             .seal_flow(Stage::ConsentVerifier, &flow)

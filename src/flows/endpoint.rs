@@ -208,7 +208,6 @@ impl OAuthCore {
             id: uuid::Uuid::now_v7().simple().to_string(),
             client_id: req.client.id.clone(),
             request_url,
-            params: req.canonical.clone(),
             requested_scope: req.scope.clone(),
             requested_audience: req.audience.clone(),
             oidc_context: Some(oidc),
@@ -257,8 +256,13 @@ impl OAuthCore {
             )
         };
         let flow: FlowState = self.open_flow(stage, verifier).ok_or_else(invalid)?;
+        let query = flow
+            .request_url
+            .split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or_default();
         if flow.client_id != req.client.id
-            || flow.params != req.canonical
+            || crate::oauth::authorize::canonical(query.as_bytes()) != req.canonical
             || self.flow_expired(&flow)
         {
             return Err(invalid());
@@ -473,7 +477,11 @@ impl OAuthCore {
             .complete_flow(&stored, code.as_ref().map(|(_, row)| row))
             .await
         {
-            Ok(()) => {}
+            Ok(()) => {
+                if let (Some(cache), Some((_, row))) = (&self.token_cache, &code) {
+                    cache.remember(row);
+                }
+            }
             Err(crate::storage::StoreError::Conflict) => {
                 return Err(fail(OAuthError::new(
                     ErrorCode::AccessDenied,

@@ -105,9 +105,9 @@ pub struct FlowState {
     /// The flow's id: the consent request id, and the request id of its tokens.
     pub id: String,
     pub client_id: String,
+    /// The authorization request as the browser made it; a verifier only completes the request
+    /// with the same parameters.
     pub request_url: String,
-    /// The authorization parameters, sorted, without verifiers.
-    pub params: Vec<(String, String)>,
     pub requested_scope: Vec<String>,
     pub requested_audience: Vec<String>,
     pub oidc_context: Option<OidcContext>,

@@ -219,6 +219,17 @@ pub fn redirect_matches(registered: &str, requested: &str) -> bool {
         && b.fragment().is_none()
 }
 
+/// An authorization request's parameters without the verifiers, sorted: two requests are the same
+/// request when these are equal.
+pub fn canonical(raw: &[u8]) -> Vec<(String, String)> {
+    let mut c: Vec<(String, String)> = url::form_urlencoded::parse(raw)
+        .filter(|(k, v)| !v.is_empty() && k != "login_verifier" && k != "consent_verifier")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    c.sort();
+    c
+}
+
 fn split(s: Option<&str>) -> Vec<String> {
     s.unwrap_or_default()
         .split(' ')
@@ -441,11 +452,7 @@ impl OAuthCore {
                 }
             },
         };
-        let mut canonical: Vec<(String, String)> = url::form_urlencoded::parse(raw)
-            .filter(|(k, v)| !v.is_empty() && k != "login_verifier" && k != "consent_verifier")
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        canonical.sort();
+        let canonical = canonical(raw);
         Ok(AuthorizeRequest {
             redirect,
             response_type,

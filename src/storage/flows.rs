@@ -3,13 +3,14 @@
 use async_trait::async_trait;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    SqlErr, TransactionTrait, sea_query::Query,
+    TransactionTrait, sea_query::Query,
 };
 
 use super::{
     FlowStore, LoginSession, SqlStore, StoreError, StoredFlow, StoredToken,
     entities::{flow, login_session, token},
-    tokens::to_active as token_row,
+    tokens::{to_active as token_row, write_error},
+    writer::Op,
 };
 
 fn corrupt(id: &str) -> impl Fn(serde_json::Error) -> StoreError + '_ {
@@ -72,23 +73,12 @@ impl FlowStore for SqlStore {
     ) -> Result<(), StoreError> {
         let row = to_active(f)?;
         let code = code.map(token_row).transpose()?;
-        let txn = self.db.begin_write().await?;
-        if let Err(e) = flow::Entity::insert(row).exec_without_returning(&txn).await {
-            return Err(
-                if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
-                    StoreError::Conflict
-                } else {
-                    e.into()
-                },
-            );
-        }
-        if let Some(code) = code {
-            token::Entity::insert(code)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        txn.commit().await?;
-        Ok(())
+        self.db
+            .writer()
+            .write(Op::Complete(Box::new(row), code))
+            .await
+            .map(|_| ())
+            .map_err(write_error)
     }
 
     async fn get_flow(&self, id: &str) -> Result<Option<StoredFlow>, StoreError> {

@@ -7,12 +7,14 @@
 
 mod clients;
 pub mod entities;
+pub mod flow_cache;
 mod flows;
 mod keys;
 pub mod migrate;
 pub mod token_cache;
 mod tokens;
 pub mod ttl_map;
+mod writer;
 
 use std::{sync::Arc, time::Duration};
 
@@ -273,9 +275,9 @@ fn sqlite_pragmas(
 pub struct Db {
     pub conn: DatabaseConnection,
     pub kind: DsnKind,
-    /// Batches token inserts; started on first use (see [`tokens::TokenWriter`]).
-    token_writer: Arc<std::sync::OnceLock<tokens::TokenWriter>>,
-    /// SQLite file: how to open the token writer's own connection (see [`tokens::TokenWriter`]).
+    /// Batches the hot-path writes; started on first use (see [`writer::Writer`]).
+    writer: Arc<std::sync::OnceLock<writer::Writer>>,
+    /// SQLite file: how to open the writer's own connection (see [`writer::Writer`]).
     writer_opts: Option<ConnectOptions>,
 }
 
@@ -313,7 +315,7 @@ impl Db {
             let mut w = opt.clone();
             // One connection whose page cache stays warm (no other connection writes tokens),
             // and no checkpoints inside its commits: a background task checkpoints (see
-            // tokens::TokenWriter). No larger page cache: with one, perf showed 5 % of the
+            // writer::Writer). No larger page cache: with one, perf showed 5 % of the
             // writer in pcache1TruncateUnsafe, which scans the cache's hash table at commits.
             w.max_connections(1).min_connections(1);
             w.map_sqlx_sqlite_opts(|o| sqlite_pragmas(o).pragma("wal_autocheckpoint", "0"));
@@ -323,7 +325,7 @@ impl Db {
         Ok(Self {
             conn,
             kind,
-            token_writer: Arc::default(),
+            writer: Arc::default(),
             writer_opts,
         })
     }
@@ -345,6 +347,17 @@ impl Db {
         } else {
             self.conn.begin().await
         }
+    }
+
+    /// The group-commit writer, started on first use.
+    fn writer(&self) -> &writer::Writer {
+        self.writer.get_or_init(|| {
+            writer::Writer::start(
+                self.conn.clone(),
+                self.writer_opts.clone(),
+                matches!(self.kind, DsnKind::Sqlite | DsnKind::Memory),
+            )
+        })
     }
 
     /// The stores, as the narrow traits the rest of the code depends on.

@@ -41,6 +41,12 @@ impl TokenCache {
         self.entries.remove_where(pred);
     }
 
+    /// Caches a token row written elsewhere (a code stored with its flow).
+    pub fn remember(&self, token: &StoredToken) {
+        self.entries
+            .insert(&token.signature, Arc::new(token.clone()));
+    }
+
     /// Drops every cached token of a client (its tokens were deleted with it).
     pub fn forget_client(&self, client_id: &str) {
         self.forget(|t| t.client_id == client_id);
@@ -55,7 +61,13 @@ impl TokenCache {
 #[async_trait]
 impl TokenStore for TokenCache {
     async fn insert_token(&self, token: &StoredToken) -> Result<(), StoreError> {
-        self.store.insert_token(token).await
+        self.store.insert_token(token).await?;
+        // Write-through: a code is exchanged, and a token often introspected, moments after it is
+        // issued. Whether a code or refresh token is still unspent is never taken from here:
+        // spending is a conditional write in the database.
+        self.entries
+            .insert(&token.signature, Arc::new(token.clone()));
+        Ok(())
     }
 
     async fn get_token(&self, signature: &str) -> Result<Option<StoredToken>, StoreError> {

@@ -1,24 +1,24 @@
 //! [`TokenStore`] on sea-orm: rows keyed by token signature.
 //!
-//! Token inserts are the write on the issuing hot path. They go through one writer task that
-//! takes every insert waiting at that moment and writes them as one multi-row `INSERT` (group
-//! commit): under load a single statement and commit carry dozens of tokens, and each caller still
-//! gets its answer only after its row is committed, so durability is unchanged.
+//! Inserting and spending tokens are the writes on the issuing hot path: they go through the
+//! group-commit writer (see [`super::writer`]).
 
 use async_trait::async_trait;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-use std::sync::{
-    Arc,
-    atomic::{AtomicBool, AtomicU64, Ordering},
-};
-
-use sea_orm::ConnectionTrait;
-use tokio::sync::{mpsc, oneshot};
 
 use super::{
     SqlStore, StoreError, StoredToken, TokenStore,
     entities::{assertion_jti, token},
+    writer::{Op, WriteError},
 };
+
+/// A writer failure as a store error.
+pub(super) fn write_error(e: WriteError) -> StoreError {
+    match e {
+        WriteError::Conflict => StoreError::Conflict,
+        WriteError::Db(m) => StoreError::Db(sea_orm::DbErr::Custom(m)),
+    }
+}
 
 fn from_model(m: token::Model) -> Result<StoredToken, StoreError> {
     let corrupt =
@@ -36,116 +36,6 @@ fn from_model(m: token::Model) -> Result<StoredToken, StoreError> {
         expires_at: m.expires_at,
         active: m.active,
     })
-}
-
-type Pending = (token::ActiveModel, oneshot::Sender<Result<(), String>>);
-
-/// The most rows one batched `INSERT` carries (11 columns each, well under every bind limit).
-const MAX_BATCH: usize = 256;
-
-/// Handle to the batching writer task.
-#[derive(Debug)]
-pub struct TokenWriter {
-    tx: mpsc::UnboundedSender<Pending>,
-}
-
-impl TokenWriter {
-    /// Starts the writer task. On a SQLite file it writes through a connection of its own
-    /// (`writer_opts`), whose page cache no other writer invalidates, and a second task runs WAL
-    /// checkpoints off the write path once a second (PASSIVE: it never blocks the writer; SQLite's
-    /// automatic checkpoint would run inside a token commit and stall every waiting request).
-    ///
-    /// A background pass can never backfill the frames appended while it runs, and SQLite only
-    /// starts the WAL file over once every frame is backfilled, so under sustained load the WAL
-    /// would grow without bound (1.4 GB after 176k tokens, measured). So after each background
-    /// pass the writer runs one more PASSIVE checkpoint itself, between two batches: it only has
-    /// the few frames written since, it completes, and the next write starts the WAL over.
-    fn start(
-        conn: sea_orm::DatabaseConnection,
-        writer_opts: Option<sea_orm::ConnectOptions>,
-    ) -> Self {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Pending>();
-        let written = Arc::new(AtomicU64::new(0));
-        let pass_done = Arc::new(AtomicBool::new(false));
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        if writer_opts.is_some() {
-            tokio::spawn(checkpointer(
-                conn.clone(),
-                written.clone(),
-                pass_done.clone(),
-                stop_rx,
-            ));
-        }
-        tokio::spawn(async move {
-            let _stop = stop_tx; // dropped when this task ends, which stops the checkpointer
-            let wconn = match writer_opts {
-                Some(o) => match sea_orm::Database::connect(o).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "token writer: own connection failed, using the pool");
-                        conn.clone()
-                    }
-                },
-                None => conn.clone(),
-            };
-            while let Some(first) = rx.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(p) => batch.push(p),
-                        Err(_) => break,
-                    }
-                }
-                let (rows, waiters): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                let n = rows.len() as u64;
-                let result = token::Entity::insert_many(rows)
-                    .exec_without_returning(&wconn)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string());
-                written.fetch_add(n, Ordering::Relaxed);
-                for w in waiters {
-                    let _ = w.send(result.clone());
-                }
-                if pass_done.swap(false, Ordering::Relaxed)
-                    && let Err(e) = wconn
-                        .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
-                        .await
-                {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
-                }
-            }
-        });
-        Self { tx }
-    }
-}
-
-/// Checkpoints the WAL once a second while tokens are being written, until `stop` fires. The WAL
-/// file then stays at about a second of token writes (~190 MB at 20 k tokens/s, measured).
-async fn checkpointer(
-    conn: sea_orm::DatabaseConnection,
-    written: Arc<AtomicU64>,
-    pass_done: Arc<AtomicBool>,
-    mut stop: oneshot::Receiver<()>,
-) {
-    let mut seen = 0;
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-        }
-        let now = written.load(Ordering::Relaxed);
-        if now != seen {
-            seen = now;
-            if let Err(e) = conn
-                .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
-                .await
-            {
-                tracing::warn!(error = %e, "WAL checkpoint failed");
-            }
-            pass_done.store(true, Ordering::Relaxed);
-        }
-    }
 }
 
 pub(super) fn to_active(t: &StoredToken) -> Result<token::ActiveModel, StoreError> {
@@ -169,20 +59,12 @@ pub(super) fn to_active(t: &StoredToken) -> Result<token::ActiveModel, StoreErro
 #[async_trait]
 impl TokenStore for SqlStore {
     async fn insert_token(&self, t: &StoredToken) -> Result<(), StoreError> {
-        let writer = self
-            .db
-            .token_writer
-            .get_or_init(|| TokenWriter::start(self.db.conn.clone(), self.db.writer_opts.clone()));
-        let (done, wait) = oneshot::channel();
-        writer
-            .tx
-            .send((to_active(t)?, done))
-            .map_err(|_| StoreError::Corrupt("the token writer stopped".into()))?;
-        match wait.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError::Db(sea_orm::DbErr::Custom(e))),
-            Err(_) => Err(StoreError::Corrupt("the token writer stopped".into())),
-        }
+        self.db
+            .writer()
+            .write(Op::Insert(to_active(t)?))
+            .await
+            .map(|_| ())
+            .map_err(write_error)
     }
 
     async fn get_token(&self, signature: &str) -> Result<Option<StoredToken>, StoreError> {
@@ -236,13 +118,11 @@ impl TokenStore for SqlStore {
     }
 
     async fn consume_token(&self, signature: &str) -> Result<bool, StoreError> {
-        let res = token::Entity::update_many()
-            .col_expr(token::Column::Active, Expr::value(false))
-            .filter(token::Column::Signature.eq(signature.to_owned()))
-            .filter(token::Column::Active.eq(true))
-            .exec(&self.db.conn)
-            .await?;
-        Ok(res.rows_affected == 1)
+        self.db
+            .writer()
+            .write(Op::Consume(signature.to_owned()))
+            .await
+            .map_err(write_error)
     }
 
     async fn revoke_access_tokens(&self, request_id: &str) -> Result<u64, StoreError> {

@@ -1,0 +1,110 @@
+//! A short-lived in-process cache of completed flows in front of a [`FlowStore`]: the code
+//! exchange and every refresh read their flow, which this process usually stored a moment before.
+//!
+//! Completed flows never change; they are only deleted (consents revoked). Revocations through
+//! this process drop the affected entries before they return. A revocation made by another process
+//! is seen here within [`FLOW_TTL`] — and no token outlives it even then, because the revocation
+//! deleted the flow's codes and tokens, and spending one is decided by the database.
+
+use std::{sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+
+use super::{FlowStore, LoginSession, StoreError, StoredFlow, StoredToken, ttl_map::TtlMap};
+
+/// How long a cached flow is trusted before it is read again.
+pub const FLOW_TTL: Duration = Duration::from_secs(2);
+/// Entries kept at most; beyond it stale entries go, then everything.
+const MAX_ENTRIES: usize = 50_000;
+
+pub struct FlowCache {
+    store: Arc<dyn FlowStore>,
+    entries: TtlMap<StoredFlow>,
+}
+
+impl FlowCache {
+    pub fn new(store: Arc<dyn FlowStore>) -> Self {
+        Self {
+            store,
+            entries: TtlMap::new(FLOW_TTL, MAX_ENTRIES),
+        }
+    }
+}
+
+#[async_trait]
+impl FlowStore for FlowCache {
+    async fn complete_flow(
+        &self,
+        flow: &StoredFlow,
+        code: Option<&StoredToken>,
+    ) -> Result<(), StoreError> {
+        self.store.complete_flow(flow, code).await?;
+        self.entries.insert(&flow.id, Arc::new(flow.clone()));
+        Ok(())
+    }
+
+    async fn get_flow(&self, id: &str) -> Result<Option<StoredFlow>, StoreError> {
+        if let Some(f) = self.entries.get(id) {
+            return Ok(Some(StoredFlow::clone(&f)));
+        }
+        let found = self.store.get_flow(id).await?;
+        if let Some(f) = &found {
+            self.entries.insert(id, Arc::new(f.clone()));
+        }
+        Ok(found)
+    }
+
+    async fn remembered_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<StoredFlow>, StoreError> {
+        self.store
+            .remembered_consent(subject, client_id, now_ms)
+            .await
+    }
+
+    async fn list_consents(
+        &self,
+        subject: &str,
+        login_session_id: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<StoredFlow>, StoreError> {
+        self.store
+            .list_consents(subject, login_session_id, after, limit)
+            .await
+    }
+
+    async fn revoke_consents(
+        &self,
+        subject: &str,
+        client_id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let r = self.store.revoke_consents(subject, client_id).await;
+        self.entries
+            .remove_where(|f| f.subject == subject && client_id.is_none_or(|c| c == f.client_id));
+        r
+    }
+
+    async fn session_flows(&self, login_session_id: &str) -> Result<Vec<StoredFlow>, StoreError> {
+        self.store.session_flows(login_session_id).await
+    }
+
+    async fn put_login_session(&self, session: &LoginSession) -> Result<(), StoreError> {
+        self.store.put_login_session(session).await
+    }
+
+    async fn get_login_session(&self, id: &str) -> Result<Option<LoginSession>, StoreError> {
+        self.store.get_login_session(id).await
+    }
+
+    async fn delete_login_sessions(
+        &self,
+        subject: Option<&str>,
+        id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        self.store.delete_login_sessions(subject, id).await
+    }
+}
