@@ -179,7 +179,8 @@ pub async fn delete_access_tokens(remote: &RemoteArgs, client_id: &str) -> anyho
     Ok(())
 }
 
-/// `janitor [DSN]` / `token flush`: deletes expired tokens from the database.
+/// `janitor [DSN]` / `token flush`: deletes expired tokens, then the flows no token refers to
+/// any more (unless their consent is still remembered), and expired login sessions.
 pub async fn janitor(dsn: Option<String>, args: &DsnArgs) -> anyhow::Result<()> {
     let url = super::migrate::resolve_dsn_or_env(dsn, args)?;
     let db = Db::connect(&url)
@@ -194,7 +195,14 @@ pub async fn janitor(dsn: Option<String>, args: &DsnArgs) -> anyhow::Result<()> 
         .delete_expired(now)
         .await
         .map_err(|e: StoreError| anyhow!(e))?;
-    println!("Deleted {n} expired tokens.");
+    let (flows, sessions) = db
+        .flow_store()
+        .delete_finished(now)
+        .await
+        .map_err(|e: StoreError| anyhow!(e))?;
+    println!(
+        "Deleted {n} expired tokens, {flows} finished flows and {sessions} expired login sessions."
+    );
     Ok(())
 }
 

@@ -107,4 +107,8 @@ impl FlowStore for FlowCache {
     ) -> Result<u64, StoreError> {
         self.store.delete_login_sessions(subject, id).await
     }
+
+    async fn delete_finished(&self, now_ms: i64) -> Result<(u64, u64), StoreError> {
+        self.store.delete_finished(now_ms).await
+    }
 }

@@ -2,8 +2,9 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait, sea_query::Query,
+    ActiveValue::Set,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Query},
 };
 
 use super::{
@@ -219,5 +220,32 @@ impl FlowStore for SqlStore {
             q = q.filter(login_session::Column::Id.eq(id));
         }
         Ok(q.exec(&self.db.conn).await?.rows_affected)
+    }
+
+    async fn delete_finished(&self, now_ms: i64) -> Result<(u64, u64), StoreError> {
+        let sessions = login_session::Entity::delete_many()
+            .filter(login_session::Column::ExpiresAt.lt(now_ms))
+            .exec(&self.db.conn)
+            .await?
+            .rows_affected;
+        let tokens_left = Query::select()
+            .expr(Expr::val(1))
+            .from(token::Entity)
+            .and_where(
+                Expr::col((token::Entity, token::Column::RequestId))
+                    .equals((flow::Entity, flow::Column::Id)),
+            )
+            .to_owned();
+        let flows = flow::Entity::delete_many()
+            .filter(Expr::exists(tokens_left).not())
+            .filter(
+                Condition::any()
+                    .add(flow::Column::Remember.eq(false))
+                    .add(flow::Column::RememberUntil.lt(now_ms)),
+            )
+            .exec(&self.db.conn)
+            .await?
+            .rows_affected;
+        Ok((flows, sessions))
     }
 }

@@ -222,6 +222,9 @@ pub trait FlowStore: Send + Sync {
         subject: Option<&str>,
         id: Option<&str>,
     ) -> Result<u64, StoreError>;
+    /// The janitor's part: deletes login sessions that expired, and flows that no token refers to
+    /// any more and whose consent is not remembered (any longer); returns (flows, sessions).
+    async fn delete_finished(&self, now_ms: i64) -> Result<(u64, u64), StoreError>;
 }
 
 /// A JSON Web Key as stored: the key itself (private parts included) only sealed.

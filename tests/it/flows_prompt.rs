@@ -432,7 +432,69 @@ async fn flows_are_bound_to_their_browser(s: TestServer) {
     s.stop().await;
 }
 
+/// A consent verifier completes its flow once: of two concurrent uses (the same browser state
+/// twice), exactly one gets a code, and the group-commit writer fails only that one.
+async fn consent_verifier_is_single_use(s: TestServer) {
+    web_client(&s, "rp", json!({"access_token_strategy": "jwt"})).await;
+    let mut b = Browser::new();
+    let page = b.get(&auth_url(&s, CODE)).await;
+    let ch = param(page.location.as_ref().unwrap(), "login_challenge").unwrap();
+    let (_, r) = admin_put(
+        &s,
+        &format!("/admin/oauth2/auth/requests/login/accept?login_challenge={ch}"),
+        json!({"subject": "ada"}),
+    )
+    .await;
+    let page = b.get(&local(&s, r["redirect_to"].as_str().unwrap())).await;
+    let ch = param(page.location.as_ref().unwrap(), "consent_challenge").unwrap();
+    let (_, r) = admin_put(
+        &s,
+        &format!("/admin/oauth2/auth/requests/consent/accept?consent_challenge={ch}"),
+        json!({"grant_scope": ["openid", "offline_access"], "session": {"access_token": {"team": "blue"}}}),
+    )
+    .await;
+    let url = local(&s, r["redirect_to"].as_str().unwrap());
+    let (mut b1, mut b2) = (b.clone(), b.clone());
+    let (p1, p2) = tokio::join!(b1.get(&url), b2.get(&url));
+    let (l1, l2) = (p1.location.unwrap(), p2.location.unwrap());
+    let codes: Vec<String> = [&l1, &l2].iter().filter_map(|l| param(l, "code")).collect();
+    assert_eq!(codes.len(), 1, "{l1} / {l2}");
+    let errors: Vec<String> = [&l1, &l2]
+        .iter()
+        .filter_map(|l| param(l, "error"))
+        .collect();
+    assert_eq!(errors, ["access_denied"]);
+
+    // With the jwt strategy, the consent's access token session is the `ext` claim of the JWT.
+    let r = s
+        .token_request(
+            Some(("rp", "rp-secret")),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &codes[0]),
+                ("redirect_uri", CB),
+            ],
+        )
+        .await;
+    let t: serde_json::Value = r.json().await.unwrap();
+    let at = t["access_token"].as_str().unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            at.split('.').nth(1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["ext"], json!({"team": "blue"}));
+    assert_eq!(claims["sub"], "ada");
+    assert_eq!(claims["client_id"], "rp");
+    assert_eq!(s.introspect(at).await["ext"], json!({"team": "blue"}));
+    s.stop().await;
+}
+
 crate::on_all_databases!(
+    consent_verifier_is_single_use,
     remember_and_prompt,
     rejections,
     error_cases,

@@ -333,4 +333,47 @@ async fn rp_initiated_logout(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(consent_sessions, rp_initiated_logout);
+/// The janitor deletes flows no token refers to (unless their consent is remembered) and login
+/// sessions that expired.
+async fn janitor_cleans_flows_and_sessions(s: TestServer) {
+    web_client(&s, "rp", json!({})).await;
+    web_client(&s, "rp2", json!({})).await;
+    let mut b = Browser::new();
+    let short = App {
+        login: Ok(json!({"subject": "ada", "remember": true, "remember_for": 1})),
+        consent: Ok(json!({})),
+    };
+    let _ = tokens(&s, &mut b, "rp", &short).await;
+    let _ = tokens(&s, &mut Browser::new(), "rp2", &remembered("ada")).await;
+    let (ok, out, err) = crate::support::cli(&["janitor", &s.db.dsn]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("0 finished flows"), "{out}");
+    // Without tokens, the unremembered consent goes; the remembered one stays.
+    for c in ["rp", "rp2"] {
+        let r = s
+            .http
+            .delete(format!("{}/admin/oauth2/tokens?client_id={c}", s.admin))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (ok, out, err) = crate::support::cli(&["janitor", &s.db.dsn]).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("1 finished flows and 1 expired login sessions"),
+        "{out}"
+    );
+    let (_, list) = admin_get(&s, "/admin/oauth2/auth/sessions/consent?subject=ada").await;
+    let list = list.as_array().unwrap().clone();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["consent_request"]["client"]["client_id"], "rp2");
+    s.stop().await;
+}
+
+crate::on_all_databases!(
+    consent_sessions,
+    rp_initiated_logout,
+    janitor_cleans_flows_and_sessions
+);

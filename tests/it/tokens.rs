@@ -481,7 +481,7 @@ async fn classic_tutorial_token_steps(s: TestServer) {
         !ok && err.contains("invalid_client") && err.lines().count() == 1,
         "{err}"
     );
-    // The janitor removes expired tokens only.
+    // The janitor removes expired tokens (and finished flows, expired login sessions) only.
     let (ok, out, err) = cli(&["janitor", &s.db.dsn]).await;
     assert!(ok, "{err}");
     assert!(out.contains("Deleted 0 expired tokens"), "{out}");
