@@ -138,12 +138,19 @@ pub trait TokenStore: Send + Sync {
     async fn delete_expired(&self, before_ms: i64) -> Result<u64, StoreError>;
     /// Records a client assertion's `jti` key as used; `false` when it was used before.
     async fn remember_jti(&self, id: &str, expires_at_ms: i64) -> Result<bool, StoreError>;
-    /// Marks an active token inactive, atomically: `true` for the one caller that did it, `false`
-    /// when it was inactive already (used, rotated or revoked) or does not exist. This is what
-    /// makes authorization codes and refresh tokens single-use across any number of nodes.
-    async fn consume_token(&self, signature: &str) -> Result<bool, StoreError>;
-    /// Marks the access tokens of a request inactive (a refresh replaces them); returns how many.
-    async fn revoke_access_tokens(&self, request_id: &str) -> Result<u64, StoreError>;
+    /// Spends a code or refresh token and issues what it buys, in one transaction: marks
+    /// `spend` inactive if it is active, and only then (optionally) marks the access tokens of
+    /// request `revoke_access_of` inactive and inserts `issue`. `true` for the one caller that
+    /// spent it; `false` when it was spent already (used, rotated, revoked) or does not exist, and
+    /// then nothing is written. This is what makes codes and refresh tokens single-use across any
+    /// number of nodes, and since the new tokens are committed with the spending, a concurrent
+    /// replay that is detected (and revokes the family) always comes after them.
+    async fn exchange(
+        &self,
+        spend: &str,
+        revoke_access_of: Option<&str>,
+        issue: &[StoredToken],
+    ) -> Result<bool, StoreError>;
 }
 
 /// A completed authorization (Hydra's consent session): what was granted to which client for
@@ -355,11 +362,7 @@ impl Db {
     /// The group-commit writer, started on first use.
     fn writer(&self) -> &writer::Writer {
         self.writer.get_or_init(|| {
-            writer::Writer::start(
-                self.conn.clone(),
-                self.writer_opts.clone(),
-                matches!(self.kind, DsnKind::Sqlite | DsnKind::Memory),
-            )
+            writer::Writer::start(self.conn.clone(), self.writer_opts.clone(), self.kind)
         })
     }
 

@@ -104,15 +104,22 @@ impl TokenStore for TokenCache {
         self.store.remember_jti(id, expires_at_ms).await
     }
 
-    async fn consume_token(&self, signature: &str) -> Result<bool, StoreError> {
-        let r = self.store.consume_token(signature).await;
-        self.entries.remove(signature);
-        r
-    }
-
-    async fn revoke_access_tokens(&self, request_id: &str) -> Result<u64, StoreError> {
-        let r = self.store.revoke_access_tokens(request_id).await;
-        self.forget(|t| t.request_id == request_id && t.kind == "access_token");
+    async fn exchange(
+        &self,
+        spend: &str,
+        revoke_access_of: Option<&str>,
+        issue: &[StoredToken],
+    ) -> Result<bool, StoreError> {
+        let r = self.store.exchange(spend, revoke_access_of, issue).await;
+        self.entries.remove(spend);
+        if let Some(request) = revoke_access_of {
+            self.forget(|t| t.request_id == request && t.kind == "access_token");
+        }
+        if matches!(r, Ok(true)) {
+            for t in issue {
+                self.remember(t);
+            }
+        }
         r
     }
 }

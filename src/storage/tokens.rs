@@ -117,23 +117,22 @@ impl TokenStore for SqlStore {
         }
     }
 
-    async fn consume_token(&self, signature: &str) -> Result<bool, StoreError> {
+    async fn exchange(
+        &self,
+        spend: &str,
+        revoke_access_of: Option<&str>,
+        issue: &[StoredToken],
+    ) -> Result<bool, StoreError> {
+        let rows = issue.iter().map(to_active).collect::<Result<Vec<_>, _>>()?;
         self.db
             .writer()
-            .write(Op::Consume(signature.to_owned()))
+            .write(Op::Exchange {
+                spend: spend.to_owned(),
+                revoke_access_of: revoke_access_of.map(str::to_owned),
+                issue: rows,
+            })
             .await
             .map_err(write_error)
-    }
-
-    async fn revoke_access_tokens(&self, request_id: &str) -> Result<u64, StoreError> {
-        let res = token::Entity::update_many()
-            .col_expr(token::Column::Active, Expr::value(false))
-            .filter(token::Column::RequestId.eq(request_id.to_owned()))
-            .filter(token::Column::Kind.eq(crate::crypto::opaque::TokenKind::AccessToken.as_str()))
-            .filter(token::Column::Active.eq(true))
-            .exec(&self.db.conn)
-            .await?;
-        Ok(res.rows_affected)
     }
 
     async fn delete_expired(&self, before_ms: i64) -> Result<u64, StoreError> {

@@ -36,8 +36,13 @@ pub(super) enum Op {
     Insert(token::ActiveModel),
     /// Insert a completed flow and its code; conflicts when the flow exists.
     Complete(Box<flow::ActiveModel>, Option<token::ActiveModel>),
-    /// Mark an active token inactive; `true` if this write did it.
-    Consume(String),
+    /// Mark an active token inactive; if this write did it (`true`), also revoke the access tokens
+    /// of a request and insert new tokens.
+    Exchange {
+        spend: String,
+        revoke_access_of: Option<String>,
+        issue: Vec<token::ActiveModel>,
+    },
 }
 
 /// Why a write failed.
@@ -63,8 +68,13 @@ impl Writer {
     pub(super) fn start(
         conn: DatabaseConnection,
         writer_opts: Option<sea_orm::ConnectOptions>,
-        sqlite: bool,
+        kind: super::DsnKind,
     ) -> Self {
+        let dialect = Dialect {
+            sqlite: matches!(kind, super::DsnKind::Sqlite | super::DsnKind::Memory),
+            // MySQL/MariaDB have no `UPDATE … RETURNING`.
+            returning: kind != super::DsnKind::Mysql,
+        };
         let (tx, mut rx) = mpsc::unbounded_channel::<(Op, Reply)>();
         let written = Arc::new(AtomicU64::new(0));
         let pass_done = Arc::new(AtomicBool::new(false));
@@ -99,13 +109,13 @@ impl Writer {
                 }
                 written.fetch_add(batch.len() as u64, Ordering::Relaxed);
                 let (ops, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                let results = match apply_batch(&wconn, &ops, sqlite).await {
+                let results = match apply_batch(&wconn, &ops, dialect).await {
                     Ok(r) => r,
                     Err(e) if ops.len() == 1 => vec![Err(e)],
                     Err(_) => {
                         let mut r = Vec::with_capacity(ops.len());
                         for op in &ops {
-                            let one = apply_batch(&wconn, std::slice::from_ref(op), sqlite).await;
+                            let one = apply_batch(&wconn, std::slice::from_ref(op), dialect).await;
                             r.push(match one {
                                 Ok(mut v) => v
                                     .pop()
@@ -150,11 +160,18 @@ fn db(e: sea_orm::DbErr) -> WriteError {
     }
 }
 
+/// What the batch statements may use.
+#[derive(Clone, Copy, Debug)]
+struct Dialect {
+    sqlite: bool,
+    returning: bool,
+}
+
 /// Applies a batch: all of it, or nothing (then the error).
 async fn apply_batch(
     conn: &DatabaseConnection,
     ops: &[Op],
-    sqlite: bool,
+    dialect: Dialect,
 ) -> Result<Vec<Result<bool, WriteError>>, WriteError> {
     let mut tokens = Vec::new();
     let mut flows = Vec::new();
@@ -166,7 +183,7 @@ async fn apply_batch(
                 flows.push(f.as_ref().clone());
                 tokens.extend(code.clone());
             }
-            Op::Consume(sig) => consumes.push((i, sig.clone())),
+            Op::Exchange { spend, .. } => consumes.push((i, spend.clone())),
         }
     }
     // The common case, tokens only: one statement is its own transaction.
@@ -177,7 +194,7 @@ async fn apply_batch(
             .map_err(db)?;
         return Ok(ops.iter().map(|_| Ok(true)).collect());
     }
-    let txn = if sqlite {
+    let txn = if dialect.sqlite {
         conn.begin_with_options(sea_orm::TransactionOptions {
             sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
             ..Default::default()
@@ -188,15 +205,61 @@ async fn apply_batch(
     }
     .map_err(db)?;
     let mut results: Vec<Result<bool, WriteError>> = ops.iter().map(|_| Ok(true)).collect();
-    for (i, sig) in consumes {
-        let res = token::Entity::update_many()
+    if dialect.returning && consumes.len() > 1 {
+        // One statement spends them all and says which it spent.
+        let mut spent: std::collections::HashSet<String> = token::Entity::update_many()
             .col_expr(token::Column::Active, Expr::value(false))
-            .filter(token::Column::Signature.eq(sig))
+            .filter(token::Column::Signature.is_in(consumes.iter().map(|(_, s)| s.clone())))
+            .filter(token::Column::Active.eq(true))
+            .exec_with_returning(&txn)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .map(|m| m.signature)
+            .collect();
+        // The same token twice in one batch (a replay racing its first use): only the first
+        // write spent it.
+        for (i, sig) in consumes {
+            results[i] = Ok(spent.remove(&sig));
+        }
+    } else {
+        for (i, sig) in consumes {
+            let res = token::Entity::update_many()
+                .col_expr(token::Column::Active, Expr::value(false))
+                .filter(token::Column::Signature.eq(sig))
+                .filter(token::Column::Active.eq(true))
+                .exec(&txn)
+                .await
+                .map_err(db)?;
+            results[i] = Ok(res.rows_affected == 1);
+        }
+    }
+    // What the winners of the spending buy: first their families' old access tokens go, then
+    // their new tokens are inserted with the rest.
+    let mut revoke = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        if let (
+            Op::Exchange {
+                revoke_access_of,
+                issue,
+                ..
+            },
+            Ok(true),
+        ) = (op, &results[i])
+        {
+            revoke.extend(revoke_access_of.clone());
+            tokens.extend(issue.iter().cloned());
+        }
+    }
+    if !revoke.is_empty() {
+        token::Entity::update_many()
+            .col_expr(token::Column::Active, Expr::value(false))
+            .filter(token::Column::RequestId.is_in(revoke))
+            .filter(token::Column::Kind.eq("access_token"))
             .filter(token::Column::Active.eq(true))
             .exec(&txn)
             .await
             .map_err(db)?;
-        results[i] = Ok(res.rows_affected == 1);
     }
     if !flows.is_empty() {
         flow::Entity::insert_many(flows)

@@ -580,4 +580,74 @@ async fn refresh_rotation_and_reuse(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(code_flow_with_pkce, refresh_rotation_and_reuse);
+/// Concurrent uses of one code (or one refresh token) race through the group-commit writer: exactly
+/// one wins, and the others' use counts as a replay, which revokes what the winner got.
+async fn concurrent_spending(s: TestServer) {
+    web_client(&s, "rp", json!({})).await;
+    let url = format!(
+        "{}/oauth2/auth?client_id=rp&response_type=code&scope=openid+offline_access&state=abcdefgh&redirect_uri={}",
+        s.public,
+        enc(CB)
+    );
+    let (page, _) = run_flow(&s, &mut Browser::new(), &url, &App::accept("u")).await;
+    let code = param(&page.location.unwrap(), "code").unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CB),
+    ];
+    let results = futures_util::future::join_all((0..8).map(|_| exchange(&s, "rp", &form))).await;
+    let wins: Vec<&Value> = results
+        .iter()
+        .filter(|(st, _)| *st == 200)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(wins.len(), 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|(st, b)| *st == 200 || b["error"] == "invalid_grant")
+    );
+    assert_eq!(
+        s.introspect(wins[0]["access_token"].as_str().unwrap())
+            .await["active"],
+        false
+    );
+
+    let (page, _) = run_flow(&s, &mut Browser::new(), &url, &App::accept("v")).await;
+    let code = param(&page.location.unwrap(), "code").unwrap();
+    let (_, t) = exchange(
+        &s,
+        "rp",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CB),
+        ],
+    )
+    .await;
+    let rt = t["refresh_token"].as_str().unwrap().to_owned();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt.as_str()),
+    ];
+    let results = futures_util::future::join_all((0..8).map(|_| exchange(&s, "rp", &form))).await;
+    let wins: Vec<&Value> = results
+        .iter()
+        .filter(|(st, _)| *st == 200)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(wins.len(), 1, "{results:?}");
+    assert_eq!(
+        s.introspect(wins[0]["refresh_token"].as_str().unwrap())
+            .await["active"],
+        false
+    );
+    s.stop().await;
+}
+
+crate::on_all_databases!(
+    code_flow_with_pkce,
+    refresh_rotation_and_reuse,
+    concurrent_spending
+);

@@ -11,7 +11,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{Issuing, TokenResponse, issue_for_flow};
+use super::{Issuing, TokenResponse, mint_for_flow};
 use crate::{
     crypto::opaque::TokenKind,
     flows::endpoint::FlowRecord,
@@ -102,13 +102,7 @@ pub async fn handle(
             }
         }
     }
-    if !core.tokens.consume_token(&signature).await? {
-        core.tokens.revoke_request(&row.request_id).await?;
-        return Err(invalid_grant(
-            "The authorization code has already been used; the tokens issued from it are revoked.",
-        ));
-    }
-    issue_for_flow(
+    let (response, rows) = mint_for_flow(
         core,
         client,
         &flow,
@@ -116,5 +110,12 @@ pub async fn handle(
         &flow.granted_scope,
         Issuing::AuthorizationCode,
     )
-    .await
+    .await?;
+    if !core.tokens.exchange(&signature, None, &rows).await? {
+        core.tokens.revoke_request(&row.request_id).await?;
+        return Err(invalid_grant(
+            "The authorization code has already been used; the tokens issued from it are revoked.",
+        ));
+    }
+    Ok(response)
 }

@@ -83,17 +83,18 @@ fn lifespan(core: &OAuthCore, client_value: Option<&String>, default: &str) -> s
         .unwrap_or_else(|| core.config.ttl(default))
 }
 
-/// Issues the tokens of a completed flow: an access token; a refresh token when `offline` or
+/// Mints the tokens of a completed flow: an access token; a refresh token when `offline` or
 /// `offline_access` was granted and the client may refresh; an ID token when `openid` was
-/// granted. Every token carries the flow id as its request id.
-async fn issue_for_flow(
+/// granted. Every token carries the flow id as its request id. Returns the response and the rows
+/// to store, which the caller commits together with spending what paid for them.
+async fn mint_for_flow(
     core: &OAuthCore,
     client: &super::client_auth::AuthenticatedClient,
     flow: &crate::storage::StoredFlow,
     record: &crate::flows::endpoint::FlowRecord,
     scope: &[String],
     issuing: Issuing,
-) -> Result<TokenResponse, OAuthError> {
+) -> Result<(TokenResponse, Vec<crate::storage::StoredToken>), OAuthError> {
     use crate::{crypto::opaque::TokenKind, storage::StoredToken};
     let m = &client.metadata;
     let (at_life, rt_life, id_life) = match issuing {
@@ -181,14 +182,13 @@ async fn issue_for_flow(
     } else {
         None
     };
-    // Concurrently, so both rows ride in the same group commit.
-    futures_util::future::try_join_all(rows.iter().map(|r| core.tokens.insert_token(r))).await?;
-    Ok(TokenResponse {
+    let response = TokenResponse {
         access_token: minted.token,
         token_type: "bearer",
         expires_in: at_life.as_secs() as i64,
         scope: scope.join(" "),
         refresh_token,
         id_token,
-    })
+    };
+    Ok((response, rows))
 }

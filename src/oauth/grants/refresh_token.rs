@@ -4,7 +4,7 @@
 //! spent refresh token means it was copied, so the whole family — every token of the flow — is
 //! revoked. A narrower `scope` may be asked for, never a wider one (RFC 6749 §6).
 
-use super::{Issuing, TokenResponse, issue_for_flow};
+use super::{Issuing, TokenResponse, mint_for_flow};
 use crate::{
     crypto::opaque::TokenKind,
     flows::endpoint::FlowRecord,
@@ -86,12 +86,18 @@ pub async fn handle(
         .await?
         .ok_or_else(unknown)?;
     let record = FlowRecord::of(&flow)?;
-    if !core.tokens.consume_token(&signature).await? {
+    // A narrowed scope holds for this and later tokens; one without offline ends the chain (no
+    // new refresh token). The tokens it replaces: the spent refresh token and the family's access
+    // tokens, in the same transaction.
+    let (response, rows) =
+        mint_for_flow(core, client, &flow, &record, &scope, Issuing::Refresh).await?;
+    if !core
+        .tokens
+        .exchange(&signature, Some(&row.request_id), &rows)
+        .await?
+    {
         core.tokens.revoke_request(&row.request_id).await?;
         return Err(invalid_grant(REUSED));
     }
-    core.tokens.revoke_access_tokens(&row.request_id).await?;
-    // A narrowed scope holds for this and later tokens; one without offline ends the chain (no
-    // new refresh token).
-    issue_for_flow(core, client, &flow, &record, &scope, Issuing::Refresh).await
+    Ok(response)
 }
