@@ -501,3 +501,72 @@ crate::on_all_databases!(
     implicit_hybrid_form_post,
     flows_are_bound_to_their_browser
 );
+
+/// The OpenID Connect request parameters reach the login app as `oidc_context`; an
+/// `id_token_hint` is checked and its claims passed on.
+async fn oidc_context_and_id_token_hint(s: TestServer) {
+    web_client(&s, "rp", json!({})).await;
+    let mut b = Browser::new();
+    let (page, _) = run_flow(&s, &mut b, &auth_url(&s, CODE), &App::accept("ada")).await;
+    let code = param(page.location.as_ref().unwrap(), "code").unwrap();
+    let r = s
+        .token_request(
+            Some(("rp", "rp-secret")),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CB),
+            ],
+        )
+        .await;
+    let id_token = r.json::<serde_json::Value>().await.unwrap()["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let q = format!(
+        "{CODE}&login_hint=ada%40example.com&ui_locales=de+en&acr_values=urn%3Amfa&display=popup&id_token_hint={id_token}"
+    );
+    let page = b.get(&auth_url(&s, &q)).await;
+    let ch = param(page.location.as_ref().unwrap(), "login_challenge").unwrap();
+    let (st, req) = admin_get(
+        &s,
+        &format!("/admin/oauth2/auth/requests/login?login_challenge={ch}"),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let ctx = &req["oidc_context"];
+    assert_eq!(ctx["login_hint"], "ada@example.com");
+    assert_eq!(ctx["ui_locales"], json!(["de", "en"]));
+    assert_eq!(ctx["acr_values"], json!(["urn:mfa"]));
+    assert_eq!(ctx["display"], "popup");
+    assert_eq!(ctx["id_token_hint_claims"]["sub"], "ada");
+    // A hint that is not our ID token is refused.
+    let page = b
+        .get(&auth_url(
+            &s,
+            &format!("{CODE}&id_token_hint=eyJhbGciOiJub25lIn0.e30."),
+        ))
+        .await;
+    assert_eq!(
+        param(page.location.as_ref().unwrap(), "error").unwrap(),
+        "invalid_request"
+    );
+    s.stop().await;
+}
+
+crate::on_all_databases!(oidc_context_and_id_token_hint);
+
+/// `oauth2.pkce.enforced`: every client must use PKCE, confidential ones too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pkce_enforced_for_all_clients() {
+    let db = crate::support::TestDb::create(crate::support::Backend::Sqlite)
+        .await
+        .unwrap();
+    let s = TestServer::start_with(db, |c| c.oauth2.pkce.enforced = true).await;
+    web_client(&s, "rp", json!({})).await;
+    let page = Browser::new().get(&auth_url(&s, CODE)).await;
+    let loc = page.location.unwrap();
+    assert_eq!(param(&loc, "error").unwrap(), "invalid_request");
+    assert!(param(&loc, "error_description").unwrap().contains("PKCE"));
+    s.stop().await;
+}
