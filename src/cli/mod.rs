@@ -1,6 +1,7 @@
 //! The command line: two trees (Hydra v2's `create client …` and the classic v1.x `clients create …`)
 //! that map onto one implementation. `main` parses and calls [`run`].
 
+mod authcode;
 mod clients;
 mod keys;
 mod migrate;
@@ -241,6 +242,13 @@ pub enum PerformWhat {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// Sign in through a browser with the authorization code flow and PKCE, and print the tokens.
+    AuthorizationCode {
+        #[command(flatten)]
+        flow: authcode::AuthCodeArgs,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -334,6 +342,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Perform(PerformCmd {
             what: PerformWhat::ClientCredentials { grant, remote },
         }) => tokens::perform_client_credentials(&remote, &grant).await,
+        Command::Perform(PerformCmd {
+            what: PerformWhat::AuthorizationCode { flow, remote },
+        }) => authcode::perform(&remote, &flow).await,
         Command::Introspect(IntrospectCmd {
             what:
                 IntrospectWhat::Token {

@@ -223,6 +223,13 @@ pub enum ClassicToken {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// Sign in through a browser with the authorization code flow and print the tokens.
+    User {
+        #[command(flatten)]
+        flow: super::authcode::AuthCodeArgs,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
     /// Introspect a token (admin API).
     Introspect {
         token: String,
@@ -262,6 +269,7 @@ pub enum ClassicToken {
 pub async fn classic(cmd: ClassicTokenCmd) -> anyhow::Result<()> {
     match cmd.action {
         ClassicToken::Client { grant, remote } => token_client(&remote, &grant).await,
+        ClassicToken::User { flow, remote } => super::authcode::perform(&remote, &flow).await,
         ClassicToken::Introspect {
             token,
             scope,

@@ -5,6 +5,7 @@
 mod support;
 
 mod assertion;
+mod authcode;
 mod bad_input;
 mod cli;
 mod clients;
