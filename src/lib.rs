@@ -17,6 +17,7 @@
 //! - [`storage`]: narrow store traits and their one sea-orm implementation for SQLite,
 //!   PostgreSQL and MySQL; schema state and migrations (the schema itself is the `migrations` crate).
 //! - [`keys`]: JSON Web Key sets (admin operations, `jwks.json`, the token signing keys).
+//! - [`users`]: the built-in login app's users (demo user, sign-in checks); no HTTP types.
 //! - [`crypto`]: randomness, secret hashing, opaque tokens, sealing, JWK encodings.
 //! - [`clock`]: injected time.
 //!
@@ -36,4 +37,5 @@ pub mod keys;
 pub mod oauth;
 pub mod oidc;
 pub mod storage;
+pub mod users;
 pub mod wire;

@@ -8,6 +8,7 @@ mod m20261128_000002_tokens;
 mod m20261128_000003_assertion_jtis;
 mod m20261128_000004_jwks;
 mod m20261129_000005_flows;
+mod m20261129_000006_users;
 
 /// The ordered list of every migration Latchkey knows.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_assertion_jtis::Migration),
             Box::new(m20261128_000004_jwks::Migration),
             Box::new(m20261129_000005_flows::Migration),
+            Box::new(m20261129_000006_users::Migration),
         ]
     }
 }

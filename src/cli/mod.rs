@@ -9,6 +9,7 @@ mod output;
 mod remote;
 mod serve;
 mod tokens;
+mod users;
 
 use std::path::PathBuf;
 
@@ -122,6 +123,19 @@ pub enum CreateWhat {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// Create a user of the built-in login app (in the database).
+    User {
+        #[arg(long)]
+        email: String,
+        /// At least 8 characters.
+        #[arg(long)]
+        password: String,
+        /// The user's full name (the `name` claim).
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        db: users::UserDb,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -170,6 +184,12 @@ pub enum ListWhat {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// List the users of the built-in login app (from the database).
+    #[command(alias = "user")]
+    Users {
+        #[command(flatten)]
+        db: users::UserDb,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -217,6 +237,14 @@ pub enum DeleteWhat {
         sets: Vec<String>,
         #[command(flatten)]
         remote: RemoteArgs,
+    },
+    /// Delete users of the built-in login app, by email (in the database).
+    #[command(alias = "users")]
+    User {
+        #[arg(value_name = "EMAIL", required = true)]
+        emails: Vec<String>,
+        #[command(flatten)]
+        db: users::UserDb,
     },
     /// Delete every access and refresh token of a client.
     #[command(name = "access-tokens")]
@@ -357,6 +385,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             what: RevokeWhat::Token { args, remote },
         }) => tokens::revoke(&remote, &args).await,
         Command::Janitor { dsn, dsn_args } => tokens::janitor(dsn, &dsn_args).await,
+        Command::Create(CreateCmd {
+            what:
+                CreateWhat::User {
+                    email,
+                    password,
+                    name,
+                    db,
+                },
+        }) => users::create(&db, &email, &password, name.as_deref()).await,
+        Command::List(ListCmd {
+            what: ListWhat::Users { db },
+        }) => users::list(&db).await,
+        Command::Delete(DeleteCmd {
+            what: DeleteWhat::User { emails, db },
+        }) => users::delete(&db, &emails).await,
         Command::Token(cmd) => tokens::classic(cmd).await,
         Command::Openapi => {
             print!("{}", crate::http::admin::spec_json());

@@ -210,6 +210,17 @@ pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
         tracing::info!(address = %a, "admin API listening");
     }
     if flags.dev {
+        match crate::users::UserService::new(state.db.user_store())
+            .ensure_demo_user()
+            .await
+        {
+            Ok(true) => tracing::info!(
+                email = crate::users::DEMO_EMAIL,
+                "--dev: created the demo user of the built-in login app"
+            ),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = ?e, "--dev: could not create the demo user"),
+        }
         print_banner(&state, scheme, running.public_addr, running.admin_addr);
     }
     let trigger = running.trigger();

@@ -145,3 +145,26 @@ pub mod login_session {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod user {
+    //! The `users` table (see migration `m20261129_000006_users`).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub email: String,
+        pub password_hash: String,
+        #[sea_orm(column_type = "Text")]
+        pub claims: String,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -14,6 +14,7 @@ pub mod migrate;
 pub mod token_cache;
 mod tokens;
 pub mod ttl_map;
+mod users;
 mod writer;
 
 use std::{sync::Arc, time::Duration};
@@ -172,6 +173,48 @@ pub struct StoredFlow {
     pub document: serde_json::Value,
     /// When consent completed, milliseconds since the epoch.
     pub created_at: i64,
+}
+
+/// A user of the built-in login app.
+#[derive(Clone, PartialEq)]
+pub struct StoredUser {
+    /// The subject of the user's tokens.
+    pub id: String,
+    /// Lower-case.
+    pub email: String,
+    /// PHC string of the argon2id hash of the password.
+    pub password_hash: String,
+    /// Profile claims (`name`, `given_name`, …) as a JSON object.
+    pub claims: serde_json::Value,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for StoredUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredUser")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the built-in login app and the user commands need from storage.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// [`StoreError::Conflict`] when the email is taken.
+    async fn create_user(&self, user: &StoredUser) -> Result<(), StoreError>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<StoredUser>, StoreError>;
+    async fn user_by_id(&self, id: &str) -> Result<Option<StoredUser>, StoreError>;
+    /// Users in email order after `after`, at most `limit`.
+    async fn list_users(
+        &self,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<StoredUser>, StoreError>;
+    /// Deletes a user by email; `false` when there is none.
+    async fn delete_user(&self, email: &str) -> Result<bool, StoreError>;
 }
 
 /// A remembered login: the authentication session cookie carries its id.
@@ -380,6 +423,10 @@ impl Db {
     }
 
     pub fn flow_store(&self) -> Arc<dyn FlowStore> {
+        Arc::new(SqlStore { db: self.clone() })
+    }
+
+    pub fn user_store(&self) -> Arc<dyn UserStore> {
         Arc::new(SqlStore { db: self.clone() })
     }
 }

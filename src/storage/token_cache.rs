@@ -61,13 +61,17 @@ impl TokenCache {
 #[async_trait]
 impl TokenStore for TokenCache {
     async fn insert_token(&self, token: &StoredToken) -> Result<(), StoreError> {
-        self.store.insert_token(token).await?;
         // Write-through: a code is exchanged, and a token often introspected, moments after it is
         // issued. Whether a code or refresh token is still unspent is never taken from here:
-        // spending is a conditional write in the database.
-        self.entries
-            .insert(&token.signature, Arc::new(token.clone()));
-        Ok(())
+        // spending is a conditional write in the database. Cached *before* the write, so that a
+        // revocation that follows the write (a replay detected, a client deleted) also follows
+        // the caching and drops it; nobody holds the token before this returns.
+        self.remember(token);
+        let r = self.store.insert_token(token).await;
+        if r.is_err() {
+            self.entries.remove(&token.signature);
+        }
+        r
     }
 
     async fn get_token(&self, signature: &str) -> Result<Option<StoredToken>, StoreError> {
@@ -110,14 +114,23 @@ impl TokenStore for TokenCache {
         revoke_access_of: Option<&str>,
         issue: &[StoredToken],
     ) -> Result<bool, StoreError> {
+        // The new tokens are cached before the write, as in `insert_token`: a replay that is
+        // detected after the exchange commits revokes them, in the database and then here.
+        for t in issue {
+            self.remember(t);
+        }
         let r = self.store.exchange(spend, revoke_access_of, issue).await;
         self.entries.remove(spend);
         if let Some(request) = revoke_access_of {
-            self.forget(|t| t.request_id == request && t.kind == "access_token");
+            self.forget(|t| {
+                t.request_id == request
+                    && t.kind == "access_token"
+                    && !issue.iter().any(|i| i.signature == t.signature)
+            });
         }
-        if matches!(r, Ok(true)) {
+        if !matches!(r, Ok(true)) {
             for t in issue {
-                self.remember(t);
+                self.entries.remove(&t.signature);
             }
         }
         r

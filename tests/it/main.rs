@@ -20,3 +20,4 @@ mod migrate;
 mod openapi;
 mod tls;
 mod tokens;
+mod users;

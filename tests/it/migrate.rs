@@ -189,4 +189,16 @@ async fn dev_mode_migrates_and_keeps_a_private_secret() {
     assert!(std::fs::read_to_string(&secret_file).unwrap().trim().len() >= 32);
     let (ok, out, _) = cli(&["migrate", "status", &db.dsn]).await;
     assert!(ok && out.contains("up to date"), "{out}");
+    // The demo user of the built-in login app exists.
+    let mut listed = String::new();
+    for _ in 0..100 {
+        let (ok, out, err) = cli(&["list", "users", "--dsn", &db.dsn]).await;
+        assert!(ok, "{err}");
+        if out.contains("foo@bar.com") {
+            listed = out;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(listed.contains("Foo Bar"), "{listed}");
 }
