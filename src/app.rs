@@ -51,11 +51,13 @@ pub fn state(
         clock,
         http: std::sync::OnceLock::new(),
     };
+    let users = crate::users::UserService::new(db.user_store());
     Arc::new(AppState {
         config,
         db,
         clients,
         oauth,
+        users,
     })
 }
 
@@ -76,14 +78,37 @@ pub fn admin_endpoint(state: State) -> impl Endpoint + 'static {
         .data(state)
 }
 
-/// The public listener's endpoint. Later issues add the OAuth 2.0 and OpenID Connect endpoints.
+/// The built-in login/consent/logout app, mounted at `/ui` unless all three URLs point elsewhere.
+fn ui_routes() -> Route {
+    use http::ui;
+    Route::new()
+        .at("/login", poem::get(ui::login_page).post(ui::login_submit))
+        .at(
+            "/consent",
+            poem::get(ui::consent_page).post(ui::consent_submit),
+        )
+        .at(
+            "/logout",
+            poem::get(ui::logout_page).post(ui::logout_submit),
+        )
+        .at("/signed-out", poem::get(ui::signed_out))
+        .at("/static/app.css", poem::get(ui::stylesheet))
+}
+
+/// The public listener's endpoint: OAuth 2.0 and OpenID Connect, and the built-in app.
 pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
     let api = poem_openapi::OpenApiService::new(
         http::public::MetadataApi,
         "Latchkey Public API",
         http::VERSION,
     );
-    Route::new()
+    let urls = &state.config.urls;
+    let builtin_app = urls.login.is_none() || urls.consent.is_none() || urls.logout.is_none();
+    let mut routes = Route::new();
+    if builtin_app {
+        routes = routes.nest(http::ui::BASE, ui_routes());
+    }
+    routes
         .at(
             "/oauth2/auth",
             poem::get(http::authorize::authorize).post(http::authorize::authorize),

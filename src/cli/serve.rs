@@ -258,13 +258,24 @@ fn print_banner(
     }
     if let Some(a) = admin {
         text.push_str(&format!(
-            "  Admin API:   {}    docs at {}/admin/docs\n\n",
+            "  Admin API:   {}    docs at {}/admin/docs\n",
             show(a),
             show(a)
         ));
+    }
+    let builtin = state.config.urls.login.is_none();
+    if builtin {
         text.push_str(&format!(
-            "  Try:  latchkey create client --name demo -g client_credentials -e {}\n",
-            show(a)
+            "  Sign-in app: built in, demo user {} / {}\n",
+            crate::users::DEMO_EMAIL,
+            crate::users::DEMO_PASSWORD
+        ));
+    }
+    if let (Some(a), Some(p)) = (admin, public) {
+        text.push_str(&format!(
+            "\n  Try:  latchkey create client --id demo-app --secret demo-secret -g authorization_code,refresh_token \\\n            -r code -a openid,offline,profile,email -c http://127.0.0.1:4446/callback -e {}\n        latchkey perform authorization-code --client-id demo-app --client-secret demo-secret -e {}\n",
+            show(a),
+            show(p)
         ));
     }
     // Written, not eprintln!'d: a closed stderr must not stop the server.

@@ -9,6 +9,7 @@ pub mod oauth;
 pub mod payload;
 pub mod public;
 pub mod tls;
+pub mod ui;
 
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub db: Db,
     pub clients: ClientService,
     pub oauth: crate::oauth::OAuthCore,
+    /// The built-in login app's users.
+    pub users: crate::users::UserService,
 }
 
 pub type State = Arc<AppState>;

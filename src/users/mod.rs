@@ -48,6 +48,12 @@ pub struct UserService {
     store: Arc<dyn UserStore>,
 }
 
+impl std::fmt::Debug for UserService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UserService")
+    }
+}
+
 impl UserService {
     pub fn new(store: Arc<dyn UserStore>) -> Self {
         Self { store }
@@ -132,6 +138,10 @@ impl UserService {
         };
         let ok = verify_secret(password.to_owned(), phc).await;
         Ok(found.filter(|_| ok))
+    }
+
+    pub async fn by_id(&self, id: &str) -> Result<Option<StoredUser>, AdminError> {
+        Ok(self.store.user_by_id(id).await?)
     }
 
     pub async fn list(&self) -> Result<Vec<StoredUser>, AdminError> {

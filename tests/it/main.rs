@@ -20,4 +20,5 @@ mod migrate;
 mod openapi;
 mod tls;
 mod tokens;
+mod ui;
 mod users;

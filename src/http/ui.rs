@@ -1,0 +1,611 @@
+//! The built-in login, consent and logout app under `/ui/` on the public listener: askama pages
+//! that use only the login/consent/logout challenge operations (here in-process), as an external
+//! app would use the admin API.
+//!
+//! No app session is needed: the challenge carries the flow, and Latchkey's own login session
+//! cookie is what "Remember me" sets. Every form carries a CSRF token bound to the browser: an
+//! HMAC (under `secrets.cookie`) of a random per-browser cookie and the form's challenge, so a
+//! token is good for one browser and one flow only (OWASP's signed double-submit cookie). Pages
+//! run no script and may not be framed.
+
+use askama::Template;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, KeyInit, Mac};
+use poem::{
+    Body, Request, Response, handler,
+    http::{StatusCode, header},
+    web::{Data, Query},
+};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sha2::Sha256;
+
+use super::State;
+use crate::{
+    flows::ChallengeError,
+    wire::{
+        AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, ConsentSessionData,
+        RejectOAuth2Request,
+    },
+};
+
+/// Where the app is mounted on the public listener.
+pub const BASE: &str = "/ui";
+const CSRF_COOKIE: &str = "latchkey_ui_csrf";
+const CSS: &str = include_str!("../../static/app.css");
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    base: &'a str,
+    challenge: &'a str,
+    csrf: String,
+    email: String,
+    client_name: Option<String>,
+    error: Option<&'a str>,
+}
+
+struct ScopeItem {
+    name: String,
+    description: String,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    base: &'a str,
+    challenge: &'a str,
+    csrf: String,
+    client_name: String,
+    logo_uri: Option<String>,
+    policy_uri: Option<String>,
+    tos_uri: Option<String>,
+    subject_label: String,
+    scopes: Vec<ScopeItem>,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage<'a> {
+    base: &'a str,
+    challenge: &'a str,
+    csrf: String,
+    client_name: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    base: &'a str,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A human description of the standard scopes (OIDC Core §5.4).
+fn describe(scope: &str) -> String {
+    match scope {
+        "openid" => "Sign you in with your account".into(),
+        "profile" => "See your name and profile".into(),
+        "email" => "See your email address".into(),
+        "address" => "See your postal address".into(),
+        "phone" => "See your phone number".into(),
+        "offline" | "offline_access" => "Stay connected when you are not using it".into(),
+        other => format!("Use the permission “{other}”"),
+    }
+}
+
+/// Pages are never cached, framed, or given a referrer; they run no script.
+fn html(status: StatusCode, body: String, set_cookie: Option<String>) -> Response {
+    let mut r = Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::REFERRER_POLICY, "no-referrer")
+        .header("X-Content-Type-Options", "nosniff")
+        .header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        );
+    if let Some(c) = set_cookie {
+        r = r.header(header::SET_COOKIE, c);
+    }
+    r.body(body)
+}
+
+fn render(t: &impl Template, status: StatusCode, cookie: Option<String>) -> Response {
+    match t.render() {
+        Ok(body) => html(status, body, cookie),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a page failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into()
+        }
+    }
+}
+
+fn message(status: StatusCode, title: &str, text: &str) -> Response {
+    render(
+        &MessagePage {
+            base: BASE,
+            title,
+            message: text,
+        },
+        status,
+        None,
+    )
+}
+
+fn redirect(to: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, to)
+        .header(header::CACHE_CONTROL, "no-store")
+        .finish()
+}
+
+/// A challenge that cannot be used any more: start over, or say why.
+fn challenge_error(e: ChallengeError) -> Response {
+    match e {
+        ChallengeError::Gone { redirect_to } => redirect(&redirect_to),
+        ChallengeError::NotFound => message(
+            StatusCode::NOT_FOUND,
+            "This sign-in link is not valid",
+            "Go back to the application and start again.",
+        ),
+        ChallengeError::BadRequest(d) => message(StatusCode::BAD_REQUEST, "Something is wrong", &d),
+        ChallengeError::Internal(c) => {
+            tracing::error!(cause = c, "the login app failed");
+            message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Please try again in a moment.",
+            )
+        }
+    }
+}
+
+fn read_cookie(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The CSRF keys: `secrets.cookie`, else `secrets.system`; the first signs, all verify.
+fn csrf_keys(state: &State) -> Vec<Vec<u8>> {
+    let secrets = if state.config.secrets.cookie.is_empty() {
+        &state.config.secrets.system
+    } else {
+        &state.config.secrets.cookie
+    };
+    secrets.iter().map(|s| s.0.as_bytes().to_vec()).collect()
+}
+
+fn csrf_mac(key: &[u8], browser: &str, challenge: &str) -> Option<Vec<u8>> {
+    let mut m = <Hmac<Sha256>>::new_from_slice(key).ok()?;
+    m.update(b"latchkey/ui/csrf\0");
+    m.update(browser.as_bytes());
+    m.update(b"\0");
+    m.update(challenge.as_bytes());
+    Some(m.finalize().into_bytes().to_vec())
+}
+
+/// The form's token for this browser and challenge, and the cookie to set if the browser has
+/// none yet.
+fn csrf_token(state: &State, req: &Request, challenge: &str) -> (String, Option<String>) {
+    let (browser, set) = match read_cookie(req, CSRF_COOKIE).filter(|v| v.len() == 32) {
+        Some(b) => (b, None),
+        None => {
+            let b = crate::flows::random_hex();
+            let secure = if state.config.public_base().starts_with("https://") {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!("{CSRF_COOKIE}={b}; Path={BASE}; HttpOnly; SameSite=Lax{secure}");
+            (b, Some(cookie))
+        }
+    };
+    let token = csrf_keys(state)
+        .first()
+        .and_then(|k| csrf_mac(k, &browser, challenge))
+        .map(|m| URL_SAFE_NO_PAD.encode(m))
+        .unwrap_or_default();
+    (token, set)
+}
+
+fn csrf_ok(state: &State, req: &Request, challenge: &str, token: &str) -> bool {
+    let Some(browser) = read_cookie(req, CSRF_COOKIE) else {
+        return false;
+    };
+    let Ok(presented) = URL_SAFE_NO_PAD.decode(token) else {
+        return false;
+    };
+    csrf_keys(state).iter().any(|k| {
+        csrf_mac(k, &browser, challenge).is_some_and(|m| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(
+                m.as_slice(),
+                presented.as_slice(),
+            ))
+        })
+    })
+}
+
+fn forbidden() -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "For your security the form could not be accepted. Go back, reload the page and try again.",
+    )
+}
+
+async fn form(req: &Request, body: Body) -> Option<Vec<(String, String)>> {
+    let ct = req.content_type().unwrap_or_default();
+    if !ct.starts_with("application/x-www-form-urlencoded") {
+        return None;
+    }
+    let bytes = body.into_bytes_limit(64 * 1024).await.ok()?;
+    Some(
+        url::form_urlencoded::parse(&bytes)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+    )
+}
+
+fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {
+    f.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    login_challenge: Option<String>,
+}
+
+/// `GET /ui/login`: accept a remembered login at once, otherwise show the sign-in form.
+#[handler]
+pub async fn login_page(req: &Request, state: Data<&State>, q: Query<LoginQuery>) -> Response {
+    let Some(challenge) = q.0.login_challenge.filter(|c| !c.is_empty()) else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Nothing to sign in to",
+            "Open this page from an application's sign-in link.",
+        );
+    };
+    let lr = match state.oauth.login_request(&challenge).await {
+        Ok(lr) => lr,
+        Err(e) => return challenge_error(e),
+    };
+    if lr.skip {
+        let body = AcceptOAuth2LoginRequest {
+            subject: lr.subject,
+            ..Default::default()
+        };
+        return match state.oauth.accept_login(&challenge, body).await {
+            Ok(r) => redirect(&r.redirect_to),
+            Err(e) => challenge_error(e),
+        };
+    }
+    let (csrf, cookie) = csrf_token(&state, req, &challenge);
+    let email = lr
+        .oidc_context
+        .and_then(|c| c.login_hint)
+        .unwrap_or_default();
+    render(
+        &LoginPage {
+            base: BASE,
+            challenge: &challenge,
+            csrf,
+            email,
+            client_name: lr.client.client_name.filter(|n| !n.is_empty()),
+            error: None,
+        },
+        StatusCode::OK,
+        cookie,
+    )
+}
+
+/// `POST /ui/login`: check the credentials; accept the login, or show the form again.
+#[handler]
+pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Response {
+    let Some(f) = form(req, body).await else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Something is wrong",
+            "The form could not be read.",
+        );
+    };
+    let challenge = field(&f, "login_challenge").to_owned();
+    if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")) {
+        return forbidden();
+    }
+    let lr = match state.oauth.login_request(&challenge).await {
+        Ok(lr) => lr,
+        Err(e) => return challenge_error(e),
+    };
+    let email = field(&f, "email");
+    let user = match state.users.authenticate(email, field(&f, "password")).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::error!(error = ?e, "checking a sign-in failed");
+            return message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Please try again in a moment.",
+            );
+        }
+    };
+    let Some(user) = user else {
+        let (csrf, cookie) = csrf_token(&state, req, &challenge);
+        return render(
+            &LoginPage {
+                base: BASE,
+                challenge: &challenge,
+                csrf,
+                email: email.trim().to_owned(),
+                client_name: lr.client.client_name.filter(|n| !n.is_empty()),
+                // Never which part was wrong.
+                error: Some("The email or password is not correct."),
+            },
+            StatusCode::UNAUTHORIZED,
+            cookie,
+        );
+    };
+    let accept = AcceptOAuth2LoginRequest {
+        subject: user.id.clone(),
+        remember: field(&f, "remember") == "1",
+        amr: Some(vec!["pwd".into()]),
+        context: Some(json!({"email": user.email})),
+        ..Default::default()
+    };
+    match state.oauth.accept_login(&challenge, accept).await {
+        Ok(r) => redirect(&r.redirect_to),
+        Err(e) => challenge_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConsentQuery {
+    consent_challenge: Option<String>,
+}
+
+/// The claims the granted scopes release from the user's record (OIDC Core §5.4).
+async fn id_token_claims(state: &State, subject: &str, scopes: &[String]) -> Value {
+    let mut claims = Map::new();
+    if let Ok(Some(u)) = state.users.by_id(subject).await {
+        if scopes.iter().any(|s| s == "email") {
+            claims.insert("email".into(), json!(u.email));
+            claims.insert("email_verified".into(), json!(false));
+        }
+        if scopes.iter().any(|s| s == "profile")
+            && let Some(m) = u.claims.as_object()
+        {
+            for (k, v) in m {
+                claims.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Value::Object(claims)
+}
+
+async fn accept_consent(
+    state: &State,
+    challenge: &str,
+    subject: &str,
+    scopes: Vec<String>,
+    audience: Vec<String>,
+    remember: bool,
+) -> Response {
+    let id_token = id_token_claims(state, subject, &scopes).await;
+    let body = AcceptOAuth2ConsentRequest {
+        grant_scope: Some(scopes),
+        grant_access_token_audience: Some(audience),
+        remember,
+        session: Some(ConsentSessionData {
+            access_token: None,
+            id_token: Some(id_token),
+        }),
+        ..Default::default()
+    };
+    match state.oauth.accept_consent(challenge, body).await {
+        Ok(r) => redirect(&r.redirect_to),
+        Err(e) => challenge_error(e),
+    }
+}
+
+/// `GET /ui/consent`: accept a remembered consent at once, otherwise ask.
+#[handler]
+pub async fn consent_page(req: &Request, state: Data<&State>, q: Query<ConsentQuery>) -> Response {
+    let Some(challenge) = q.0.consent_challenge.filter(|c| !c.is_empty()) else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Nothing to allow",
+            "Open this page from an application's sign-in link.",
+        );
+    };
+    let cr = match state.oauth.consent_request(&challenge).await {
+        Ok(cr) => cr,
+        Err(e) => return challenge_error(e),
+    };
+    if cr.skip {
+        return accept_consent(
+            &state,
+            &challenge,
+            &cr.subject,
+            cr.requested_scope,
+            cr.requested_access_token_audience,
+            false,
+        )
+        .await;
+    }
+    let client = cr.client.unwrap_or_default();
+    let subject_label = cr
+        .context
+        .as_ref()
+        .and_then(|c| c.get("email"))
+        .and_then(Value::as_str)
+        .unwrap_or(&cr.subject)
+        .to_owned();
+    let (csrf, cookie) = csrf_token(&state, req, &challenge);
+    let https = |u: Option<String>| u.filter(|u| u.starts_with("https://"));
+    render(
+        &ConsentPage {
+            base: BASE,
+            challenge: &challenge,
+            csrf,
+            client_name: client
+                .client_name
+                .clone()
+                .filter(|n| !n.is_empty())
+                .or(client.client_id.clone())
+                .unwrap_or_default(),
+            logo_uri: https(client.logo_uri),
+            policy_uri: https(client.policy_uri),
+            tos_uri: https(client.tos_uri),
+            subject_label,
+            scopes: cr
+                .requested_scope
+                .iter()
+                .map(|s| ScopeItem {
+                    name: s.clone(),
+                    description: describe(s),
+                })
+                .collect(),
+        },
+        StatusCode::OK,
+        cookie,
+    )
+}
+
+/// `POST /ui/consent`: allow the checked scopes, or deny.
+#[handler]
+pub async fn consent_submit(req: &Request, body: Body, state: Data<&State>) -> Response {
+    let Some(f) = form(req, body).await else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Something is wrong",
+            "The form could not be read.",
+        );
+    };
+    let challenge = field(&f, "consent_challenge").to_owned();
+    if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")) {
+        return forbidden();
+    }
+    if field(&f, "action") == "deny" {
+        let reject = RejectOAuth2Request {
+            error: Some("access_denied".into()),
+            error_description: Some("The user denied the request.".into()),
+            ..Default::default()
+        };
+        return match state.oauth.reject_consent(&challenge, reject).await {
+            Ok(r) => redirect(&r.redirect_to),
+            Err(e) => challenge_error(e),
+        };
+    }
+    let cr = match state.oauth.consent_request(&challenge).await {
+        Ok(cr) => cr,
+        Err(e) => return challenge_error(e),
+    };
+    let checked: Vec<String> = f
+        .iter()
+        .filter(|(k, _)| k == "grant_scope")
+        .map(|(_, v)| v.clone())
+        .filter(|s| cr.requested_scope.contains(s))
+        .collect();
+    accept_consent(
+        &state,
+        &challenge,
+        &cr.subject,
+        checked,
+        cr.requested_access_token_audience,
+        field(&f, "remember") == "1",
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct LogoutQuery {
+    logout_challenge: Option<String>,
+}
+
+/// `GET /ui/logout`: ask before signing out.
+#[handler]
+pub async fn logout_page(req: &Request, state: Data<&State>, q: Query<LogoutQuery>) -> Response {
+    let Some(challenge) = q.0.logout_challenge.filter(|c| !c.is_empty()) else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Nothing to sign out of",
+            "Open this page from an application's sign-out link.",
+        );
+    };
+    let lr = match state.oauth.logout_request(&challenge).await {
+        Ok(lr) => lr,
+        Err(e) => return challenge_error(e),
+    };
+    let (csrf, cookie) = csrf_token(&state, req, &challenge);
+    render(
+        &LogoutPage {
+            base: BASE,
+            challenge: &challenge,
+            csrf,
+            client_name: lr.client.and_then(|c| c.client_name.or(c.client_id)),
+        },
+        StatusCode::OK,
+        cookie,
+    )
+}
+
+/// `POST /ui/logout`: sign out, or stay signed in.
+#[handler]
+pub async fn logout_submit(req: &Request, body: Body, state: Data<&State>) -> Response {
+    let Some(f) = form(req, body).await else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Something is wrong",
+            "The form could not be read.",
+        );
+    };
+    let challenge = field(&f, "logout_challenge").to_owned();
+    if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")) {
+        return forbidden();
+    }
+    if field(&f, "action") == "yes" {
+        match state.oauth.accept_logout(&challenge) {
+            Ok(r) => redirect(&r.redirect_to),
+            Err(e) => challenge_error(e),
+        }
+    } else {
+        match state.oauth.reject_logout(&challenge) {
+            Ok(()) => message(
+                StatusCode::OK,
+                "You are still signed in",
+                "You can close this window.",
+            ),
+            Err(e) => challenge_error(e),
+        }
+    }
+}
+
+/// `GET /ui/signed-out`: where a logout ends when the client named no page of its own.
+#[handler]
+pub fn signed_out() -> Response {
+    message(
+        StatusCode::OK,
+        "You are signed out",
+        "You can close this window.",
+    )
+}
+
+/// `GET /ui/static/app.css`.
+#[handler]
+pub fn stylesheet() -> Response {
+    Response::builder()
+        .content_type("text/css; charset=utf-8")
+        .header(header::CACHE_CONTROL, "public, max-age=3600")
+        .body(CSS)
+}

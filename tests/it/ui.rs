@@ -1,0 +1,243 @@
+//! The built-in login/consent/logout app under `/ui/`, through its HTML forms: sign-in with a wrong
+//! and a right password, CSRF rejection, consent with a scope unchecked, Remember me, Deny, and
+//! logout.
+
+use serde_json::{Value, json};
+
+use crate::{
+    flows::{Browser, Page, local, param, web_client},
+    support::TestServer,
+};
+
+const CB: &str = "https://rp.example/cb";
+
+fn hidden(page: &Page, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {}", page.body))
+        + marker.len();
+    page.body[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Follows redirects through the server (not to the client).
+async fn follow(s: &TestServer, b: &mut Browser, mut page: Page) -> Page {
+    while let Some(loc) = page.location.clone() {
+        if loc.starts_with(CB) {
+            return page;
+        }
+        page = b.get(&local(s, &loc)).await;
+    }
+    page
+}
+
+async fn builtin_app(s: TestServer) {
+    s.state
+        .users
+        .create(
+            "ada@example.com",
+            "correct horse",
+            json!({"name": "Ada Lovelace"}),
+        )
+        .await
+        .unwrap();
+    web_client(&s, "rp", json!({"client_name": "Photo Printer"})).await;
+    let auth = format!(
+        "{}/oauth2/auth?client_id=rp&redirect_uri=https%3A%2F%2Frp.example%2Fcb&response_type=code&scope=openid+profile+email&state=st-123456&login_hint=ada%40example.com",
+        s.public
+    );
+    let mut b = Browser::new();
+    let first = b.get(&auth).await;
+    let login = follow(&s, &mut b, first).await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    for label in [
+        "Email",
+        "Password",
+        "Remember me",
+        "Sign in",
+        "Photo Printer",
+    ] {
+        assert!(login.body.contains(label), "{label}");
+    }
+    assert!(
+        login.body.contains("value=\"ada@example.com\""),
+        "login_hint prefilled"
+    );
+    let challenge = hidden(&login, "login_challenge");
+    let csrf = hidden(&login, "csrf_token");
+    let url = format!("{}/ui/login", s.public);
+
+    // A forged or missing CSRF token is refused; so is one from another browser.
+    let r = b
+        .post_form(
+            &url,
+            &[
+                ("login_challenge", &challenge),
+                ("csrf_token", "forged"),
+                ("email", "ada@example.com"),
+                ("password", "correct horse"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = Browser::new()
+        .post_form(
+            &url,
+            &[
+                ("login_challenge", &challenge),
+                ("csrf_token", &csrf),
+                ("email", "ada@example.com"),
+                ("password", "correct horse"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    // A wrong password, or an unknown account: the same answer, never which part was wrong.
+    for (email, pw) in [
+        ("ada@example.com", "wrong horse"),
+        ("eve@example.com", "correct horse"),
+    ] {
+        let r = b
+            .post_form(
+                &url,
+                &[
+                    ("login_challenge", &challenge),
+                    ("csrf_token", &csrf),
+                    ("email", email),
+                    ("password", pw),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 401);
+        assert!(r.body.contains("The email or password is not correct."));
+    }
+    let r = b
+        .post_form(
+            &url,
+            &[
+                ("login_challenge", &challenge),
+                ("csrf_token", &csrf),
+                ("email", "ada@example.com"),
+                ("password", "correct horse"),
+                ("remember", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let consent = follow(&s, &mut b, r).await;
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    for label in [
+        "Photo Printer",
+        "Allow access",
+        "Deny",
+        "Remember this decision",
+        "See your email address",
+        "See your name and profile",
+        "ada@example.com",
+    ] {
+        assert!(consent.body.contains(label), "{label}: {}", consent.body);
+    }
+    let ch = hidden(&consent, "consent_challenge");
+    let csrf = hidden(&consent, "csrf_token");
+    // Allow openid and email, not profile.
+    let r = b
+        .post_form(
+            &format!("{}/ui/consent", s.public),
+            &[
+                ("consent_challenge", &ch),
+                ("csrf_token", &csrf),
+                ("grant_scope", "openid"),
+                ("grant_scope", "email"),
+                ("action", "allow"),
+            ],
+        )
+        .await;
+    let done = follow(&s, &mut b, r).await;
+    let loc = done.location.unwrap();
+    let code = param(&loc, "code").expect("a code");
+    let t: Value = s
+        .token_request(
+            Some(("rp", "rp-secret")),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CB),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(t["scope"], "openid email");
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            t["id_token"].as_str().unwrap().split('.').nth(1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["email"], "ada@example.com");
+    assert_eq!(claims["amr"], json!(["pwd"]));
+    assert!(claims.get("name").is_none(), "profile was not granted");
+
+    // Remembered: the next sign-in skips the form; Deny at consent reaches the client.
+    let page = b.get(&auth).await;
+    let consent = follow(&s, &mut b, page).await;
+    assert!(consent.body.contains("Allow access"), "{}", consent.body);
+    let r = b
+        .post_form(
+            &format!("{}/ui/consent", s.public),
+            &[
+                ("consent_challenge", &hidden(&consent, "consent_challenge")),
+                ("csrf_token", &hidden(&consent, "csrf_token")),
+                ("action", "deny"),
+            ],
+        )
+        .await;
+    let done = follow(&s, &mut b, r).await;
+    assert_eq!(
+        param(&done.location.unwrap(), "error").unwrap(),
+        "access_denied"
+    );
+
+    // Logout: confirm, then signed out.
+    let page = b
+        .get(&format!(
+            "{}/oauth2/sessions/logout?id_token_hint={}",
+            s.public,
+            t["id_token"].as_str().unwrap()
+        ))
+        .await;
+    let confirm = follow(&s, &mut b, page).await;
+    assert!(confirm.body.contains("Yes, sign me out") && confirm.body.contains("No, take me back"));
+    let r = b
+        .post_form(
+            &format!("{}/ui/logout", s.public),
+            &[
+                ("logout_challenge", &hidden(&confirm, "logout_challenge")),
+                ("csrf_token", &hidden(&confirm, "csrf_token")),
+                ("action", "yes"),
+            ],
+        )
+        .await;
+    let end = follow(&s, &mut b, r).await;
+    assert!(end.body.contains("You are signed out"), "{}", end.body);
+    assert!(!b.cookies.contains_key("latchkey_authentication_session"));
+    // Pages are not frameable and run no script.
+    let r = s
+        .http
+        .get(format!("{}/ui/signed-out", s.public))
+        .send()
+        .await
+        .unwrap();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"));
+    s.stop().await;
+}
+
+crate::on_all_databases!(builtin_app);
