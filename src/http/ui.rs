@@ -329,6 +329,32 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
         Err(e) => return challenge_error(e),
     };
     let email = field(&f, "email");
+    let address = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    if let Some(wait) = state.users.throttle.wait(email, &address) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let (csrf, cookie) = csrf_token(&state, req, &challenge);
+        let text = format!("Too many failed sign-ins. Try again in {minutes} minutes.");
+        let mut resp = render(
+            &LoginPage {
+                base: BASE,
+                challenge: &challenge,
+                csrf,
+                email: email.trim().to_owned(),
+                client_name: lr.client.client_name.filter(|n| !n.is_empty()),
+                error: Some(&text),
+            },
+            StatusCode::TOO_MANY_REQUESTS,
+            cookie,
+        );
+        if let Ok(v) = wait.as_secs().to_string().parse() {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return resp;
+    }
     let user = match state.users.authenticate(email, field(&f, "password")).await {
         Ok(u) => u,
         Err(e) => {
@@ -341,6 +367,7 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
         }
     };
     let Some(user) = user else {
+        state.users.throttle.failed(email, &address);
         let (csrf, cookie) = csrf_token(&state, req, &challenge);
         return render(
             &LoginPage {
@@ -356,6 +383,7 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
             cookie,
         );
     };
+    state.users.throttle.succeeded(email);
     let accept = AcceptOAuth2LoginRequest {
         subject: user.id.clone(),
         remember: field(&f, "remember") == "1",

@@ -4,6 +4,8 @@
 //! A sign-in takes the same time whether or not the account exists: an unknown email is checked
 //! against a fixed hash, so response times do not reveal which emails have accounts.
 
+pub mod throttle;
+
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -46,6 +48,8 @@ pub fn normalise_email(email: &str) -> Result<String, AdminError> {
 
 pub struct UserService {
     store: Arc<dyn UserStore>,
+    /// Failed sign-ins per account and per address.
+    pub throttle: throttle::Throttle,
 }
 
 impl std::fmt::Debug for UserService {
@@ -56,7 +60,10 @@ impl std::fmt::Debug for UserService {
 
 impl UserService {
     pub fn new(store: Arc<dyn UserStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            throttle: throttle::Throttle::default(),
+        }
     }
 
     /// Creates a user; [`AdminError::Conflict`] when the email is taken.
