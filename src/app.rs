@@ -51,7 +51,7 @@ pub fn state(
         clock,
         http: std::sync::OnceLock::new(),
     };
-    let users = crate::users::UserService::new(db.user_store());
+    let users = Arc::new(crate::users::UserService::new(db.user_store()));
     Arc::new(AppState {
         config,
         db,
@@ -78,8 +78,9 @@ pub fn admin_endpoint(state: State) -> impl Endpoint + 'static {
         .data(state)
 }
 
-/// The built-in login/consent/logout app, mounted at `/ui` unless all three URLs point elsewhere.
-fn ui_routes() -> Route {
+/// The built-in login/consent/logout app's routes, relative to where it is mounted: `/ui` on the
+/// public listener, or the root with `serve ui`.
+pub fn ui_routes() -> Route {
     use http::ui;
     Route::new()
         .at("/login", poem::get(ui::login_page).post(ui::login_submit))
@@ -106,7 +107,14 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
     let builtin_app = urls.login.is_none() || urls.consent.is_none() || urls.logout.is_none();
     let mut routes = Route::new();
     if builtin_app {
-        routes = routes.nest(http::ui::BASE, ui_routes());
+        let ui = Arc::new(http::ui::UiState::new(
+            Arc::new(crate::flows::api::InProcess(state.clone())),
+            state.users.clone(),
+            &state.config,
+            state.config.public_base().starts_with("https://"),
+            http::ui::BASE,
+        ));
+        routes = routes.nest(http::ui::BASE, ui_routes().data(ui));
     }
     routes
         .at(

@@ -38,6 +38,24 @@ pub enum ServeWhat {
     Public(ServeFlags),
     /// Serve only the admin API (port 4445).
     Admin(ServeFlags),
+    /// Serve the built-in login, consent and logout app alone, at its root (`/login`, `/consent`,
+    /// `/logout`), talking to a server's admin API over HTTP; its users come from the database.
+    Ui(UiFlags),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct UiFlags {
+    /// The admin API the app talks to.
+    #[arg(long = "admin-url", env = "LATCHKEY_ADMIN_URL")]
+    pub admin_url: String,
+    /// The port to listen on.
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// The address to listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub host: String,
+    #[command(flatten)]
+    pub serve: ServeFlags,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -138,11 +156,83 @@ pub fn init_logging(config: &Config) {
     };
 }
 
+/// `serve ui`: the built-in app alone, over the admin API.
+async fn run_ui(flags: UiFlags) -> anyhow::Result<()> {
+    let (mut config, warnings) = Config::from_env(&flags.serve.config.config)?;
+    init_logging(&config);
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
+    let tls = app::tls_config(&config)?;
+    if tls.is_none() && !(flags.serve.dev || flags.serve.dangerous_force_http) {
+        bail!(
+            "refusing to serve plain HTTP: set serve.tls.cert.path and serve.tls.key.path, or pass --dev for local development"
+        );
+    }
+    if config.secrets.system.is_empty() && config.secrets.cookie.is_empty() {
+        if !flags.serve.dev {
+            bail!(
+                "configuration error: `secrets.cookie` (or `secrets.system`): required to sign the app's forms, or pass --dev"
+            );
+        }
+        let (secret, note) = load_or_create_dev_secret(&config.dsn)?;
+        tracing::warn!("{note}");
+        config.secrets.system.push(secret);
+    }
+    let db = Db::connect(&config.dsn)
+        .await
+        .map_err(|e| anyhow!("cannot open the database (for the app's users): {e}"))?;
+    if let Some(why) = migrate::state(&db).await?.refusal() {
+        bail!(why);
+    }
+    let users = Arc::new(crate::users::UserService::new(db.user_store()));
+    if flags.serve.dev
+        && let Ok(true) = users.ensure_demo_user().await
+    {
+        tracing::info!(
+            email = crate::users::DEMO_EMAIL,
+            "--dev: created the demo user"
+        );
+    }
+    let ui = Arc::new(crate::http::ui::UiState::new(
+        Arc::new(crate::flows::api::OverHttp::new(&flags.admin_url)),
+        users,
+        &config,
+        tls.is_some(),
+        "",
+    ));
+    let addr = format!("{}:{}", flags.host, flags.port);
+    let listener = TcpListener::bind(&addr)
+        .await
+        .map_err(|e| anyhow!("cannot listen on {addr}: {e}"))?;
+    tracing::info!(address = %listener.local_addr()?, admin = flags.admin_url, "login app listening");
+    let ep = poem::EndpointExt::around(
+        poem::EndpointExt::data(app::ui_routes(), ui),
+        crate::http::request_log,
+    );
+    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener)?;
+    let acceptor = match tls {
+        Some(cfg) => {
+            poem::listener::AcceptorExt::boxed(crate::http::tls::TlsAcceptor::new(acceptor, cfg))
+        }
+        None => poem::listener::AcceptorExt::boxed(acceptor),
+    };
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(
+            ep,
+            app::shutdown_signal(),
+            Some(std::time::Duration::from_secs(10)),
+        )
+        .await?;
+    Ok(())
+}
+
 pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
     let (which, flags) = match cmd.what {
         ServeWhat::All(f) => (Listeners::All, f),
         ServeWhat::Public(f) => (Listeners::Public, f),
         ServeWhat::Admin(f) => (Listeners::Admin, f),
+        ServeWhat::Ui(f) => return run_ui(f).await,
     };
     let (mut config, warnings) = Config::from_env(&flags.config.config)?;
     init_logging(&config);

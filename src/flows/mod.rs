@@ -17,6 +17,7 @@
 //! honoured in the browser that carries it (a flow cannot be finished in a victim's browser).
 
 pub mod admin;
+pub mod api;
 pub mod endpoint;
 pub mod logout;
 pub mod sessions;

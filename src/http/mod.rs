@@ -27,7 +27,7 @@ pub struct AppState {
     pub clients: ClientService,
     pub oauth: crate::oauth::OAuthCore,
     /// The built-in login app's users.
-    pub users: crate::users::UserService,
+    pub users: Arc<crate::users::UserService>,
 }
 
 pub type State = Arc<AppState>;

@@ -20,9 +20,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
 
-use super::State;
 use crate::{
-    flows::ChallengeError,
+    flows::{ChallengeError, api::ChallengeApi},
     wire::{
         AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, ConsentSessionData,
         RejectOAuth2Request,
@@ -31,6 +30,43 @@ use crate::{
 
 /// Where the app is mounted on the public listener.
 pub const BASE: &str = "/ui";
+
+/// What the app needs: the challenge API (in process or over HTTP), its users, and its keys.
+pub struct UiState {
+    pub api: std::sync::Arc<dyn ChallengeApi>,
+    pub users: std::sync::Arc<crate::users::UserService>,
+    /// CSRF keys (`secrets.cookie`, else `secrets.system`); the first signs, all verify.
+    pub csrf_keys: Vec<Vec<u8>>,
+    /// Cookies get `Secure` (the app is served over HTTPS).
+    pub secure: bool,
+    /// The path the app is mounted at: `/ui`, or empty at the root (`serve ui`).
+    pub base: &'static str,
+}
+
+impl UiState {
+    pub fn new(
+        api: std::sync::Arc<dyn ChallengeApi>,
+        users: std::sync::Arc<crate::users::UserService>,
+        config: &crate::config::Config,
+        secure: bool,
+        base: &'static str,
+    ) -> Self {
+        let secrets = if config.secrets.cookie.is_empty() {
+            &config.secrets.system
+        } else {
+            &config.secrets.cookie
+        };
+        Self {
+            api,
+            users,
+            csrf_keys: secrets.iter().map(|s| s.0.as_bytes().to_vec()).collect(),
+            secure,
+            base,
+        }
+    }
+}
+
+type State = std::sync::Arc<UiState>;
 const CSRF_COOKIE: &str = "latchkey_ui_csrf";
 const CSS: &str = include_str!("../../static/app.css");
 
@@ -122,10 +158,10 @@ fn render(t: &impl Template, status: StatusCode, cookie: Option<String>) -> Resp
     }
 }
 
-fn message(status: StatusCode, title: &str, text: &str) -> Response {
+fn message(base: &str, status: StatusCode, title: &str, text: &str) -> Response {
     render(
         &MessagePage {
-            base: BASE,
+            base,
             title,
             message: text,
         },
@@ -143,18 +179,22 @@ fn redirect(to: &str) -> Response {
 }
 
 /// A challenge that cannot be used any more: start over, or say why.
-fn challenge_error(e: ChallengeError) -> Response {
+fn challenge_error(base: &str, e: ChallengeError) -> Response {
     match e {
         ChallengeError::Gone { redirect_to } => redirect(&redirect_to),
         ChallengeError::NotFound => message(
+            base,
             StatusCode::NOT_FOUND,
             "This sign-in link is not valid",
             "Go back to the application and start again.",
         ),
-        ChallengeError::BadRequest(d) => message(StatusCode::BAD_REQUEST, "Something is wrong", &d),
+        ChallengeError::BadRequest(d) => {
+            message(base, StatusCode::BAD_REQUEST, "Something is wrong", &d)
+        }
         ChallengeError::Internal(c) => {
             tracing::error!(cause = c, "the login app failed");
             message(
+                base,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
                 "Please try again in a moment.",
@@ -174,16 +214,6 @@ fn read_cookie(req: &Request, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// The CSRF keys: `secrets.cookie`, else `secrets.system`; the first signs, all verify.
-fn csrf_keys(state: &State) -> Vec<Vec<u8>> {
-    let secrets = if state.config.secrets.cookie.is_empty() {
-        &state.config.secrets.system
-    } else {
-        &state.config.secrets.cookie
-    };
-    secrets.iter().map(|s| s.0.as_bytes().to_vec()).collect()
-}
-
 fn csrf_mac(key: &[u8], browser: &str, challenge: &str) -> Option<Vec<u8>> {
     let mut m = <Hmac<Sha256>>::new_from_slice(key).ok()?;
     m.update(b"latchkey/ui/csrf\0");
@@ -200,16 +230,18 @@ fn csrf_token(state: &State, req: &Request, challenge: &str) -> (String, Option<
         Some(b) => (b, None),
         None => {
             let b = crate::flows::random_hex();
-            let secure = if state.config.public_base().starts_with("https://") {
-                "; Secure"
+            let secure = if state.secure { "; Secure" } else { "" };
+            let path = if state.base.is_empty() {
+                "/"
             } else {
-                ""
+                state.base
             };
-            let cookie = format!("{CSRF_COOKIE}={b}; Path={BASE}; HttpOnly; SameSite=Lax{secure}");
+            let cookie = format!("{CSRF_COOKIE}={b}; Path={path}; HttpOnly; SameSite=Lax{secure}");
             (b, Some(cookie))
         }
     };
-    let token = csrf_keys(state)
+    let token = state
+        .csrf_keys
         .first()
         .and_then(|k| csrf_mac(k, &browser, challenge))
         .map(|m| URL_SAFE_NO_PAD.encode(m))
@@ -224,7 +256,7 @@ fn csrf_ok(state: &State, req: &Request, challenge: &str, token: &str) -> bool {
     let Ok(presented) = URL_SAFE_NO_PAD.decode(token) else {
         return false;
     };
-    csrf_keys(state).iter().any(|k| {
+    state.csrf_keys.iter().any(|k| {
         csrf_mac(k, &browser, challenge).is_some_and(|m| {
             bool::from(subtle::ConstantTimeEq::ct_eq(
                 m.as_slice(),
@@ -234,8 +266,9 @@ fn csrf_ok(state: &State, req: &Request, challenge: &str, token: &str) -> bool {
     })
 }
 
-fn forbidden() -> Response {
+fn forbidden(base: &str) -> Response {
     message(
+        base,
         StatusCode::FORBIDDEN,
         "This form has expired",
         "For your security the form could not be accepted. Go back, reload the page and try again.",
@@ -272,23 +305,24 @@ pub struct LoginQuery {
 pub async fn login_page(req: &Request, state: Data<&State>, q: Query<LoginQuery>) -> Response {
     let Some(challenge) = q.0.login_challenge.filter(|c| !c.is_empty()) else {
         return message(
+            state.base,
             StatusCode::BAD_REQUEST,
             "Nothing to sign in to",
             "Open this page from an application's sign-in link.",
         );
     };
-    let lr = match state.oauth.login_request(&challenge).await {
+    let lr = match state.api.login_request(&challenge).await {
         Ok(lr) => lr,
-        Err(e) => return challenge_error(e),
+        Err(e) => return challenge_error(state.base, e),
     };
     if lr.skip {
         let body = AcceptOAuth2LoginRequest {
             subject: lr.subject,
             ..Default::default()
         };
-        return match state.oauth.accept_login(&challenge, body).await {
+        return match state.api.accept_login(&challenge, body).await {
             Ok(r) => redirect(&r.redirect_to),
-            Err(e) => challenge_error(e),
+            Err(e) => challenge_error(state.base, e),
         };
     }
     let (csrf, cookie) = csrf_token(&state, req, &challenge);
@@ -298,7 +332,7 @@ pub async fn login_page(req: &Request, state: Data<&State>, q: Query<LoginQuery>
         .unwrap_or_default();
     render(
         &LoginPage {
-            base: BASE,
+            base: state.base,
             challenge: &challenge,
             csrf,
             email,
@@ -315,6 +349,7 @@ pub async fn login_page(req: &Request, state: Data<&State>, q: Query<LoginQuery>
 pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Response {
     let Some(f) = form(req, body).await else {
         return message(
+            state.base,
             StatusCode::BAD_REQUEST,
             "Something is wrong",
             "The form could not be read.",
@@ -322,11 +357,11 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
     };
     let challenge = field(&f, "login_challenge").to_owned();
     if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")) {
-        return forbidden();
+        return forbidden(state.base);
     }
-    let lr = match state.oauth.login_request(&challenge).await {
+    let lr = match state.api.login_request(&challenge).await {
         Ok(lr) => lr,
-        Err(e) => return challenge_error(e),
+        Err(e) => return challenge_error(state.base, e),
     };
     let email = field(&f, "email");
     let address = req
@@ -340,7 +375,7 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
         let text = format!("Too many failed sign-ins. Try again in {minutes} minutes.");
         let mut resp = render(
             &LoginPage {
-                base: BASE,
+                base: state.base,
                 challenge: &challenge,
                 csrf,
                 email: email.trim().to_owned(),
@@ -360,6 +395,7 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
         Err(e) => {
             tracing::error!(error = ?e, "checking a sign-in failed");
             return message(
+                state.base,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
                 "Please try again in a moment.",
@@ -371,7 +407,7 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
         let (csrf, cookie) = csrf_token(&state, req, &challenge);
         return render(
             &LoginPage {
-                base: BASE,
+                base: state.base,
                 challenge: &challenge,
                 csrf,
                 email: email.trim().to_owned(),
@@ -391,9 +427,9 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
         context: Some(json!({"email": user.email})),
         ..Default::default()
     };
-    match state.oauth.accept_login(&challenge, accept).await {
+    match state.api.accept_login(&challenge, accept).await {
         Ok(r) => redirect(&r.redirect_to),
-        Err(e) => challenge_error(e),
+        Err(e) => challenge_error(state.base, e),
     }
 }
 
@@ -440,9 +476,9 @@ async fn accept_consent(
         }),
         ..Default::default()
     };
-    match state.oauth.accept_consent(challenge, body).await {
+    match state.api.accept_consent(challenge, body).await {
         Ok(r) => redirect(&r.redirect_to),
-        Err(e) => challenge_error(e),
+        Err(e) => challenge_error(state.base, e),
     }
 }
 
@@ -451,14 +487,15 @@ async fn accept_consent(
 pub async fn consent_page(req: &Request, state: Data<&State>, q: Query<ConsentQuery>) -> Response {
     let Some(challenge) = q.0.consent_challenge.filter(|c| !c.is_empty()) else {
         return message(
+            state.base,
             StatusCode::BAD_REQUEST,
             "Nothing to allow",
             "Open this page from an application's sign-in link.",
         );
     };
-    let cr = match state.oauth.consent_request(&challenge).await {
+    let cr = match state.api.consent_request(&challenge).await {
         Ok(cr) => cr,
-        Err(e) => return challenge_error(e),
+        Err(e) => return challenge_error(state.base, e),
     };
     if cr.skip {
         return accept_consent(
@@ -483,7 +520,7 @@ pub async fn consent_page(req: &Request, state: Data<&State>, q: Query<ConsentQu
     let https = |u: Option<String>| u.filter(|u| u.starts_with("https://"));
     render(
         &ConsentPage {
-            base: BASE,
+            base: state.base,
             challenge: &challenge,
             csrf,
             client_name: client
@@ -515,6 +552,7 @@ pub async fn consent_page(req: &Request, state: Data<&State>, q: Query<ConsentQu
 pub async fn consent_submit(req: &Request, body: Body, state: Data<&State>) -> Response {
     let Some(f) = form(req, body).await else {
         return message(
+            state.base,
             StatusCode::BAD_REQUEST,
             "Something is wrong",
             "The form could not be read.",
@@ -522,7 +560,7 @@ pub async fn consent_submit(req: &Request, body: Body, state: Data<&State>) -> R
     };
     let challenge = field(&f, "consent_challenge").to_owned();
     if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")) {
-        return forbidden();
+        return forbidden(state.base);
     }
     if field(&f, "action") == "deny" {
         let reject = RejectOAuth2Request {
@@ -530,14 +568,14 @@ pub async fn consent_submit(req: &Request, body: Body, state: Data<&State>) -> R
             error_description: Some("The user denied the request.".into()),
             ..Default::default()
         };
-        return match state.oauth.reject_consent(&challenge, reject).await {
+        return match state.api.reject_consent(&challenge, reject).await {
             Ok(r) => redirect(&r.redirect_to),
-            Err(e) => challenge_error(e),
+            Err(e) => challenge_error(state.base, e),
         };
     }
-    let cr = match state.oauth.consent_request(&challenge).await {
+    let cr = match state.api.consent_request(&challenge).await {
         Ok(cr) => cr,
-        Err(e) => return challenge_error(e),
+        Err(e) => return challenge_error(state.base, e),
     };
     let checked: Vec<String> = f
         .iter()
@@ -566,19 +604,20 @@ pub struct LogoutQuery {
 pub async fn logout_page(req: &Request, state: Data<&State>, q: Query<LogoutQuery>) -> Response {
     let Some(challenge) = q.0.logout_challenge.filter(|c| !c.is_empty()) else {
         return message(
+            state.base,
             StatusCode::BAD_REQUEST,
             "Nothing to sign out of",
             "Open this page from an application's sign-out link.",
         );
     };
-    let lr = match state.oauth.logout_request(&challenge).await {
+    let lr = match state.api.logout_request(&challenge).await {
         Ok(lr) => lr,
-        Err(e) => return challenge_error(e),
+        Err(e) => return challenge_error(state.base, e),
     };
     let (csrf, cookie) = csrf_token(&state, req, &challenge);
     render(
         &LogoutPage {
-            base: BASE,
+            base: state.base,
             challenge: &challenge,
             csrf,
             client_name: lr.client.and_then(|c| c.client_name.or(c.client_id)),
@@ -593,6 +632,7 @@ pub async fn logout_page(req: &Request, state: Data<&State>, q: Query<LogoutQuer
 pub async fn logout_submit(req: &Request, body: Body, state: Data<&State>) -> Response {
     let Some(f) = form(req, body).await else {
         return message(
+            state.base,
             StatusCode::BAD_REQUEST,
             "Something is wrong",
             "The form could not be read.",
@@ -600,29 +640,31 @@ pub async fn logout_submit(req: &Request, body: Body, state: Data<&State>) -> Re
     };
     let challenge = field(&f, "logout_challenge").to_owned();
     if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")) {
-        return forbidden();
+        return forbidden(state.base);
     }
     if field(&f, "action") == "yes" {
-        match state.oauth.accept_logout(&challenge) {
+        match state.api.accept_logout(&challenge).await {
             Ok(r) => redirect(&r.redirect_to),
-            Err(e) => challenge_error(e),
+            Err(e) => challenge_error(state.base, e),
         }
     } else {
-        match state.oauth.reject_logout(&challenge) {
+        match state.api.reject_logout(&challenge).await {
             Ok(()) => message(
+                state.base,
                 StatusCode::OK,
                 "You are still signed in",
                 "You can close this window.",
             ),
-            Err(e) => challenge_error(e),
+            Err(e) => challenge_error(state.base, e),
         }
     }
 }
 
 /// `GET /ui/signed-out`: where a logout ends when the client named no page of its own.
 #[handler]
-pub fn signed_out() -> Response {
+pub fn signed_out(state: Data<&State>) -> Response {
     message(
+        state.base,
         StatusCode::OK,
         "You are signed out",
         "You can close this window.",

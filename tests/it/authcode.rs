@@ -12,7 +12,7 @@ use crate::{
     tokens::make_client,
 };
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -241,3 +241,102 @@ async fn builtin_app(s: TestServer) {
 }
 
 crate::on_all_databases!(builtin_app);
+
+/// `serve ui`: the same app alone at its root, over the admin API, swapped in through
+/// `urls.login` / `urls.consent` / `urls.logout` (and then not mounted under `/ui`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_ui_over_the_admin_api() {
+    let port = crate::authcode::free_port();
+    let app = format!("http://127.0.0.1:{port}");
+    let db = crate::support::TestDb::create(crate::support::Backend::Sqlite)
+        .await
+        .unwrap();
+    let s = TestServer::start_with(db, |c| {
+        c.urls.login = Some(format!("{app}/login"));
+        c.urls.consent = Some(format!("{app}/consent"));
+        c.urls.logout = Some(format!("{app}/logout"));
+    })
+    .await;
+    s.state
+        .users
+        .create("ada@example.com", "correct horse", json!({}))
+        .await
+        .unwrap();
+    web_client(&s, "rp", json!({})).await;
+    let child = crate::support::latchkey()
+        .args([
+            "serve",
+            "ui",
+            "--admin-url",
+            &s.admin,
+            "--port",
+            &port.to_string(),
+            "--host",
+            "127.0.0.1",
+            "--dangerous-force-http",
+        ])
+        .env("DSN", &s.db.dsn)
+        .env("SECRETS_SYSTEM", "ui-secret-0123456789abcdef")
+        .env("LOG_LEVEL", "warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _child = crate::support::KillOnDrop(child);
+    let mut up = false;
+    for _ in 0..200 {
+        if reqwest::get(format!("{app}/signed-out"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "serve ui did not come up");
+    let r = s
+        .http
+        .get(format!("{}/ui/signed-out", s.public))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "the built-in app is not mounted when its URLs point elsewhere"
+    );
+
+    let mut b = Browser::new();
+    let first = b
+        .get(&format!("{}/oauth2/auth?client_id=rp&redirect_uri=https%3A%2F%2Frp.example%2Fcb&response_type=code&scope=openid&state=st-123456", s.public))
+        .await;
+    let login = follow(&s, &mut b, first).await;
+    assert!(login.body.contains("Sign in"), "{}", login.body);
+    let r = b
+        .post_form(
+            &format!("{app}/login"),
+            &[
+                ("login_challenge", &hidden(&login, "login_challenge")),
+                ("csrf_token", &hidden(&login, "csrf_token")),
+                ("email", "ada@example.com"),
+                ("password", "correct horse"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let consent = follow(&s, &mut b, r).await;
+    let r = b
+        .post_form(
+            &format!("{app}/consent"),
+            &[
+                ("consent_challenge", &hidden(&consent, "consent_challenge")),
+                ("csrf_token", &hidden(&consent, "csrf_token")),
+                ("grant_scope", "openid"),
+                ("action", "allow"),
+            ],
+        )
+        .await;
+    let done = follow(&s, &mut b, r).await;
+    assert!(param(&done.location.unwrap(), "code").is_some());
+    s.stop().await;
+}
