@@ -20,5 +20,6 @@ mod migrate;
 mod openapi;
 mod tls;
 mod tokens;
+mod tutorial;
 mod ui;
 mod users;

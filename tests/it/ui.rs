@@ -11,7 +11,7 @@ use crate::{
 
 const CB: &str = "https://rp.example/cb";
 
-fn hidden(page: &Page, name: &str) -> String {
+pub fn hidden(page: &Page, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = page
         .body
