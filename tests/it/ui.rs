@@ -340,3 +340,63 @@ async fn serve_ui_over_the_admin_api() {
     assert!(param(&done.location.unwrap(), "code").is_some());
     s.stop().await;
 }
+
+/// Session fixation: the login session id is chosen by the server, fresh at every sign-in; a
+/// planted cookie value is never adopted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_session_id_changes_at_sign_in() {
+    let db = crate::support::TestDb::create(crate::support::Backend::Sqlite)
+        .await
+        .unwrap();
+    let s = TestServer::start_on(db).await;
+    s.state
+        .users
+        .create("ada@example.com", "correct horse", json!({}))
+        .await
+        .unwrap();
+    web_client(&s, "rp", json!({})).await;
+    let mut b = Browser::new();
+    b.cookies.insert(
+        "latchkey_authentication_session".into(),
+        "attacker-chosen-id".into(),
+    );
+    let mut seen = Vec::new();
+    for prompt in ["", "&prompt=login"] {
+        let auth = format!(
+            "{}/oauth2/auth?client_id=rp&redirect_uri=https%3A%2F%2Frp.example%2Fcb&response_type=code&scope=openid&state=st-123456{prompt}",
+            s.public
+        );
+        let first = b.get(&auth).await;
+        let login = follow(&s, &mut b, first).await;
+        let r = b
+            .post_form(
+                &format!("{}/ui/login", s.public),
+                &[
+                    ("login_challenge", &hidden(&login, "login_challenge")),
+                    ("csrf_token", &hidden(&login, "csrf_token")),
+                    ("email", "ada@example.com"),
+                    ("password", "correct horse"),
+                    ("remember", "1"),
+                ],
+            )
+            .await;
+        let consent = follow(&s, &mut b, r).await;
+        let r = b
+            .post_form(
+                &format!("{}/ui/consent", s.public),
+                &[
+                    ("consent_challenge", &hidden(&consent, "consent_challenge")),
+                    ("csrf_token", &hidden(&consent, "csrf_token")),
+                    ("grant_scope", "openid"),
+                    ("action", "allow"),
+                ],
+            )
+            .await;
+        let done = follow(&s, &mut b, r).await;
+        assert!(param(&done.location.unwrap(), "code").is_some());
+        seen.push(b.cookies["latchkey_authentication_session"].clone());
+    }
+    assert_ne!(seen[0], "attacker-chosen-id");
+    assert_ne!(seen[0], seen[1], "a fresh sign-in gets a fresh session id");
+    s.stop().await;
+}
