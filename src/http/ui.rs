@@ -140,7 +140,9 @@ fn html(status: StatusCode, body: String, set_cookie: Option<String>) -> Respons
         .header("X-Content-Type-Options", "nosniff")
         .header(
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            // No `form-action`: browsers apply it to the redirects that follow a form, and a
+            // sign-in or consent ends with redirects to the server and then to the client.
+            "default-src 'none'; style-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'",
         );
     if let Some(c) = set_cookie {
         r = r.header(header::SET_COOKIE, c);

@@ -7,6 +7,7 @@ mod support;
 mod assertion;
 mod authcode;
 mod bad_input;
+mod browser;
 mod cli;
 mod clients;
 mod config_errors;

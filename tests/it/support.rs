@@ -162,8 +162,13 @@ impl TestServer {
         tweak(&mut config);
         let conn = Db::connect(&db.dsn).await.expect("connect");
         migrate::up(&conn).await.expect("migrate");
+        // Port 0 unless the test chose one (a real browser needs the issuer to be the address).
+        let public_port = match config.serve.public.port {
+            4444 => 0,
+            p => p,
+        };
         let state = app::state(config, conn, Arc::new(SystemClock));
-        let public = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let public = tokio::net::TcpListener::bind(("127.0.0.1", public_port))
             .await
             .expect("bind");
         let admin = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -1,0 +1,202 @@
+//! The built-in app in a real browser: headless Chromium driven through chromedriver. Signs in
+//! (after a wrong password), allows consent, lands on the callback with a code; then Remember me
+//! skips the form and Deny reaches the client; then logout. Skipped where chromedriver is missing
+//! (Debian: `apt-get install chromium chromium-driver`; `.ci/run` installs them).
+
+use std::{process::Stdio, time::Duration};
+
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::{
+    authcode::free_port,
+    flows::{param, web_client},
+    support::{Backend, KillOnDrop, TestDb, TestServer},
+};
+
+/// The text of the first element matching `css` once it satisfies `ok` (pages change under the
+/// driver after a click, so elements found too early go stale).
+async fn text_when(c: &fantoccini::Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+        {
+            if ok(&t) {
+                return t;
+            }
+            last = t;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} never became what was expected; last: {last:?}");
+}
+
+async fn wait_for_url(c: &fantoccini::Client, prefix: &str) -> String {
+    for _ in 0..100 {
+        let u = c.current_url().await.unwrap().to_string();
+        if u.starts_with(prefix) {
+            return u;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the browser never reached {prefix}: {}",
+        c.current_url().await.unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn builtin_app_in_a_real_browser() {
+    let Ok(driver_path) = which("chromedriver") else {
+        eprintln!("skipped: chromedriver is not installed");
+        return;
+    };
+    // fantoccini's hyper-rustls enables rustls' aws-lc provider next to ring: pick one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let port = free_port();
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let s = TestServer::start_with(db, |c| {
+        c.serve.public.port = port;
+        c.urls.self_.issuer = format!("http://127.0.0.1:{port}/");
+    })
+    .await;
+    s.state
+        .users
+        .create("ada@example.com", "correct horse", json!({}))
+        .await
+        .unwrap();
+    let cb = format!("http://127.0.0.1:{}/callback", free_port());
+    web_client(
+        &s,
+        "rp",
+        json!({"client_name": "Photo Printer", "redirect_uris": [cb]}),
+    )
+    .await;
+
+    let driver_port = free_port();
+    let driver = std::process::Command::new(driver_path)
+        .arg(format!("--port={driver_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _driver = KillOnDrop(driver);
+    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(json!({
+        "goog:chromeOptions": {"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1024,768"]}
+    }))
+    .unwrap();
+    let mut c = None;
+    for _ in 0..100 {
+        if let Ok(client) = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+        {
+            c = Some(client);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let c = c.expect("chromedriver started a browser");
+    let auth = format!(
+        "{}/oauth2/auth?client_id=rp&response_type=code&scope=openid&state=st-123456&redirect_uri={}",
+        s.public,
+        url::form_urlencoded::byte_serialize(cb.as_bytes()).collect::<String>()
+    );
+
+    // A wrong password, then the right one with Remember me; allow access.
+    c.goto(&auth).await.unwrap();
+    let sign_in = async |password: &str, remember: bool| {
+        c.find(Locator::Id("email"))
+            .await
+            .unwrap()
+            .send_keys("ada@example.com")
+            .await
+            .unwrap();
+        c.find(Locator::Id("password"))
+            .await
+            .unwrap()
+            .send_keys(password)
+            .await
+            .unwrap();
+        if remember {
+            c.find(Locator::Css("input[name=remember]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+        c.find(Locator::Css("button[value=sign_in]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    };
+    sign_in("wrong horse", false).await;
+    text_when(&c, "[role=alert]", |t| {
+        t == "The email or password is not correct."
+    })
+    .await;
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    sign_in("correct horse", true).await;
+    // (the next page is the consent page)
+    text_when(&c, "h1", |t| t.contains("Photo Printer")).await;
+    c.find(Locator::Css("button[value=allow]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let landed = wait_for_url(&c, &cb).await;
+    assert!(param(&landed, "code").is_some(), "{landed}");
+    assert_eq!(param(&landed, "state").as_deref(), Some("st-123456"));
+
+    // Remembered: straight to consent; Deny reaches the client.
+    c.goto(&auth).await.unwrap();
+    // The sign-in form is skipped.
+    text_when(&c, "h1", |t| t.contains("wants to access")).await;
+    c.find(Locator::Css("button[value=deny]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let landed = wait_for_url(&c, &cb).await;
+    assert_eq!(param(&landed, "error").as_deref(), Some("access_denied"));
+
+    // Logout.
+    c.goto(&format!("{}/oauth2/sessions/logout", s.public))
+        .await
+        .unwrap();
+    text_when(&c, "h1", |t| t == "Sign out?").await;
+    c.find(Locator::Css("button[value=yes]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_when(&c, "h1", |t| t == "You are signed out").await;
+    c.goto(&auth).await.unwrap();
+    // Signed out: the form is back.
+    text_when(&c, "h1", |t| t == "Sign in").await;
+    c.close().await.unwrap();
+    s.stop().await;
+}
+
+fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
