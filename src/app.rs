@@ -93,7 +93,7 @@ pub fn ui_routes() -> Route {
             poem::get(ui::logout_page).post(ui::logout_submit),
         )
         .at("/signed-out", poem::get(ui::signed_out))
-        .at("/static/app.css", poem::get(ui::stylesheet))
+        .at("/static/*path", poem::get(ui::asset).head(ui::asset))
 }
 
 /// The public listener's endpoint: OAuth 2.0 and OpenID Connect, and the built-in app.

@@ -237,6 +237,30 @@ async fn builtin_app(s: TestServer) {
         .unwrap()
         .to_owned();
     assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"));
+    // Assets: embedded, with a strong ETag honoured by If-None-Match, and HEAD.
+    let css = format!("{}/ui/static/app.css", s.public);
+    let r = s.http.get(&css).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/css; charset=utf-8");
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && r.text().await.unwrap().contains(".card"));
+    let r = s
+        .http
+        .get(&css)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    let r = s.http.head(&css).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = s
+        .http
+        .get(format!("{}/ui/static/nope.css", s.public))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
     s.stop().await;
 }
 
