@@ -110,11 +110,15 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
         let ui = Arc::new(http::ui::UiState::new(
             Arc::new(crate::flows::api::InProcess(state.clone())),
             state.users.clone(),
+            crate::storage::ui_sessions::UiSessionStore::new(state.db.clone()),
             &state.config,
             state.config.public_base().starts_with("https://"),
             http::ui::BASE,
         ));
-        routes = routes.nest(http::ui::BASE, ui_routes().data(ui));
+        routes = routes.nest(
+            http::ui::BASE,
+            ui_routes().around(http::ui::with_session).data(ui),
+        );
     }
     routes
         .at(

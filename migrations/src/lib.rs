@@ -9,6 +9,7 @@ mod m20261128_000003_assertion_jtis;
 mod m20261128_000004_jwks;
 mod m20261129_000005_flows;
 mod m20261129_000006_users;
+mod m20261129_000007_ui_sessions;
 
 /// The ordered list of every migration Latchkey knows.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_jwks::Migration),
             Box::new(m20261129_000005_flows::Migration),
             Box::new(m20261129_000006_users::Migration),
+            Box::new(m20261129_000007_ui_sessions::Migration),
         ]
     }
 }

@@ -197,6 +197,7 @@ async fn run_ui(flags: UiFlags) -> anyhow::Result<()> {
     let ui = Arc::new(crate::http::ui::UiState::new(
         Arc::new(crate::flows::api::OverHttp::new(&flags.admin_url)),
         users,
+        crate::storage::ui_sessions::UiSessionStore::new(db.clone()),
         &config,
         tls.is_some(),
         "",
@@ -207,7 +208,10 @@ async fn run_ui(flags: UiFlags) -> anyhow::Result<()> {
         .map_err(|e| anyhow!("cannot listen on {addr}: {e}"))?;
     tracing::info!(address = %listener.local_addr()?, admin = flags.admin_url, "login app listening");
     let ep = poem::EndpointExt::around(
-        poem::EndpointExt::data(app::ui_routes(), ui),
+        poem::EndpointExt::data(
+            poem::EndpointExt::around(app::ui_routes(), crate::http::ui::with_session),
+            ui,
+        ),
         crate::http::request_log,
     );
     let acceptor = poem::listener::TcpAcceptor::from_tokio(listener)?;

@@ -200,8 +200,12 @@ pub async fn janitor(dsn: Option<String>, args: &DsnArgs) -> anyhow::Result<()> 
         .delete_finished(now)
         .await
         .map_err(|e: StoreError| anyhow!(e))?;
+    let ui = crate::storage::ui_sessions::UiSessionStore::new(db.clone())
+        .delete_expired(now)
+        .await
+        .map_err(|e| anyhow!("deleting expired sign-in app sessions failed: {e}"))?;
     println!(
-        "Deleted {n} expired tokens, {flows} finished flows and {sessions} expired login sessions."
+        "Deleted {n} expired tokens, {flows} finished flows and {sessions} expired login sessions ({ui} expired sign-in app sessions)."
     );
     Ok(())
 }

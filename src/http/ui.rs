@@ -2,11 +2,12 @@
 //! that use only the login/consent/logout challenge operations (here in-process), as an external
 //! app would use the admin API.
 //!
-//! No app session is needed: the challenge carries the flow, and Latchkey's own login session
-//! cookie is what "Remember me" sets. Every form carries a CSRF token bound to the browser: an
-//! HMAC (under `secrets.cookie`) of a random per-browser cookie and the form's challenge, so a
-//! token is good for one browser and one flow only (OWASP's signed double-submit cookie). Pages
-//! run no script and may not be framed.
+//! The app keeps a session of its own (tower-sessions' `Session` over our database through
+//! [`with_session`], a small poem middleware): it holds the browser's CSRF secret, and its id
+//! changes at sign-in. Every form carries a CSRF token: an HMAC (under `secrets.cookie`) of that
+//! secret and the form's challenge, so a token is good for one browser session and one flow only.
+//! "Remember me" is Latchkey's own login session, not this one. Pages run no script and may not be
+//! framed.
 
 use askama::Template;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -41,12 +42,15 @@ pub struct UiState {
     pub secure: bool,
     /// The path the app is mounted at: `/ui`, or empty at the root (`serve ui`).
     pub base: &'static str,
+    /// The app's own sessions (they hold the CSRF secret; the id changes at sign-in).
+    pub sessions: std::sync::Arc<crate::storage::ui_sessions::UiSessionStore>,
 }
 
 impl UiState {
     pub fn new(
         api: std::sync::Arc<dyn ChallengeApi>,
         users: std::sync::Arc<crate::users::UserService>,
+        sessions: crate::storage::ui_sessions::UiSessionStore,
         config: &crate::config::Config,
         secure: bool,
         base: &'static str,
@@ -62,12 +66,58 @@ impl UiState {
             csrf_keys: secrets.iter().map(|s| s.0.as_bytes().to_vec()).collect(),
             secure,
             base,
+            sessions: std::sync::Arc::new(sessions),
         }
     }
 }
 
 type State = std::sync::Arc<UiState>;
-const CSRF_COOKIE: &str = "latchkey_ui_csrf";
+const SESSION_COOKIE: &str = "latchkey_ui_session";
+/// The app's session lives this long after its last change.
+const SESSION_TTL: time::Duration = time::Duration::hours(12);
+
+/// Loads the app's session (tower-sessions' `Session` over our store) for a request, hands it to
+/// the handler through the request's extensions, and saves it and sets its cookie afterwards if
+/// the handler changed it (a new CSRF secret, a cycled id at sign-in).
+pub async fn with_session<E: poem::Endpoint>(ep: E, mut req: Request) -> poem::Result<Response> {
+    use poem::IntoResponse;
+    use tower_sessions_core::{Expiry, Session, session::Id};
+    let Some(ui) = req.data::<State>().cloned() else {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    };
+    let id = read_cookie(&req, SESSION_COOKIE).and_then(|v| v.parse::<Id>().ok());
+    let session = Session::new(
+        id,
+        ui.sessions.clone(),
+        Some(Expiry::OnInactivity(SESSION_TTL)),
+    );
+    req.extensions_mut().insert(session.clone());
+    let mut resp = ep.call(req).await.map(IntoResponse::into_response)?;
+    if session.is_modified() {
+        if let Err(e) = session.save().await {
+            tracing::error!(error = %e, "saving the login app's session failed");
+            return Ok(StatusCode::INTERNAL_SERVER_ERROR.into());
+        }
+        if let Some(id) = session.id() {
+            let secure = if ui.secure { "; Secure" } else { "" };
+            let path = if ui.base.is_empty() { "/" } else { ui.base };
+            let cookie = format!(
+                "{SESSION_COOKIE}={id}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                SESSION_TTL.whole_seconds()
+            );
+            if let Ok(v) = cookie.parse() {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+    }
+    Ok(resp)
+}
+
+fn session_of(req: &Request) -> Option<tower_sessions_core::Session> {
+    req.extensions()
+        .get::<tower_sessions_core::Session>()
+        .cloned()
+}
 /// `static/`, embedded in the binary.
 #[derive(rust_embed::Embed)]
 #[folder = "static/"]
@@ -228,34 +278,36 @@ fn csrf_mac(key: &[u8], browser: &str, challenge: &str) -> Option<Vec<u8>> {
     Some(m.finalize().into_bytes().to_vec())
 }
 
-/// The form's token for this browser and challenge, and the cookie to set if the browser has
-/// none yet.
-fn csrf_token(state: &State, req: &Request, challenge: &str) -> (String, Option<String>) {
-    let (browser, set) = match read_cookie(req, CSRF_COOKIE).filter(|v| v.len() == 32) {
-        Some(b) => (b, None),
-        None => {
-            let b = crate::flows::random_hex();
-            let secure = if state.secure { "; Secure" } else { "" };
-            let path = if state.base.is_empty() {
-                "/"
-            } else {
-                state.base
-            };
-            let cookie = format!("{CSRF_COOKIE}={b}; Path={path}; HttpOnly; SameSite=Lax{secure}");
-            (b, Some(cookie))
+/// The form's token for this browser's session and this challenge (the session gets its CSRF
+/// secret on first use).
+async fn csrf_token(state: &State, req: &Request, challenge: &str) -> (String, Option<String>) {
+    let Some(session) = session_of(req) else {
+        return (String::new(), None);
+    };
+    let secret = match session.get::<String>("csrf").await {
+        Ok(Some(s)) => s,
+        _ => {
+            let s = crate::flows::random_hex();
+            if session.insert("csrf", &s).await.is_err() {
+                return (String::new(), None);
+            }
+            s
         }
     };
     let token = state
         .csrf_keys
         .first()
-        .and_then(|k| csrf_mac(k, &browser, challenge))
+        .and_then(|k| csrf_mac(k, &secret, challenge))
         .map(|m| URL_SAFE_NO_PAD.encode(m))
         .unwrap_or_default();
-    (token, set)
+    (token, None)
 }
 
-fn csrf_ok(state: &State, req: &Request, challenge: &str, token: &str) -> bool {
-    let Some(browser) = read_cookie(req, CSRF_COOKIE) else {
+async fn csrf_ok(state: &State, req: &Request, challenge: &str, token: &str) -> bool {
+    let Some(session) = session_of(req) else {
+        return false;
+    };
+    let Ok(Some(browser)) = session.get::<String>("csrf").await else {
         return false;
     };
     let Ok(presented) = URL_SAFE_NO_PAD.decode(token) else {
@@ -330,7 +382,7 @@ pub async fn login_page(req: &Request, state: Data<&State>, q: Query<LoginQuery>
             Err(e) => challenge_error(state.base, e),
         };
     }
-    let (csrf, cookie) = csrf_token(&state, req, &challenge);
+    let (csrf, cookie) = csrf_token(&state, req, &challenge).await;
     let email = lr
         .oidc_context
         .and_then(|c| c.login_hint)
@@ -361,7 +413,7 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
         );
     };
     let challenge = field(&f, "login_challenge").to_owned();
-    if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")) {
+    if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")).await {
         return forbidden(state.base);
     }
     let lr = match state.api.login_request(&challenge).await {
@@ -376,7 +428,7 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
         .unwrap_or_default();
     if let Some(wait) = state.users.throttle.wait(email, &address) {
         let minutes = wait.as_secs().div_ceil(60).max(1);
-        let (csrf, cookie) = csrf_token(&state, req, &challenge);
+        let (csrf, cookie) = csrf_token(&state, req, &challenge).await;
         let text = format!("Too many failed sign-ins. Try again in {minutes} minutes.");
         let mut resp = render(
             &LoginPage {
@@ -409,7 +461,7 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
     };
     let Some(user) = user else {
         state.users.throttle.failed(email, &address);
-        let (csrf, cookie) = csrf_token(&state, req, &challenge);
+        let (csrf, cookie) = csrf_token(&state, req, &challenge).await;
         return render(
             &LoginPage {
                 base: state.base,
@@ -425,6 +477,12 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
         );
     };
     state.users.throttle.succeeded(email);
+    // A new session id at sign-in (session fixation), keeping its data.
+    if let Some(session) = session_of(req)
+        && let Err(e) = session.cycle_id().await
+    {
+        tracing::error!(error = %e, "cycling the login app's session id failed");
+    }
     let accept = AcceptOAuth2LoginRequest {
         subject: user.id.clone(),
         remember: field(&f, "remember") == "1",
@@ -521,7 +579,7 @@ pub async fn consent_page(req: &Request, state: Data<&State>, q: Query<ConsentQu
         .and_then(Value::as_str)
         .unwrap_or(&cr.subject)
         .to_owned();
-    let (csrf, cookie) = csrf_token(&state, req, &challenge);
+    let (csrf, cookie) = csrf_token(&state, req, &challenge).await;
     let https = |u: Option<String>| u.filter(|u| u.starts_with("https://"));
     render(
         &ConsentPage {
@@ -564,7 +622,7 @@ pub async fn consent_submit(req: &Request, body: Body, state: Data<&State>) -> R
         );
     };
     let challenge = field(&f, "consent_challenge").to_owned();
-    if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")) {
+    if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")).await {
         return forbidden(state.base);
     }
     if field(&f, "action") == "deny" {
@@ -619,7 +677,7 @@ pub async fn logout_page(req: &Request, state: Data<&State>, q: Query<LogoutQuer
         Ok(lr) => lr,
         Err(e) => return challenge_error(state.base, e),
     };
-    let (csrf, cookie) = csrf_token(&state, req, &challenge);
+    let (csrf, cookie) = csrf_token(&state, req, &challenge).await;
     render(
         &LogoutPage {
             base: state.base,
@@ -644,7 +702,7 @@ pub async fn logout_submit(req: &Request, body: Body, state: Data<&State>) -> Re
         );
     };
     let challenge = field(&f, "logout_challenge").to_owned();
-    if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")) {
+    if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")).await {
         return forbidden(state.base);
     }
     if field(&f, "action") == "yes" {

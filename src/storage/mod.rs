@@ -14,6 +14,7 @@ pub mod migrate;
 pub mod token_cache;
 mod tokens;
 pub mod ttl_map;
+pub mod ui_sessions;
 mod users;
 mod writer;
 
