@@ -76,13 +76,6 @@ fn as_client(req: &AuthorizeRequest) -> AuthenticatedClient {
     }
 }
 
-fn lifespan(core: &OAuthCore, client_value: Option<&String>, default: &str) -> std::time::Duration {
-    client_value
-        .and_then(|s| crate::config::parse_duration(s).ok())
-        .filter(|d| !d.is_zero())
-        .unwrap_or_else(|| core.config.ttl(default))
-}
-
 impl OAuthCore {
     /// Handles `GET|POST /oauth2/auth`. `raw` is the query (GET) or form body (POST); `cookie`
     /// reads a request cookie by name.
@@ -497,8 +490,7 @@ impl OAuthCore {
             params.push(("code", c.clone()));
         }
         if req.response_type.token {
-            let life = lifespan(
-                self,
+            let life = self.lifespan(
                 client
                     .metadata
                     .implicit_grant_access_token_lifespan
@@ -541,8 +533,7 @@ impl OAuthCore {
             access_token = Some(minted.token);
         }
         if req.response_type.id_token {
-            let life = lifespan(
-                self,
+            let life = self.lifespan(
                 client.metadata.implicit_grant_id_token_lifespan.as_ref(),
                 &self.config.ttl.id_token,
             );

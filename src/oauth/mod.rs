@@ -46,6 +46,17 @@ pub struct OAuthCore {
     pub http: std::sync::OnceLock<reqwest::Client>,
 }
 
+impl OAuthCore {
+    /// A client's lifespan setting for a token (e.g. `refresh_token_grant_access_token_lifespan`)
+    /// if it is set and not zero, otherwise the configured `default` TTL.
+    pub fn lifespan(&self, client_value: Option<&String>, default: &str) -> std::time::Duration {
+        client_value
+            .and_then(|s| crate::config::parse_duration(s).ok())
+            .filter(|d| !d.is_zero())
+            .unwrap_or_else(|| self.config.ttl(default))
+    }
+}
+
 impl std::fmt::Debug for dyn crate::storage::FlowStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("FlowStore")

@@ -11,7 +11,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{Issuing, TokenResponse, mint_for_flow};
+use super::{Issuing, Spendable, TokenResponse, invalid_grant, mint_for_flow};
 use crate::{
     crypto::opaque::TokenKind,
     flows::endpoint::FlowRecord,
@@ -20,9 +20,11 @@ use crate::{
     },
 };
 
-fn invalid_grant(d: &str) -> OAuthError {
-    OAuthError::new(ErrorCode::InvalidGrant, d)
-}
+const CODE: Spendable = Spendable {
+    kind: TokenKind::AuthorizeCode,
+    unknown: "The authorization code is invalid, expired, or was issued to another client.",
+    replayed: "The authorization code has already been used; the tokens issued from it are revoked.",
+};
 
 pub async fn handle(
     core: &OAuthCore,
@@ -35,33 +37,8 @@ pub async fn handle(
             "The client is not allowed to use the authorization_code grant type.",
         ));
     }
-    let code = params.require("code")?;
-    let unknown = || {
-        invalid_grant(
-            "The authorization code is invalid, expired, or was issued to another client.",
-        )
-    };
-    let signature = core
-        .signer
-        .verify(TokenKind::AuthorizeCode, code)
-        .ok_or_else(unknown)?;
-    let row = core
-        .tokens
-        .get_token(&signature)
-        .await?
-        .ok_or_else(unknown)?;
-    if row.kind != TokenKind::AuthorizeCode.as_str() || row.client_id != client.id {
-        return Err(unknown());
-    }
-    if !row.active {
-        core.tokens.revoke_request(&row.request_id).await?;
-        return Err(invalid_grant(
-            "The authorization code has already been used; the tokens issued from it are revoked.",
-        ));
-    }
-    if row.expires_at <= core.clock.now().timestamp_millis() {
-        return Err(unknown());
-    }
+    let (signature, row) = CODE.check(core, client, params.require("code")?).await?;
+    let unknown = || invalid_grant(CODE.unknown);
     let flow = core
         .flows
         .get_flow(&row.request_id)
@@ -90,10 +67,7 @@ pub async fn handle(
             ));
         }
         (Some(challenge), Some(verifier)) => {
-            let ok_format = (43..=128).contains(&verifier.len())
-                && verifier
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+            let ok_format = crate::oauth::authorize::valid_pkce_value(verifier);
             let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
             if !ok_format || !bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
                 return Err(invalid_grant(
@@ -111,11 +85,6 @@ pub async fn handle(
         Issuing::AuthorizationCode,
     )
     .await?;
-    if !core.tokens.exchange(&signature, None, &rows).await? {
-        core.tokens.revoke_request(&row.request_id).await?;
-        return Err(invalid_grant(
-            "The authorization code has already been used; the tokens issued from it are revoked.",
-        ));
-    }
+    CODE.spend(core, &signature, &row, false, &rows).await?;
     Ok(response)
 }

@@ -54,13 +54,13 @@ pub async fn handle(
             )));
         }
     }
-    let lifespan = client
-        .metadata
-        .client_credentials_grant_access_token_lifespan
-        .as_deref()
-        .and_then(|s| crate::config::parse_duration(s).ok())
-        .filter(|d| !d.is_zero())
-        .unwrap_or_else(|| core.config.ttl(&core.config.ttl.access_token));
+    let lifespan = core.lifespan(
+        client
+            .metadata
+            .client_credentials_grant_access_token_lifespan
+            .as_ref(),
+        &core.config.ttl.access_token,
+    );
     let now = core.clock.now().timestamp_millis();
     let expires_in = lifespan.as_secs() as i64;
     let expires_at = now + lifespan.as_millis() as i64;

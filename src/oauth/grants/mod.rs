@@ -69,18 +69,76 @@ impl OAuthCore {
     }
 }
 
+/// How a grant words its `invalid_grant` errors.
+struct Spendable {
+    kind: crate::crypto::opaque::TokenKind,
+    /// Not ours, not this client's, or expired.
+    unknown: &'static str,
+    /// Spent already: a replay.
+    replayed: &'static str,
+}
+
+fn invalid_grant(d: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, d)
+}
+
+impl Spendable {
+    /// Checks a presented code or refresh token: ours, of this kind, the client's, unspent and
+    /// unexpired; returns its signature and row. A spent one is a replay, and the whole family is
+    /// revoked (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+    async fn check(
+        &self,
+        core: &OAuthCore,
+        client: &super::client_auth::AuthenticatedClient,
+        presented: &str,
+    ) -> Result<(String, crate::storage::StoredToken), OAuthError> {
+        let unknown = || invalid_grant(self.unknown);
+        let signature = core
+            .signer
+            .verify(self.kind, presented)
+            .ok_or_else(unknown)?;
+        let row = core
+            .tokens
+            .get_token(&signature)
+            .await?
+            .ok_or_else(unknown)?;
+        if row.kind != self.kind.as_str() || row.client_id != client.id {
+            return Err(unknown());
+        }
+        if !row.active {
+            core.tokens.revoke_request(&row.request_id).await?;
+            return Err(invalid_grant(self.replayed));
+        }
+        if row.expires_at <= core.clock.now().timestamp_millis() {
+            return Err(unknown());
+        }
+        Ok((signature, row))
+    }
+
+    /// Spends the token and stores what it bought, in one transaction (`TokenStore::exchange`);
+    /// losing the race to spend it is a replay too.
+    async fn spend(
+        &self,
+        core: &OAuthCore,
+        signature: &str,
+        row: &crate::storage::StoredToken,
+        revoke_access: bool,
+        issue: &[crate::storage::StoredToken],
+    ) -> Result<(), OAuthError> {
+        let revoke = revoke_access.then_some(row.request_id.as_str());
+        if !core.tokens.exchange(signature, revoke, issue).await? {
+            core.tokens.revoke_request(&row.request_id).await?;
+            return Err(invalid_grant(self.replayed));
+        }
+        Ok(())
+    }
+}
+
 /// Which grant is issuing, for the client's per-grant lifespans.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Issuing {
     AuthorizationCode,
     Refresh,
-}
-
-fn lifespan(core: &OAuthCore, client_value: Option<&String>, default: &str) -> std::time::Duration {
-    client_value
-        .and_then(|s| crate::config::parse_duration(s).ok())
-        .filter(|d| !d.is_zero())
-        .unwrap_or_else(|| core.config.ttl(default))
 }
 
 /// Mints the tokens of a completed flow: an access token; a refresh token when `offline` or
@@ -109,7 +167,7 @@ async fn mint_for_flow(
             m.refresh_token_grant_id_token_lifespan.as_ref(),
         ),
     };
-    let at_life = lifespan(core, at_life, &core.config.ttl.access_token);
+    let at_life = core.lifespan(at_life, &core.config.ttl.access_token);
     let now = core.clock.now().timestamp_millis();
     let extra = record
         .session
@@ -151,7 +209,7 @@ async fn mint_for_flow(
             .signer
             .mint(TokenKind::RefreshToken)
             .ok_or_else(|| OAuthError::server("no system secret"))?;
-        let life = lifespan(core, rt_life, &core.config.ttl.refresh_token);
+        let life = core.lifespan(rt_life, &core.config.ttl.refresh_token);
         rows.push(row(
             rt.signature,
             TokenKind::RefreshToken,
@@ -175,7 +233,7 @@ async fn mint_for_flow(
                 access_token: Some(&minted.token),
                 code: None,
                 extra: record.session.id_token.as_ref(),
-                lifespan: lifespan(core, id_life, &core.config.ttl.id_token),
+                lifespan: core.lifespan(id_life, &core.config.ttl.id_token),
             })
             .await?,
         )

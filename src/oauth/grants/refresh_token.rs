@@ -4,7 +4,7 @@
 //! spent refresh token means it was copied, so the whole family — every token of the flow — is
 //! revoked. A narrower `scope` may be asked for, never a wider one (RFC 6749 §6).
 
-use super::{Issuing, TokenResponse, mint_for_flow};
+use super::{Issuing, Spendable, TokenResponse, invalid_grant, mint_for_flow};
 use crate::{
     crypto::opaque::TokenKind,
     flows::endpoint::FlowRecord,
@@ -13,12 +13,11 @@ use crate::{
     },
 };
 
-fn invalid_grant(d: &str) -> OAuthError {
-    OAuthError::new(ErrorCode::InvalidGrant, d)
-}
-
-const REUSED: &str =
-    "The refresh token has already been used; every token of its grant is now revoked.";
+const REFRESH: Spendable = Spendable {
+    kind: TokenKind::RefreshToken,
+    unknown: "The refresh token is invalid, expired, revoked, or was issued to another client.",
+    replayed: "The refresh token has already been used; every token of its grant is now revoked.",
+};
 
 pub async fn handle(
     core: &OAuthCore,
@@ -31,31 +30,10 @@ pub async fn handle(
             "The client is not allowed to use the refresh_token grant type.",
         ));
     }
-    let token = params.require("refresh_token")?;
-    let unknown = || {
-        invalid_grant(
-            "The refresh token is invalid, expired, revoked, or was issued to another client.",
-        )
-    };
-    let signature = core
-        .signer
-        .verify(TokenKind::RefreshToken, token)
-        .ok_or_else(unknown)?;
-    let row = core
-        .tokens
-        .get_token(&signature)
-        .await?
-        .ok_or_else(unknown)?;
-    if row.kind != TokenKind::RefreshToken.as_str() || row.client_id != client.id {
-        return Err(unknown());
-    }
-    if !row.active {
-        core.tokens.revoke_request(&row.request_id).await?;
-        return Err(invalid_grant(REUSED));
-    }
-    if row.expires_at <= core.clock.now().timestamp_millis() {
-        return Err(unknown());
-    }
+    let (signature, row) = REFRESH
+        .check(core, client, params.require("refresh_token")?)
+        .await?;
+    let unknown = || invalid_grant(REFRESH.unknown);
     let granted: Vec<String> = row
         .scope
         .split(' ')
@@ -91,13 +69,6 @@ pub async fn handle(
     // tokens, in the same transaction.
     let (response, rows) =
         mint_for_flow(core, client, &flow, &record, &scope, Issuing::Refresh).await?;
-    if !core
-        .tokens
-        .exchange(&signature, Some(&row.request_id), &rows)
-        .await?
-    {
-        core.tokens.revoke_request(&row.request_id).await?;
-        return Err(invalid_grant(REUSED));
-    }
+    REFRESH.spend(core, &signature, &row, true, &rows).await?;
     Ok(response)
 }
