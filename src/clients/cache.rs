@@ -33,6 +33,16 @@ pub struct ResolvedClient {
     pub metadata: Arc<OAuth2Client>,
 }
 
+impl ResolvedClient {
+    /// The client as the admin API shows it to login/consent apps: its id set, never a secret.
+    pub fn public_metadata(&self) -> OAuth2Client {
+        let mut m = OAuth2Client::clone(&self.metadata);
+        m.client_id = Some(self.id.clone());
+        m.client_secret = None;
+        m
+    }
+}
+
 pub struct ClientCache {
     store: Arc<dyn ClientStore>,
     /// Deleting a client deletes its tokens; their cached records go too.

@@ -64,16 +64,30 @@ impl OAuthCore {
         Ok(flow)
     }
 
+    /// Seals the answered flow into the verifier of `stage` and sends the browser back to the
+    /// authorization request with it.
+    fn back_to_authorize(
+        &self,
+        stage: Stage,
+        flow: &FlowState,
+    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+        let param = match stage {
+            Stage::LoginVerifier => "login_verifier",
+            _ => "consent_verifier",
+        };
+        let verifier = self
+            .seal_flow(stage, flow)
+            .map_err(|e| ChallengeError::Internal(format!("{e:?}")))?;
+        Ok(redirect(with_param(&flow.request_url, param, &verifier)))
+    }
+
     async fn flow_client(&self, flow: &FlowState) -> Result<OAuth2Client, ChallengeError> {
         let c = self
             .clients
             .resolve(&flow.client_id)
             .await?
             .ok_or(ChallengeError::NotFound)?;
-        let mut client = OAuth2Client::clone(&c.metadata);
-        client.client_secret = None;
-        client.client_id = Some(c.id.clone());
-        Ok(client)
+        Ok(c.public_metadata())
     }
 
     /// `GET /admin/oauth2/auth/requests/login`.
@@ -140,14 +154,7 @@ impl OAuthCore {
             force_subject_identifier: body.force_subject_identifier,
             authenticated_at,
         });
-        let verifier = self
-            .seal_flow(Stage::LoginVerifier, &flow)
-            .map_err(|e| ChallengeError::Internal(format!("{e:?}")))?;
-        Ok(redirect(with_param(
-            &flow.request_url,
-            "login_verifier",
-            &verifier,
-        )))
+        self.back_to_authorize(Stage::LoginVerifier, &flow)
     }
 
     /// `PUT /admin/oauth2/auth/requests/login/reject`.
@@ -159,14 +166,7 @@ impl OAuthCore {
         let d = denied(&body)?;
         let mut flow = self.open_challenge(Stage::LoginChallenge, challenge)?;
         flow.denied = Some(d);
-        let verifier = self
-            .seal_flow(Stage::LoginVerifier, &flow)
-            .map_err(|e| ChallengeError::Internal(format!("{e:?}")))?;
-        Ok(redirect(with_param(
-            &flow.request_url,
-            "login_verifier",
-            &verifier,
-        )))
+        self.back_to_authorize(Stage::LoginVerifier, &flow)
     }
 
     /// `GET /admin/oauth2/auth/requests/consent`.
@@ -238,14 +238,7 @@ impl OAuthCore {
             context: body.context,
             handled_at: self.clock.now().timestamp_millis(),
         });
-        let verifier = self
-            .seal_flow(Stage::ConsentVerifier, &flow)
-            .map_err(|e| ChallengeError::Internal(format!("{e:?}")))?;
-        Ok(redirect(with_param(
-            &flow.request_url,
-            "consent_verifier",
-            &verifier,
-        )))
+        self.back_to_authorize(Stage::ConsentVerifier, &flow)
     }
 
     /// `PUT /admin/oauth2/auth/requests/consent/reject`.
@@ -257,13 +250,6 @@ impl OAuthCore {
         let d = denied(&body)?;
         let mut flow = self.open_challenge(Stage::ConsentChallenge, challenge)?;
         flow.denied = Some(d);
-        let verifier = self
-            .seal_flow(Stage::ConsentVerifier, &flow)
-            .map_err(|e| ChallengeError::Internal(format!("{e:?}")))?;
-        Ok(redirect(with_param(
-            &flow.request_url,
-            "consent_verifier",
-            &verifier,
-        )))
+        self.back_to_authorize(Stage::ConsentVerifier, &flow)
     }
 }

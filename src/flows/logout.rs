@@ -356,11 +356,7 @@ impl OAuthCore {
     ) -> Result<OAuth2LogoutRequest, super::ChallengeError> {
         let s = self.open_logout_challenge(challenge)?;
         let client = match &s.client_id {
-            Some(id) => self.clients.resolve(id).await?.map(|c| {
-                let mut m = crate::wire::OAuth2Client::clone(&c.metadata);
-                m.client_id = Some(c.id.clone());
-                m
-            }),
+            Some(id) => self.clients.resolve(id).await?.map(|c| c.public_metadata()),
             None => None,
         };
         let ttl = self.config.ttl(&self.config.ttl.login_consent_request);

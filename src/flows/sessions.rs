@@ -20,11 +20,11 @@ pub struct ConsentPage {
 impl OAuthCore {
     async fn consent_session(&self, f: StoredFlow) -> Result<OAuth2ConsentSession, AdminError> {
         let record = FlowRecord::of(&f).map_err(|e| AdminError::Internal(format!("{e:?}")))?;
-        let client = self.clients.resolve(&f.client_id).await?.map(|c| {
-            let mut m = crate::wire::OAuth2Client::clone(&c.metadata);
-            m.client_id = Some(c.id.clone());
-            m
-        });
+        let client = self
+            .clients
+            .resolve(&f.client_id)
+            .await?
+            .map(|c| c.public_metadata());
         Ok(OAuth2ConsentSession {
             consent_request_id: f.id.clone(),
             consent_request: OAuth2ConsentRequest {
