@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::{Format, RemoteArgs, output, remote::public_url};
+use crate::http::escape;
 
 /// What the authorization code flow from the command line takes.
 #[derive(Args, Debug, Clone)]
@@ -61,13 +62,6 @@ fn random() -> String {
     let mut b = [0u8; 32];
     let _ = getrandom::fill(&mut b);
     URL_SAFE_NO_PAD.encode(b)
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn page(title: &str, body: &str) -> Response {

@@ -7,7 +7,7 @@ use poem::{
     web::Data,
 };
 
-use super::State;
+use super::{State, escape, read_cookie};
 use crate::{
     flows::{SetCookie, endpoint::AuthorizeOutcome},
     oauth::{
@@ -18,33 +18,6 @@ use crate::{
 
 /// Authorization requests are small; anything bigger is not one.
 const FORM_LIMIT: usize = 64 * 1024;
-
-/// Reads a cookie from the request's `Cookie` headers.
-fn read_cookie(req: &Request, name: &str) -> Option<String> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Browser-facing responses are never cached and leak no referrer (RFC 9700 §4.2.4).
 fn browser(mut resp: Response, cookies: &[SetCookie], secure: bool) -> Response {

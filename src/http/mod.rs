@@ -34,3 +34,31 @@ pub type State = Arc<AppState>;
 
 /// The version every `/version` endpoint reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Reads a cookie from the request's `Cookie` headers.
+pub fn read_cookie(req: &poem::Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(poem::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Escapes text for HTML content and double- or single-quoted attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

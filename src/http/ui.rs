@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
 
+use super::read_cookie;
 use crate::{
     flows::{ChallengeError, api::ChallengeApi},
     wire::{
@@ -256,17 +257,6 @@ fn challenge_error(base: &str, e: ChallengeError) -> Response {
             )
         }
     }
-}
-
-fn read_cookie(req: &Request, name: &str) -> Option<String> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 fn csrf_mac(key: &[u8], browser: &str, challenge: &str) -> Option<Vec<u8>> {
