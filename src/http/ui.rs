@@ -335,6 +335,29 @@ async fn form(req: &Request, body: Body) -> Option<Vec<(String, String)>> {
     )
 }
 
+/// A posted form of the app, with its challenge (in the field `challenge_field`) once the form's
+/// CSRF token checks out; otherwise the page to answer with.
+async fn submitted(
+    state: &State,
+    req: &Request,
+    body: Body,
+    challenge_field: &str,
+) -> Result<(Vec<(String, String)>, String), Response> {
+    let Some(f) = form(req, body).await else {
+        return Err(message(
+            state.base,
+            StatusCode::BAD_REQUEST,
+            "Something is wrong",
+            "The form could not be read.",
+        ));
+    };
+    let challenge = field(&f, challenge_field).to_owned();
+    if !csrf_ok(state, req, &challenge, field(&f, "csrf_token")).await {
+        return Err(forbidden(state.base));
+    }
+    Ok((f, challenge))
+}
+
 fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {
     f.iter()
         .find(|(k, _)| k == name)
@@ -394,18 +417,10 @@ pub async fn login_page(req: &Request, state: Data<&State>, q: Query<LoginQuery>
 /// `POST /ui/login`: check the credentials; accept the login, or show the form again.
 #[handler]
 pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Response {
-    let Some(f) = form(req, body).await else {
-        return message(
-            state.base,
-            StatusCode::BAD_REQUEST,
-            "Something is wrong",
-            "The form could not be read.",
-        );
+    let (f, challenge) = match submitted(&state, req, body, "login_challenge").await {
+        Ok(ok) => ok,
+        Err(page) => return page,
     };
-    let challenge = field(&f, "login_challenge").to_owned();
-    if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")).await {
-        return forbidden(state.base);
-    }
     let lr = match state.api.login_request(&challenge).await {
         Ok(lr) => lr,
         Err(e) => return challenge_error(state.base, e),
@@ -603,18 +618,10 @@ pub async fn consent_page(req: &Request, state: Data<&State>, q: Query<ConsentQu
 /// `POST /ui/consent`: allow the checked scopes, or deny.
 #[handler]
 pub async fn consent_submit(req: &Request, body: Body, state: Data<&State>) -> Response {
-    let Some(f) = form(req, body).await else {
-        return message(
-            state.base,
-            StatusCode::BAD_REQUEST,
-            "Something is wrong",
-            "The form could not be read.",
-        );
+    let (f, challenge) = match submitted(&state, req, body, "consent_challenge").await {
+        Ok(ok) => ok,
+        Err(page) => return page,
     };
-    let challenge = field(&f, "consent_challenge").to_owned();
-    if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")).await {
-        return forbidden(state.base);
-    }
     if field(&f, "action") == "deny" {
         let reject = RejectOAuth2Request {
             error: Some("access_denied".into()),
@@ -683,18 +690,10 @@ pub async fn logout_page(req: &Request, state: Data<&State>, q: Query<LogoutQuer
 /// `POST /ui/logout`: sign out, or stay signed in.
 #[handler]
 pub async fn logout_submit(req: &Request, body: Body, state: Data<&State>) -> Response {
-    let Some(f) = form(req, body).await else {
-        return message(
-            state.base,
-            StatusCode::BAD_REQUEST,
-            "Something is wrong",
-            "The form could not be read.",
-        );
+    let (f, challenge) = match submitted(&state, req, body, "logout_challenge").await {
+        Ok(ok) => ok,
+        Err(page) => return page,
     };
-    let challenge = field(&f, "logout_challenge").to_owned();
-    if !csrf_ok(&state, req, &challenge, field(&f, "csrf_token")).await {
-        return forbidden(state.base);
-    }
     if field(&f, "action") == "yes" {
         match state.api.accept_logout(&challenge).await {
             Ok(r) => redirect(&r.redirect_to),
