@@ -189,15 +189,30 @@ impl Default for Serve {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Listener {
+    /// The address to listen on; empty (the default, as Hydra) means every interface, or only
+    /// loopback under `--dev` (see [`Listener::bind_host`]).
     pub host: String,
     pub port: u16,
     pub cors: Cors,
 }
 
+impl Listener {
+    /// Where to listen: the configured host, else every interface — or, in local development,
+    /// loopback only, so an unauthenticated admin API and a demo user with a printed password
+    /// are not reachable from the network unless a host is set on purpose.
+    pub fn bind_host(&self, dev: bool) -> &str {
+        match (self.host.as_str(), dev) {
+            ("", true) => "127.0.0.1",
+            ("", false) => "0.0.0.0",
+            (h, _) => h,
+        }
+    }
+}
+
 impl Default for Listener {
     fn default() -> Self {
         Self {
-            host: "0.0.0.0".into(),
+            host: String::new(),
             port: 0,
             cors: Cors::default(),
         }
@@ -411,7 +426,7 @@ impl Config {
             ("serve.public", &self.serve.public),
             ("serve.admin", &self.serve.admin),
         ] {
-            if l.host.parse::<IpAddr>().is_err() && !is_hostname(&l.host) {
+            if !l.host.is_empty() && l.host.parse::<IpAddr>().is_err() && !is_hostname(&l.host) {
                 return Err(bad(
                     &format!("{key}.host"),
                     format!("{:?} is not an address or host name", l.host),

@@ -31,6 +31,7 @@ pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod error;
 pub mod flows;
 pub mod http;
 pub mod keys;

@@ -51,9 +51,9 @@ pub struct UiFlags {
     /// The port to listen on.
     #[arg(long, default_value_t = 3000)]
     pub port: u16,
-    /// The address to listen on.
-    #[arg(long, default_value = "0.0.0.0")]
-    pub host: String,
+    /// The address to listen on (default: every interface; loopback only with --dev).
+    #[arg(long)]
+    pub host: Option<String>,
     #[command(flatten)]
     pub serve: ServeFlags,
 }
@@ -202,7 +202,12 @@ async fn run_ui(flags: UiFlags) -> anyhow::Result<()> {
         tls.is_some(),
         "",
     ));
-    let addr = format!("{}:{}", flags.host, flags.port);
+    let host = match (&flags.host, flags.serve.dev) {
+        (Some(h), _) => h.as_str(),
+        (None, true) => "127.0.0.1",
+        (None, false) => "0.0.0.0",
+    };
+    let addr = format!("{host}:{}", flags.port);
     let listener = TcpListener::bind(&addr)
         .await
         .map_err(|e| anyhow!("cannot listen on {addr}: {e}"))?;
@@ -285,12 +290,24 @@ pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
         }
     };
     let public = if which != Listeners::Admin {
-        Some(bind(&config.serve.public.host, config.serve.public.port).await?)
+        Some(
+            bind(
+                config.serve.public.bind_host(flags.dev),
+                config.serve.public.port,
+            )
+            .await?,
+        )
     } else {
         None
     };
     let admin = if which != Listeners::Public {
-        Some(bind(&config.serve.admin.host, config.serve.admin.port).await?)
+        Some(
+            bind(
+                config.serve.admin.bind_host(flags.dev),
+                config.serve.admin.port,
+            )
+            .await?,
+        )
     } else {
         None
     };

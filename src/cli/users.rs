@@ -50,6 +50,7 @@ fn err(e: crate::clients::AdminError) -> anyhow::Error {
         E::BadRequest { description, .. } => anyhow!(description),
         E::NotFound(d) | E::Conflict(d) => anyhow!(d),
         E::Internal(c) => anyhow!("internal error: {c}"),
+        other => anyhow!(other.to_string()),
     }
 }
 

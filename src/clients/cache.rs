@@ -39,7 +39,7 @@ impl ResolvedClient {
         let mut m = OAuth2Client::clone(&self.metadata);
         m.client_id = Some(self.id.clone());
         m.client_secret = None;
-        m
+        super::on_the_wire(m)
     }
 }
 

@@ -14,45 +14,21 @@ use chrono::{DateTime, TimeZone, Utc};
 
 pub use validate::{AUTH_METHODS, GRANT_TYPES, MIN_SECRET_LEN, validate};
 
+/// A client as the admin API returns it, in Hydra's shape (see [`validate::present`]); `jwks` is
+/// `{}` when the client has none, as Hydra shows it (and [`validate`] reads it back as none).
+pub fn on_the_wire(mut c: OAuth2Client) -> OAuth2Client {
+    validate::present(&mut c);
+    c.jwks.get_or_insert_with(|| serde_json::json!({}));
+    c
+}
+
+pub use crate::error::AdminError;
 use crate::{
     clock::Clock,
     crypto::{hash::hash_secret, random_token},
-    storage::{ClientFilter, ClientStore, StoreError, StoredClient},
+    storage::{ClientFilter, ClientStore, StoredClient},
     wire::{JsonPatchOp, OAuth2Client},
 };
-
-/// An admin API failure: status, Hydra error code and a description safe to show the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AdminError {
-    BadRequest {
-        error: &'static str,
-        description: String,
-    },
-    NotFound(String),
-    Conflict(String),
-    /// The cause is logged, never sent.
-    Internal(String),
-}
-
-impl AdminError {
-    pub fn invalid(error: &'static str, description: impl Into<String>) -> Self {
-        Self::BadRequest {
-            error,
-            description: description.into(),
-        }
-    }
-}
-
-impl From<StoreError> for AdminError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict => Self::Conflict(
-                "Unable to insert or update resource because a resource with that value exists already".into(),
-            ),
-            other => Self::Internal(other.to_string()),
-        }
-    }
-}
 
 /// Hydra's page size bounds for listing clients.
 pub const DEFAULT_PAGE_SIZE: u64 = 250;
@@ -62,6 +38,8 @@ pub const MAX_PAGE_SIZE: u64 = 500;
 #[derive(Debug)]
 pub struct ClientPage {
     pub clients: Vec<OAuth2Client>,
+    /// The page size used (the requested one, capped as Hydra caps it).
+    pub page_size: u64,
     pub next_page_token: Option<String>,
 }
 
@@ -95,7 +73,7 @@ fn from_stored(s: StoredClient) -> Result<OAuth2Client, AdminError> {
     c.client_secret = None;
     c.created_at = millis_to_time(s.created_at);
     c.updated_at = millis_to_time(s.updated_at);
-    Ok(c)
+    Ok(on_the_wire(c))
 }
 
 /// What a validated client becomes in storage.
@@ -180,18 +158,14 @@ impl ClientService {
             .store
             .list_clients(filter, after.as_deref(), size + 1)
             .await?;
-        let next_page_token = if rows.len() as u64 > size {
-            rows.truncate(size as usize);
-            rows.last().map(|r| page_token_of(&r.id))
-        } else {
-            None
-        };
+        let next_page_token = next_page(&mut rows, size, |r| &r.id);
         let clients = rows
             .into_iter()
             .map(from_stored)
             .collect::<Result<_, _>>()?;
         Ok(ClientPage {
             clients,
+            page_size: size,
             next_page_token,
         })
     }
@@ -272,18 +246,16 @@ impl ClientService {
 }
 
 /// The page size and the position after which a page starts, from Hydra's `page_size` and
-/// `page_token` query parameters (keyset pagination by id).
+/// `page_token` query parameters (keyset pagination by id). As Hydra, a size of 0 means the
+/// default and sizes above the maximum are capped.
 pub fn page_params(
     page_size: Option<u64>,
     page_token: Option<&str>,
 ) -> Result<(u64, Option<String>), AdminError> {
-    let size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-    if size == 0 || size > MAX_PAGE_SIZE {
-        return Err(AdminError::invalid(
-            "invalid_request",
-            format!("page_size must be between 1 and {MAX_PAGE_SIZE}"),
-        ));
-    }
+    let size = match page_size {
+        None | Some(0) => DEFAULT_PAGE_SIZE,
+        Some(n) => n.min(MAX_PAGE_SIZE),
+    };
     let after = match page_token.filter(|t| !t.is_empty()) {
         None => None,
         Some(t) => Some(decode_page_token(t).ok_or_else(|| {
@@ -294,6 +266,17 @@ pub fn page_params(
         })?),
     };
     Ok((size, after))
+}
+
+/// Cuts `rows` (fetched `size + 1` at a time) to a page of `size`, and returns the token of the
+/// next page when there is one.
+pub fn next_page<T>(rows: &mut Vec<T>, size: u64, id: impl Fn(&T) -> &str) -> Option<String> {
+    if rows.len() as u64 > size {
+        rows.truncate(size as usize);
+        rows.last().map(|r| page_token_of(id(r)))
+    } else {
+        None
+    }
 }
 
 /// The opaque page token that starts a page after the item `id`.

@@ -69,20 +69,27 @@ fn valid_scope_token(t: &str) -> bool {
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
-/// Splits a response type into its sorted parts, or `None` when it is not one OAuth defines.
-fn response_type_parts(rt: &str) -> Option<Vec<&str>> {
+/// Whether `rt` is a response type OAuth defines: `code`, `token` and `id_token`, each at most
+/// once, separated by spaces.
+fn is_response_type(rt: &str) -> bool {
     let mut parts: Vec<&str> = rt.split(' ').collect();
     parts.sort_unstable();
-    let ok = parts
-        .iter()
-        .all(|p| matches!(*p, "code" | "token" | "id_token"))
+    !parts.is_empty()
+        && parts
+            .iter()
+            .all(|p| matches!(*p, "code" | "token" | "id_token"))
         && parts.windows(2).all(|w| w[0] != w[1])
-        && !parts.is_empty();
-    ok.then_some(parts)
 }
 
 /// Checks a client, fills Hydra's defaults, and normalises empty values, in place.
 pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
+    // `{}` is how Hydra shows "no keys": a client read and written back must not gain a key set.
+    if c.jwks
+        .as_ref()
+        .is_some_and(|j| j.as_object().is_some_and(serde_json::Map::is_empty))
+    {
+        c.jwks = None;
+    }
     if let Some(id) = &c.client_id
         && (id.is_empty()
             || id.len() > 255
@@ -98,11 +105,13 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
         }
     }
 
-    // Grant and response types: known values only, and consistent with each other (RFC 7591 §2.1).
+    // Grant and response types: known values only. They are not checked against each other
+    // here, as Hydra does not (the classic tutorial registers `-g client_credentials -r
+    // token,code`); the authorization endpoint refuses a response type whose grant the client
+    // lacks, when it is actually used (RFC 6749 §4.1.2.1 / §4.2.2.1 `unauthorized_client`).
+    // Empty lists stay empty, as Hydra stores them; OAuth2Client::grants() and
+    // ::response_types_or_default() apply the defaults (authorization_code, code) where used.
     let grants = c.grant_types.get_or_insert_with(Vec::new);
-    if grants.is_empty() {
-        grants.push("authorization_code".into());
-    }
     for g in grants.iter() {
         if !GRANT_TYPES.contains(&g.as_str()) {
             return Err(invalid(format!(
@@ -112,46 +121,14 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
         }
     }
     let grants = grants.clone();
-    let responses = c.response_types.get_or_insert_with(Vec::new);
-    if responses.is_empty() {
-        responses.push("code".into());
-    }
-    let mut any_code = false;
-    let mut any_front_channel = false;
-    for rt in responses.iter() {
-        let parts = response_type_parts(rt).ok_or_else(|| {
-            invalid(format!(
-                "response_types: {rt:?} is not a response type (combine code, token and id_token with spaces)"
-            ))
-        })?;
-        any_code |= parts.contains(&"code");
-        let front = parts.iter().any(|p| *p != "code");
-        any_front_channel |= front;
-        // An access token in the front channel is the implicit grant (RFC 6749 §4.2). A bare
-        // `id_token` is tolerated without it, as Hydra does: the classic tutorial registers
-        // `-r code,id_token` for a code-flow client, and the authorization endpoint checks the
-        // grant when the response type is actually used.
-        if parts.contains(&"token") && !grants.iter().any(|g| g == "implicit") {
-            return Err(invalid(format!(
-                "response_types: {rt:?} returns an access token from the authorization endpoint and needs the implicit grant type"
-            )));
-        }
-        if parts.contains(&"code") && front && !grants.iter().any(|g| g == "authorization_code") {
-            return Err(invalid(format!(
-                "response_types: {rt:?} needs the authorization_code grant type"
-            )));
-        }
-    }
     let has = |g: &str| grants.iter().any(|x| x == g);
-    if has("authorization_code") && !any_code {
-        return Err(invalid(
-            "grant_types: authorization_code needs a response type that contains code",
-        ));
-    }
-    if has("implicit") && !any_front_channel {
-        return Err(invalid(
-            "grant_types: implicit needs a response type that contains token or id_token",
-        ));
+    let responses = c.response_types.get_or_insert_with(Vec::new);
+    for rt in responses.iter() {
+        if !is_response_type(rt) {
+            return Err(invalid(format!(
+                "response_types: {rt:?} is not a response type (combine code, token and id_token with spaces)"
+            )));
+        }
     }
 
     // Client authentication (RFC 7591 §2, OIDC Core §9).
@@ -247,6 +224,21 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
             }
         }
     }
+    // As Hydra: a post-logout redirect goes back to where the client lives — the scheme, host
+    // and port of one of its redirect URIs (OIDC RP-Initiated Logout §3.1 leaves the check to us).
+    for uri in c.post_logout_redirect_uris.iter().flatten() {
+        let Ok(u) = Url::parse(uri) else { continue };
+        let home = c.redirect_uris.iter().flatten().any(|r| {
+            Url::parse(r).is_ok_and(|r| {
+                r.scheme() == u.scheme() && r.host_str() == u.host_str() && r.port() == u.port()
+            })
+        });
+        if !home {
+            return Err(invalid(format!(
+                "post_logout_redirect_uris: {uri:?} must have the scheme, host and port of one of the redirect_uris"
+            )));
+        }
+    }
     for (field, v) in [
         ("client_uri", &c.client_uri),
         ("logo_uri", &c.logo_uri),
@@ -329,16 +321,34 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
         }
     }
 
-    // Normalise: what a Go server would return as zero values, so responses have a stable shape.
+    set_or(&mut c.skip_consent, false);
+    set_or(&mut c.client_secret_expires_at, 0);
+    set_or(&mut c.metadata, serde_json::json!({}));
+    present(c);
+    // Read-only or dynamic-registration fields are never taken from the caller.
+    c.registration_access_token = None;
+    c.registration_client_uri = None;
+    Ok(())
+}
+
+/// Hydra's shape of a client on the wire: which fields are always there (empty strings and lists
+/// included) and which are left out when empty. Applied to what is stored and to what is
+/// returned, so older stored documents come out in the same shape.
+pub fn present(c: &mut OAuth2Client) {
     for list in [
         &mut c.audience,
         &mut c.allowed_cors_origins,
         &mut c.contacts,
         &mut c.redirect_uris,
-        &mut c.post_logout_redirect_uris,
-        &mut c.request_uris,
+        &mut c.grant_types,
+        &mut c.response_types,
     ] {
         set_or(list, Vec::new());
+    }
+    for list in [&mut c.post_logout_redirect_uris, &mut c.request_uris] {
+        if list.as_ref().is_some_and(Vec::is_empty) {
+            *list = None;
+        }
     }
     for s in [
         &mut c.client_name,
@@ -347,30 +357,33 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
         &mut c.logo_uri,
         &mut c.policy_uri,
         &mut c.tos_uri,
+        &mut c.scope,
+        &mut c.subject_type,
+    ] {
+        set_or(s, String::new());
+    }
+    for s in [
         &mut c.jwks_uri,
         &mut c.backchannel_logout_uri,
         &mut c.frontchannel_logout_uri,
         &mut c.sector_identifier_uri,
         &mut c.token_endpoint_auth_signing_alg,
         &mut c.request_object_signing_alg,
+        &mut c.access_token_strategy,
     ] {
-        set_or(s, String::new());
+        if s.as_deref() == Some("") {
+            *s = None;
+        }
     }
-    set_or(&mut c.userinfo_signed_response_alg, "none".into());
     for b in [
-        &mut c.skip_consent,
-        &mut c.skip_logout_consent,
         &mut c.backchannel_logout_session_required,
         &mut c.frontchannel_logout_session_required,
     ] {
-        set_or(b, false);
+        if *b == Some(false) {
+            *b = None;
+        }
     }
-    set_or(&mut c.client_secret_expires_at, 0);
-    set_or(&mut c.metadata, serde_json::json!({}));
-    // Read-only or dynamic-registration fields are never taken from the caller.
-    c.registration_access_token = None;
-    c.registration_client_uri = None;
-    Ok(())
+    set_or(&mut c.userinfo_signed_response_alg, "none".into());
 }
 
 fn lifespans(c: &OAuth2Client) -> [(&'static str, Option<&String>); 13] {

@@ -2,8 +2,9 @@
 //! rejecting it. Accepting or rejecting seals the app's answer into the verifier that
 //! `redirect_to` carries back to the authorization endpoint.
 
-use super::{ChallengeError, Denied, FlowState, HandledConsent, HandledLogin, Stage, with_param};
+use super::{Denied, FlowState, HandledConsent, HandledLogin, Stage, with_param};
 use crate::{
+    error::AdminError,
     oauth::{ErrorCode, OAuthCore},
     wire::{
         AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, OAuth2Client, OAuth2ConsentRequest,
@@ -15,10 +16,10 @@ fn redirect(to: String) -> OAuth2RedirectTo {
     OAuth2RedirectTo { redirect_to: to }
 }
 
-fn denied(body: &RejectOAuth2Request) -> Result<Denied, ChallengeError> {
+fn denied(body: &RejectOAuth2Request) -> Result<Denied, AdminError> {
     let error = body.error.clone().unwrap_or_else(|| "access_denied".into());
     if ErrorCode::parse(&error).is_none() {
-        return Err(ChallengeError::BadRequest(format!(
+        return Err(AdminError::bad_request(format!(
             "error {error:?} is not an OAuth 2.0 error code (e.g. access_denied, login_required, consent_required)"
         )));
     }
@@ -34,12 +35,12 @@ fn denied(body: &RejectOAuth2Request) -> Result<Denied, ChallengeError> {
 
 impl OAuthCore {
     /// Opens a challenge and checks that its flow has not expired.
-    fn open_challenge(&self, stage: Stage, challenge: &str) -> Result<FlowState, ChallengeError> {
+    fn open_challenge(&self, stage: Stage, challenge: &str) -> Result<FlowState, AdminError> {
         let flow: FlowState = self
             .open_flow(stage, challenge)
-            .ok_or(ChallengeError::NotFound)?;
+            .ok_or_else(AdminError::unknown_challenge)?;
         if self.flow_expired(&flow) {
-            return Err(ChallengeError::Gone {
+            return Err(AdminError::Gone {
                 redirect_to: flow.request_url,
             });
         }
@@ -54,10 +55,10 @@ impl OAuthCore {
         &self,
         stage: Stage,
         challenge: &str,
-    ) -> Result<FlowState, ChallengeError> {
+    ) -> Result<FlowState, AdminError> {
         let flow = self.open_challenge(stage, challenge)?;
         if self.flows.get_flow(&flow.id).await?.is_some() {
-            return Err(ChallengeError::Gone {
+            return Err(AdminError::Gone {
                 redirect_to: flow.request_url,
             });
         }
@@ -70,31 +71,28 @@ impl OAuthCore {
         &self,
         stage: Stage,
         flow: &FlowState,
-    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+    ) -> Result<OAuth2RedirectTo, AdminError> {
         let param = match stage {
             Stage::LoginVerifier => "login_verifier",
             _ => "consent_verifier",
         };
         let verifier = self
             .seal_flow(stage, flow)
-            .map_err(|e| ChallengeError::Internal(format!("{e:?}")))?;
+            .map_err(|e| AdminError::Internal(format!("{e:?}")))?;
         Ok(redirect(with_param(&flow.request_url, param, &verifier)))
     }
 
-    async fn flow_client(&self, flow: &FlowState) -> Result<OAuth2Client, ChallengeError> {
+    async fn flow_client(&self, flow: &FlowState) -> Result<OAuth2Client, AdminError> {
         let c = self
             .clients
             .resolve(&flow.client_id)
             .await?
-            .ok_or(ChallengeError::NotFound)?;
+            .ok_or_else(AdminError::unknown_challenge)?;
         Ok(c.public_metadata())
     }
 
     /// `GET /admin/oauth2/auth/requests/login`.
-    pub async fn login_request(
-        &self,
-        challenge: &str,
-    ) -> Result<OAuth2LoginRequest, ChallengeError> {
+    pub async fn login_request(&self, challenge: &str) -> Result<OAuth2LoginRequest, AdminError> {
         let flow = self
             .open_for_reading(Stage::LoginChallenge, challenge)
             .await?;
@@ -121,16 +119,16 @@ impl OAuthCore {
         &self,
         challenge: &str,
         body: AcceptOAuth2LoginRequest,
-    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+    ) -> Result<OAuth2RedirectTo, AdminError> {
         if body.subject.is_empty() {
-            return Err(ChallengeError::BadRequest(
-                "Field 'subject' must not be empty.".into(),
+            return Err(AdminError::bad_request(
+                "Field 'subject' must not be empty.",
             ));
         }
         let remember_for = body.remember_for.unwrap_or(0);
         if remember_for < 0 {
-            return Err(ChallengeError::BadRequest(
-                "remember_for must not be negative.".into(),
+            return Err(AdminError::bad_request(
+                "remember_for must not be negative.",
             ));
         }
         let mut flow = self.open_challenge(Stage::LoginChallenge, challenge)?;
@@ -162,7 +160,7 @@ impl OAuthCore {
         &self,
         challenge: &str,
         body: RejectOAuth2Request,
-    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+    ) -> Result<OAuth2RedirectTo, AdminError> {
         let d = denied(&body)?;
         let mut flow = self.open_challenge(Stage::LoginChallenge, challenge)?;
         flow.denied = Some(d);
@@ -173,7 +171,7 @@ impl OAuthCore {
     pub async fn consent_request(
         &self,
         challenge: &str,
-    ) -> Result<OAuth2ConsentRequest, ChallengeError> {
+    ) -> Result<OAuth2ConsentRequest, AdminError> {
         let flow = self
             .open_for_reading(Stage::ConsentChallenge, challenge)
             .await?;
@@ -203,11 +201,11 @@ impl OAuthCore {
         &self,
         challenge: &str,
         body: AcceptOAuth2ConsentRequest,
-    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+    ) -> Result<OAuth2RedirectTo, AdminError> {
         let remember_for = body.remember_for.unwrap_or(0);
         if remember_for < 0 {
-            return Err(ChallengeError::BadRequest(
-                "remember_for must not be negative.".into(),
+            return Err(AdminError::bad_request(
+                "remember_for must not be negative.",
             ));
         }
         let mut flow = self.open_challenge(Stage::ConsentChallenge, challenge)?;
@@ -216,7 +214,7 @@ impl OAuthCore {
             .iter()
             .find(|s| !flow.requested_scope.contains(s))
         {
-            return Err(ChallengeError::BadRequest(format!(
+            return Err(AdminError::bad_request(format!(
                 "grant_scope: {s:?} was not requested by the client."
             )));
         }
@@ -225,7 +223,7 @@ impl OAuthCore {
             .iter()
             .find(|a| !flow.requested_audience.contains(a))
         {
-            return Err(ChallengeError::BadRequest(format!(
+            return Err(AdminError::bad_request(format!(
                 "grant_access_token_audience: {a:?} was not requested by the client."
             )));
         }
@@ -246,7 +244,7 @@ impl OAuthCore {
         &self,
         challenge: &str,
         body: RejectOAuth2Request,
-    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+    ) -> Result<OAuth2RedirectTo, AdminError> {
         let d = denied(&body)?;
         let mut flow = self.open_challenge(Stage::ConsentChallenge, challenge)?;
         flow.denied = Some(d);

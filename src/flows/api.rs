@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use reqwest::{Method, StatusCode};
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::ChallengeError;
+use crate::error::AdminError;
 use crate::{
     oauth::OAuthCore,
     wire::{
@@ -19,26 +19,26 @@ use crate::{
 
 #[async_trait]
 pub trait ChallengeApi: Send + Sync {
-    async fn login_request(&self, ch: &str) -> Result<OAuth2LoginRequest, ChallengeError>;
+    async fn login_request(&self, ch: &str) -> Result<OAuth2LoginRequest, AdminError>;
     async fn accept_login(
         &self,
         ch: &str,
         body: AcceptOAuth2LoginRequest,
-    ) -> Result<OAuth2RedirectTo, ChallengeError>;
-    async fn consent_request(&self, ch: &str) -> Result<OAuth2ConsentRequest, ChallengeError>;
+    ) -> Result<OAuth2RedirectTo, AdminError>;
+    async fn consent_request(&self, ch: &str) -> Result<OAuth2ConsentRequest, AdminError>;
     async fn accept_consent(
         &self,
         ch: &str,
         body: AcceptOAuth2ConsentRequest,
-    ) -> Result<OAuth2RedirectTo, ChallengeError>;
+    ) -> Result<OAuth2RedirectTo, AdminError>;
     async fn reject_consent(
         &self,
         ch: &str,
         body: RejectOAuth2Request,
-    ) -> Result<OAuth2RedirectTo, ChallengeError>;
-    async fn logout_request(&self, ch: &str) -> Result<OAuth2LogoutRequest, ChallengeError>;
-    async fn accept_logout(&self, ch: &str) -> Result<OAuth2RedirectTo, ChallengeError>;
-    async fn reject_logout(&self, ch: &str) -> Result<(), ChallengeError>;
+    ) -> Result<OAuth2RedirectTo, AdminError>;
+    async fn logout_request(&self, ch: &str) -> Result<OAuth2LogoutRequest, AdminError>;
+    async fn accept_logout(&self, ch: &str) -> Result<OAuth2RedirectTo, AdminError>;
+    async fn reject_logout(&self, ch: &str) -> Result<(), AdminError>;
 }
 
 /// In process: straight to the core.
@@ -52,40 +52,40 @@ impl InProcess {
 
 #[async_trait]
 impl ChallengeApi for InProcess {
-    async fn login_request(&self, ch: &str) -> Result<OAuth2LoginRequest, ChallengeError> {
+    async fn login_request(&self, ch: &str) -> Result<OAuth2LoginRequest, AdminError> {
         self.core().login_request(ch).await
     }
     async fn accept_login(
         &self,
         ch: &str,
         body: AcceptOAuth2LoginRequest,
-    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+    ) -> Result<OAuth2RedirectTo, AdminError> {
         self.core().accept_login(ch, body).await
     }
-    async fn consent_request(&self, ch: &str) -> Result<OAuth2ConsentRequest, ChallengeError> {
+    async fn consent_request(&self, ch: &str) -> Result<OAuth2ConsentRequest, AdminError> {
         self.core().consent_request(ch).await
     }
     async fn accept_consent(
         &self,
         ch: &str,
         body: AcceptOAuth2ConsentRequest,
-    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+    ) -> Result<OAuth2RedirectTo, AdminError> {
         self.core().accept_consent(ch, body).await
     }
     async fn reject_consent(
         &self,
         ch: &str,
         body: RejectOAuth2Request,
-    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+    ) -> Result<OAuth2RedirectTo, AdminError> {
         self.core().reject_consent(ch, body).await
     }
-    async fn logout_request(&self, ch: &str) -> Result<OAuth2LogoutRequest, ChallengeError> {
+    async fn logout_request(&self, ch: &str) -> Result<OAuth2LogoutRequest, AdminError> {
         self.core().logout_request(ch).await
     }
-    async fn accept_logout(&self, ch: &str) -> Result<OAuth2RedirectTo, ChallengeError> {
+    async fn accept_logout(&self, ch: &str) -> Result<OAuth2RedirectTo, AdminError> {
         self.core().accept_logout(ch)
     }
-    async fn reject_logout(&self, ch: &str) -> Result<(), ChallengeError> {
+    async fn reject_logout(&self, ch: &str) -> Result<(), AdminError> {
         self.core().reject_logout(ch)
     }
 }
@@ -110,7 +110,7 @@ impl OverHttp {
         path: &str,
         param: (&str, &str),
         body: Option<&B>,
-    ) -> Result<Option<T>, ChallengeError> {
+    ) -> Result<Option<T>, AdminError> {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -122,26 +122,26 @@ impl OverHttp {
         let resp = req
             .send()
             .await
-            .map_err(|e| ChallengeError::Internal(format!("the admin API is unreachable: {e}")))?;
+            .map_err(|e| AdminError::Internal(format!("the admin API is unreachable: {e}")))?;
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
         match status {
             StatusCode::NO_CONTENT => Ok(None),
             s if s.is_success() => serde_json::from_value(value).map(Some).map_err(|e| {
-                ChallengeError::Internal(format!("the admin API answered {path} oddly: {e}"))
+                AdminError::Internal(format!("the admin API answered {path} oddly: {e}"))
             }),
-            StatusCode::GONE => Err(ChallengeError::Gone {
+            StatusCode::GONE => Err(AdminError::Gone {
                 redirect_to: value["redirect_to"].as_str().unwrap_or_default().to_owned(),
             }),
-            StatusCode::NOT_FOUND => Err(ChallengeError::NotFound),
-            StatusCode::BAD_REQUEST => Err(ChallengeError::BadRequest(
+            StatusCode::NOT_FOUND => Err(AdminError::unknown_challenge()),
+            StatusCode::BAD_REQUEST => Err(AdminError::bad_request(
                 value["error_description"]
                     .as_str()
                     .unwrap_or("bad request")
                     .to_owned(),
             )),
-            s => Err(ChallengeError::Internal(format!(
+            s => Err(AdminError::Internal(format!(
                 "the admin API answered {path} with {s}"
             ))),
         }
@@ -153,9 +153,9 @@ impl OverHttp {
         path: &str,
         param: (&str, &str),
         body: Option<&B>,
-    ) -> Result<T, ChallengeError> {
+    ) -> Result<T, AdminError> {
         self.call(method, path, param, body).await?.ok_or_else(|| {
-            ChallengeError::Internal(format!("the admin API answered {path} with no body"))
+            AdminError::Internal(format!("the admin API answered {path} with no body"))
         })
     }
 }
@@ -166,7 +166,7 @@ const LOGOUT: &str = "/admin/oauth2/auth/requests/logout";
 
 #[async_trait]
 impl ChallengeApi for OverHttp {
-    async fn login_request(&self, ch: &str) -> Result<OAuth2LoginRequest, ChallengeError> {
+    async fn login_request(&self, ch: &str) -> Result<OAuth2LoginRequest, AdminError> {
         self.must::<_, ()>(Method::GET, LOGIN, ("login_challenge", ch), None)
             .await
     }
@@ -174,7 +174,7 @@ impl ChallengeApi for OverHttp {
         &self,
         ch: &str,
         body: AcceptOAuth2LoginRequest,
-    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+    ) -> Result<OAuth2RedirectTo, AdminError> {
         self.must(
             Method::PUT,
             &format!("{LOGIN}/accept"),
@@ -183,7 +183,7 @@ impl ChallengeApi for OverHttp {
         )
         .await
     }
-    async fn consent_request(&self, ch: &str) -> Result<OAuth2ConsentRequest, ChallengeError> {
+    async fn consent_request(&self, ch: &str) -> Result<OAuth2ConsentRequest, AdminError> {
         self.must::<_, ()>(Method::GET, CONSENT, ("consent_challenge", ch), None)
             .await
     }
@@ -191,7 +191,7 @@ impl ChallengeApi for OverHttp {
         &self,
         ch: &str,
         body: AcceptOAuth2ConsentRequest,
-    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+    ) -> Result<OAuth2RedirectTo, AdminError> {
         self.must(
             Method::PUT,
             &format!("{CONSENT}/accept"),
@@ -204,7 +204,7 @@ impl ChallengeApi for OverHttp {
         &self,
         ch: &str,
         body: RejectOAuth2Request,
-    ) -> Result<OAuth2RedirectTo, ChallengeError> {
+    ) -> Result<OAuth2RedirectTo, AdminError> {
         self.must(
             Method::PUT,
             &format!("{CONSENT}/reject"),
@@ -213,11 +213,11 @@ impl ChallengeApi for OverHttp {
         )
         .await
     }
-    async fn logout_request(&self, ch: &str) -> Result<OAuth2LogoutRequest, ChallengeError> {
+    async fn logout_request(&self, ch: &str) -> Result<OAuth2LogoutRequest, AdminError> {
         self.must::<_, ()>(Method::GET, LOGOUT, ("logout_challenge", ch), None)
             .await
     }
-    async fn accept_logout(&self, ch: &str) -> Result<OAuth2RedirectTo, ChallengeError> {
+    async fn accept_logout(&self, ch: &str) -> Result<OAuth2RedirectTo, AdminError> {
         self.must::<_, ()>(
             Method::PUT,
             &format!("{LOGOUT}/accept"),
@@ -226,7 +226,7 @@ impl ChallengeApi for OverHttp {
         )
         .await
     }
-    async fn reject_logout(&self, ch: &str) -> Result<(), ChallengeError> {
+    async fn reject_logout(&self, ch: &str) -> Result<(), AdminError> {
         self.call::<(), serde_json::Value>(
             Method::PUT,
             &format!("{LOGOUT}/reject"),

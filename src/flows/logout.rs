@@ -353,7 +353,7 @@ impl OAuthCore {
     pub async fn logout_request(
         &self,
         challenge: &str,
-    ) -> Result<OAuth2LogoutRequest, super::ChallengeError> {
+    ) -> Result<OAuth2LogoutRequest, crate::error::AdminError> {
         let s = self.open_logout_challenge(challenge)?;
         let client = match &s.client_id {
             Some(id) => self.clients.resolve(id).await?.map(|c| c.public_metadata()),
@@ -375,12 +375,15 @@ impl OAuthCore {
         })
     }
 
-    fn open_logout_challenge(&self, challenge: &str) -> Result<LogoutState, super::ChallengeError> {
+    fn open_logout_challenge(
+        &self,
+        challenge: &str,
+    ) -> Result<LogoutState, crate::error::AdminError> {
         let s: LogoutState = self
             .open_flow(Stage::LogoutChallenge, challenge)
-            .ok_or(super::ChallengeError::NotFound)?;
+            .ok_or_else(crate::error::AdminError::unknown_challenge)?;
         if self.logout_expired(&s) {
-            return Err(super::ChallengeError::Gone {
+            return Err(crate::error::AdminError::Gone {
                 redirect_to: s.request_url,
             });
         }
@@ -391,11 +394,11 @@ impl OAuthCore {
     pub fn accept_logout(
         &self,
         challenge: &str,
-    ) -> Result<OAuth2RedirectTo, super::ChallengeError> {
+    ) -> Result<OAuth2RedirectTo, crate::error::AdminError> {
         let s = self.open_logout_challenge(challenge)?;
         let verifier = self
             .seal_flow(Stage::LogoutVerifier, &s)
-            .map_err(|e| super::ChallengeError::Internal(format!("{e:?}")))?;
+            .map_err(|e| crate::error::AdminError::Internal(format!("{e:?}")))?;
         Ok(OAuth2RedirectTo {
             redirect_to: with_param(
                 &format!("{}/oauth2/sessions/logout", self.config.public_base()),
@@ -406,7 +409,7 @@ impl OAuthCore {
     }
 
     /// `PUT /admin/oauth2/auth/requests/logout/reject`: the user stays logged in.
-    pub fn reject_logout(&self, challenge: &str) -> Result<(), super::ChallengeError> {
+    pub fn reject_logout(&self, challenge: &str) -> Result<(), crate::error::AdminError> {
         self.open_logout_challenge(challenge).map(|_| ())
     }
 }

@@ -129,26 +129,6 @@ pub struct FlowState {
     pub denied: Option<Denied>,
 }
 
-/// Why a challenge could not be used.
-#[derive(Debug)]
-pub enum ChallengeError {
-    /// Not a challenge of this server (or of this kind): 404.
-    NotFound,
-    /// Expired, or the flow completed already: 410 with where the browser may start over.
-    Gone {
-        redirect_to: String,
-    },
-    /// The app's input is invalid: 400.
-    BadRequest(String),
-    Internal(String),
-}
-
-impl From<crate::storage::StoreError> for ChallengeError {
-    fn from(e: crate::storage::StoreError) -> Self {
-        Self::Internal(e.to_string())
-    }
-}
-
 /// A cookie for the HTTP layer to set (or delete, with `max_age` 0).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SetCookie {

@@ -5,7 +5,8 @@ use chrono::{TimeZone, Utc};
 
 use super::endpoint::FlowRecord;
 use crate::{
-    clients::{AdminError, page_params, page_token_of},
+    clients::{next_page, page_params},
+    error::AdminError,
     oauth::OAuthCore,
     storage::StoredFlow,
     wire::{OAuth2ConsentRequest, OAuth2ConsentSession},
@@ -14,6 +15,7 @@ use crate::{
 /// One page of consent sessions and the token of the next, if any.
 pub struct ConsentPage {
     pub sessions: Vec<OAuth2ConsentSession>,
+    pub page_size: u64,
     pub next_page_token: Option<String>,
 }
 
@@ -67,18 +69,14 @@ impl OAuthCore {
             .flows
             .list_consents(subject, login_session_id, after.as_deref(), size + 1)
             .await?;
-        let next_page_token = if rows.len() as u64 > size {
-            rows.truncate(size as usize);
-            rows.last().map(|r| page_token_of(&r.id))
-        } else {
-            None
-        };
+        let next_page_token = next_page(&mut rows, size, |r| &r.id);
         let mut sessions = Vec::with_capacity(rows.len());
         for f in rows {
             sessions.push(self.consent_session(f).await?);
         }
         Ok(ConsentPage {
             sessions,
+            page_size: size,
             next_page_token,
         })
     }

@@ -22,7 +22,11 @@ const FORM_LIMIT: usize = 64 * 1024;
 /// Browser-facing responses are never cached and leak no referrer (RFC 9700 §4.2.4).
 fn browser(mut resp: Response, cookies: &[SetCookie], secure: bool) -> Response {
     let h = resp.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(super::NO_CACHE),
+    );
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -153,7 +157,9 @@ pub async fn authorize(req: &Request, body: Body, state: Data<&State>) -> Respon
         AuthorizeOutcome::Client { response, cookies } => {
             let resp = match response.redirect.mode() {
                 ResponseMode::FormPost => form_post(&response),
-                _ => redirect(&response.location().unwrap_or_default(), post),
+                // RFC 9700 §4.12: 303, so that no browser re-sends a POSTed form to the client
+                // (as Hydra answers, whatever the method).
+                _ => redirect(&response.location().unwrap_or_default(), true),
             };
             browser(resp, &cookies, secure)
         }
@@ -162,21 +168,7 @@ pub async fn authorize(req: &Request, body: Body, state: Data<&State>) -> Respon
 }
 
 /// RFC 6750 §3: a bearer challenge with the error.
-fn bearer_error(e: &OAuthError) -> Response {
-    if let Some(cause) = &e.cause {
-        tracing::error!(code = e.code.as_str(), cause, "userinfo failed");
-    }
-    let challenge = format!(
-        "Bearer error=\"{}\", error_description=\"{}\"",
-        e.code.as_str(),
-        e.description.replace(['"', '\\'], "'")
-    );
-    let mut resp = super::oauth::render_error(e);
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    resp
-}
+use super::error::bearer as bearer_error;
 
 /// `GET|POST /userinfo` (OIDC Core §5.3).
 #[handler]

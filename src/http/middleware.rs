@@ -10,8 +10,6 @@ use poem::{
     http::{StatusCode, Uri},
 };
 
-use crate::wire::GenericError;
-
 /// Logs one structured line per request: method, path (never the query, which may hold secrets),
 /// status and latency.
 pub async fn request_log<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
@@ -158,58 +156,21 @@ pub async fn legacy_admin_paths<E: Endpoint>(ep: E, mut req: Request) -> poem::R
     ep.call(req).await.map(IntoResponse::into_response)
 }
 
-/// Renders any error that reached the top of the admin listener as Hydra's JSON error body.
-/// Internal details (5xx) are never sent; they were logged where they happened.
-pub async fn admin_error_response(err: poem::Error) -> Response {
-    if err.is_from_response() {
-        // Already rendered by an operation's error type.
-        return err.into_response();
-    }
-    let status = err.status();
-    let (code, description) = match status {
-        StatusCode::BAD_REQUEST => (
-            "invalid_request",
-            err.to_string()
-                .trim_start_matches("parse request payload error: ")
-                .to_owned(),
-        ),
-        StatusCode::NOT_FOUND => (
-            "not_found",
-            "The requested resource or route does not exist.".to_owned(),
-        ),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
-            "This method is not allowed on this path.".to_owned(),
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => ("request_too_large", err.to_string()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
-            format!("{err}; send application/json"),
-        ),
-        s if s.is_server_error() => {
-            tracing::error!(error = %err, "unhandled error");
-            (
-                "server_error",
-                "The server encountered an internal error.".to_owned(),
-            )
-        }
-        _ => ("invalid_request", err.to_string()),
-    };
-    error_json(status, code, description)
-}
+/// What every response says about caching unless it says otherwise (Hydra's value): API answers
+/// carry secrets and per-user state.
+pub const NO_CACHE: &str = "private, no-cache, no-store, must-revalidate";
 
-/// A Hydra error body with the given status.
-pub fn error_json(status: StatusCode, code: &str, description: String) -> Response {
-    let body = GenericError {
-        error: code.to_owned(),
-        error_description: description,
-        status_code: status.as_u16(),
-        error_debug: None,
-        error_hint: None,
-    };
-    let json = serde_json::to_vec(&body).unwrap_or_default();
-    Response::builder()
-        .status(status)
-        .content_type("application/json; charset=utf-8")
-        .body(json)
+/// Adds [`NO_CACHE`] to responses that set no `Cache-Control` of their own.
+pub async fn no_cache_by_default<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
+    let mut resp = ep.call(req).await?.into_response();
+    if !resp
+        .headers()
+        .contains_key(poem::http::header::CACHE_CONTROL)
+    {
+        resp.headers_mut().insert(
+            poem::http::header::CACHE_CONTROL,
+            poem::http::HeaderValue::from_static(NO_CACHE),
+        );
+    }
+    Ok(resp)
 }

@@ -2,8 +2,8 @@
 //! call the core, and render its outcome; no protocol logic lives here.
 
 pub mod admin;
-pub mod admin_flows;
 pub mod authorize;
+pub mod error;
 mod middleware;
 pub mod oauth;
 pub mod payload;
@@ -15,9 +15,8 @@ use std::sync::Arc;
 
 use crate::{clients::ClientService, config::Config, storage::Db};
 
-pub use middleware::{
-    BodyLimit, admin_error_response, error_json, legacy_admin_paths, request_log,
-};
+pub use error::{error_json, uncaught};
+pub use middleware::{BodyLimit, NO_CACHE, legacy_admin_paths, no_cache_by_default, request_log};
 
 /// Everything a handler may need, shared by both listeners.
 #[derive(Debug)]

@@ -4,53 +4,18 @@
 
 use poem::{
     Body, IntoResponse, Request, Response, handler,
-    http::{HeaderValue, StatusCode, header},
+    http::{StatusCode, header},
     web::Data,
 };
 use serde::Serialize;
 
 use super::State;
-use crate::oauth::{ErrorCode, OAuthError};
+use crate::oauth::OAuthError;
 
 /// Token requests are small; anything bigger is not one.
 const FORM_LIMIT: usize = 64 * 1024;
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    error_description: &'a str,
-}
-
-fn no_store(mut resp: Response) -> Response {
-    let h = resp.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    resp
-}
-
-/// Renders an OAuth error; the private cause goes to the log only.
-pub fn render_error(e: &OAuthError) -> Response {
-    if let Some(cause) = &e.cause {
-        tracing::error!(code = e.code.as_str(), cause, "oauth endpoint failed");
-    }
-    let body = serde_json::to_vec(&ErrorBody {
-        error: e.code.as_str(),
-        error_description: &e.description,
-    })
-    .unwrap_or_default();
-    let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut resp = Response::builder()
-        .status(status)
-        .content_type("application/json;charset=UTF-8")
-        .body(body);
-    if e.basic_challenge && e.code == ErrorCode::InvalidClient {
-        resp.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"latchkey\""),
-        );
-    }
-    no_store(resp)
-}
+use super::error::{no_store, oauth as render_error};
 
 /// Reads a form body, refusing other content types and oversized bodies with `invalid_request`.
 async fn form_body(req: &Request, body: Body) -> Result<Vec<u8>, OAuthError> {

@@ -23,7 +23,8 @@ use sha2::Sha256;
 
 use super::read_cookie;
 use crate::{
-    flows::{ChallengeError, api::ChallengeApi},
+    error::AdminError,
+    flows::api::ChallengeApi,
     wire::{
         AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, ConsentSessionData,
         RejectOAuth2Request,
@@ -235,19 +236,29 @@ fn redirect(to: &str) -> Response {
 }
 
 /// A challenge that cannot be used any more: start over, or say why.
-fn challenge_error(base: &str, e: ChallengeError) -> Response {
+fn challenge_error(base: &str, e: AdminError) -> Response {
     match e {
-        ChallengeError::Gone { redirect_to } => redirect(&redirect_to),
-        ChallengeError::NotFound => message(
+        AdminError::Gone { redirect_to } => redirect(&redirect_to),
+        AdminError::NotFound(_) => message(
             base,
             StatusCode::NOT_FOUND,
             "This sign-in link is not valid",
             "Go back to the application and start again.",
         ),
-        ChallengeError::BadRequest(d) => {
-            message(base, StatusCode::BAD_REQUEST, "Something is wrong", &d)
-        }
-        ChallengeError::Internal(c) => {
+        AdminError::BadRequest { description, .. } => message(
+            base,
+            StatusCode::BAD_REQUEST,
+            "Something is wrong",
+            &description,
+        ),
+        AdminError::Conflict(d) => message(base, StatusCode::CONFLICT, "Something is wrong", &d),
+        AdminError::OAuth(e) => message(
+            base,
+            StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            "Something is wrong",
+            &e.description,
+        ),
+        AdminError::Internal(c) => {
             tracing::error!(cause = c, "the login app failed");
             message(
                 base,

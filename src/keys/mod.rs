@@ -316,26 +316,18 @@ impl KeyService {
         Ok(keys)
     }
 
+    /// Deletes one key; a key that is not there is already deleted (Hydra answers 204 too).
     pub async fn delete_key(&self, set: &str, kid: &str) -> Result<(), AdminError> {
-        let deleted = self.store.delete_key(set, kid).await?;
+        self.store.delete_key(set, kid).await?;
         self.invalidate(set);
-        if deleted {
-            Ok(())
-        } else {
-            Err(AdminError::NotFound(format!(
-                "The JSON Web Key {kid:?} of set {set:?} was not found."
-            )))
-        }
+        Ok(())
     }
 
+    /// Deletes a set and its keys; an empty or unknown set is already deleted (as in Hydra).
     pub async fn delete_set(&self, set: &str) -> Result<(), AdminError> {
-        let deleted = self.store.delete_set(set).await?;
+        self.store.delete_set(set).await?;
         self.invalidate(set);
-        if deleted > 0 {
-            Ok(())
-        } else {
-            Err(not_found(set))
-        }
+        Ok(())
     }
 
     /// The public keys of both reserved sets (`/.well-known/jwks.json`), creating them on first

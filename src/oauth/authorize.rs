@@ -314,11 +314,7 @@ impl OAuthCore {
                 ),
             });
         };
-        let allowed_types = client
-            .metadata
-            .response_types
-            .as_deref()
-            .unwrap_or_default();
+        let allowed_types = client.metadata.response_types_or_default();
         if !allowed_types
             .iter()
             .any(|t| ResponseType::parse(t) == Some(response_type))
@@ -326,6 +322,22 @@ impl OAuthCore {
             return Err(fail(
                 ErrorCode::UnauthorizedClient,
                 "The client is not allowed to use this response_type.",
+            ));
+        }
+        // Registration does not tie response types to grants (as Hydra); here it matters. A code
+        // needs the authorization_code grant (RFC 6749 §4.1); a token or an ID token from the
+        // front channel alone is the implicit grant (RFC 6749 §4.2, OIDC Core §3.2).
+        let needs = if response_type.code {
+            "authorization_code"
+        } else {
+            "implicit"
+        };
+        if !client.metadata.has_grant(needs) {
+            return Err(fail(
+                ErrorCode::UnauthorizedClient,
+                &format!(
+                    "The client is not allowed to use the {needs} grant, which this response_type needs."
+                ),
             ));
         }
         for (name, code, what) in [

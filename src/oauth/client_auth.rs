@@ -101,11 +101,7 @@ pub struct AuthenticatedClient {
 
 impl AuthenticatedClient {
     pub fn has_grant(&self, grant: &str) -> bool {
-        self.metadata
-            .grant_types
-            .iter()
-            .flatten()
-            .any(|g| g == grant)
+        self.metadata.has_grant(grant)
     }
 }
 

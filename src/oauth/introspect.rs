@@ -45,7 +45,7 @@ impl OAuthCore {
             .then(|| row.extra.clone());
         Ok(Introspection {
             active: true,
-            scope: Some(row.scope),
+            scope: (!row.scope.is_empty()).then_some(row.scope),
             client_id: Some(row.client_id),
             sub: Some(row.subject),
             exp: Some(row.expires_at / 1000),

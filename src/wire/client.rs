@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// An OAuth 2.0 client: an application that may ask for tokens.
 #[derive(Clone, Debug, Default, Object, Serialize, Deserialize, PartialEq)]
-#[oai(rename = "oAuth2Client", deny_unknown_fields, example)]
-#[serde(deny_unknown_fields)]
+#[oai(rename = "oAuth2Client", example)]
 pub struct OAuth2Client {
     /// OAuth 2.0 access token strategy for this client: `jwt` or `opaque`. Overrides `strategies.access_token`.
     #[oai(skip_serializing_if_is_none)]
@@ -23,25 +22,16 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<Vec<String>>,
     /// Access token lifespan for the authorization code grant, e.g. `1h`.
-    #[oai(
-        skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
-    )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
     pub authorization_code_grant_access_token_lifespan: Option<String>,
     /// ID token lifespan for the authorization code grant.
-    #[oai(
-        skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
-    )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
     pub authorization_code_grant_id_token_lifespan: Option<String>,
     /// Refresh token lifespan for the authorization code grant.
-    #[oai(
-        skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
-    )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
     pub authorization_code_grant_refresh_token_lifespan: Option<String>,
     /// Whether the logout token sent by back-channel logout must carry the `sid` claim.
     #[oai(skip_serializing_if_is_none)]
@@ -52,11 +42,8 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_uri: Option<String>,
     /// Access token lifespan for the client credentials grant.
-    #[oai(
-        skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
-    )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
     pub client_credentials_grant_access_token_lifespan: Option<String>,
     /// The client's identifier. Generated (a UUID) when absent on create; cannot be changed.
     #[oai(skip_serializing_if_is_none)]
@@ -120,18 +107,12 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_types: Option<Vec<String>>,
     /// Access token lifespan for the implicit grant.
-    #[oai(
-        skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
-    )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
     pub implicit_grant_access_token_lifespan: Option<String>,
     /// ID token lifespan for the implicit grant.
-    #[oai(
-        skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
-    )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
     pub implicit_grant_id_token_lifespan: Option<String>,
     /// The client's JSON Web Key Set, given by value (RFC 7591). Mutually exclusive with `jwks_uri`.
     #[oai(skip_serializing_if_is_none)]
@@ -142,11 +123,8 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     /// Access token lifespan for the JWT bearer grant.
-    #[oai(
-        skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
-    )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
     pub jwt_bearer_grant_access_token_lifespan: Option<String>,
     /// URL of the client's logo, shown on the consent page.
     #[oai(skip_serializing_if_is_none)]
@@ -173,25 +151,16 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_uris: Option<Vec<String>>,
     /// Access token lifespan for the refresh token grant.
-    #[oai(
-        skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
-    )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
     pub refresh_token_grant_access_token_lifespan: Option<String>,
     /// ID token lifespan for the refresh token grant.
-    #[oai(
-        skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
-    )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
     pub refresh_token_grant_id_token_lifespan: Option<String>,
     /// Refresh token lifespan for the refresh token grant.
-    #[oai(
-        skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
-    )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
     pub refresh_token_grant_refresh_token_lifespan: Option<String>,
     /// Dynamic client registration access token (RFC 7592); only returned on dynamic registration.
     #[oai(skip_serializing_if_is_none)]
@@ -225,9 +194,8 @@ pub struct OAuth2Client {
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_consent: Option<bool>,
-    /// Skip the logout confirmation for this client.
-    #[oai(skip_serializing_if_is_none)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Skip the logout confirmation for this client; `null` when never set.
+    #[serde(default)]
     pub skip_logout_consent: Option<bool>,
     /// Subject identifier type: `public` or `pairwise`.
     #[oai(skip_serializing_if_is_none)]
@@ -253,6 +221,30 @@ pub struct OAuth2Client {
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub userinfo_signed_response_alg: Option<String>,
+}
+
+impl OAuth2Client {
+    /// The grant types the client may use; none registered means `authorization_code` (as
+    /// Hydra's fosite reads an empty list).
+    pub fn grants(&self) -> impl Iterator<Item = &str> {
+        match self.grant_types.as_deref() {
+            Some(g) if !g.is_empty() => g.iter().map(String::as_str).collect::<Vec<_>>(),
+            _ => vec!["authorization_code"],
+        }
+        .into_iter()
+    }
+
+    pub fn has_grant(&self, grant: &str) -> bool {
+        self.grants().any(|g| g == grant)
+    }
+
+    /// The response types the client may use; none registered means `code`.
+    pub fn response_types_or_default(&self) -> Vec<&str> {
+        match self.response_types.as_deref() {
+            Some(r) if !r.is_empty() => r.iter().map(String::as_str).collect(),
+            _ => vec!["code"],
+        }
+    }
 }
 
 impl Example for OAuth2Client {
@@ -285,8 +277,7 @@ pub enum JsonPatchOpKind {
 
 /// One operation of an RFC 6902 JSON Patch document.
 #[derive(Clone, Debug, Object, Serialize, Deserialize, PartialEq)]
-#[oai(rename = "jsonPatch", deny_unknown_fields)]
-#[serde(deny_unknown_fields)]
+#[oai(rename = "jsonPatch")]
 pub struct JsonPatchOp {
     /// The operation to perform.
     pub op: JsonPatchOpKind,

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 /// `/.well-known/jwks.json` never does.
 #[derive(Debug, Default, Clone, Object, Serialize, Deserialize, PartialEq)]
 #[oai(rename = "jsonWebKey")]
-#[serde(deny_unknown_fields)]
 pub struct JsonWebKey {
     /// The algorithm the key is for (`RS256`, `ES256`, `EdDSA`, …).
     pub alg: String,
@@ -77,7 +76,6 @@ pub struct JsonWebKey {
 /// A set of JSON Web Keys (RFC 7517 §5).
 #[derive(Debug, Default, Clone, Object, Serialize, Deserialize, PartialEq)]
 #[oai(rename = "jsonWebKeySet")]
-#[serde(deny_unknown_fields)]
 pub struct JsonWebKeySet {
     /// The keys, newest first.
     pub keys: Vec<JsonWebKey>,
@@ -86,7 +84,6 @@ pub struct JsonWebKeySet {
 /// What to generate in `createJsonWebKeySet`.
 #[derive(Debug, Clone, Object, Serialize, Deserialize, PartialEq)]
 #[oai(rename = "createJsonWebKeySet")]
-#[serde(deny_unknown_fields)]
 pub struct CreateJsonWebKeySet {
     /// `RS256` (RSA-2048), `ES256` (P-256) or `EdDSA` (Ed25519).
     pub alg: String,

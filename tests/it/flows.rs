@@ -348,8 +348,8 @@ async fn code_flow_with_pkce(s: TestServer) {
     assert_eq!(seen.consent["subject"], "user-1");
     assert_eq!(seen.consent["skip"], false);
     assert_eq!(seen.consent["acr"], "urn:pwd");
-    // The response to the client.
-    assert_eq!(page.status, 302);
+    // The response to the client: 303 (RFC 9700 §4.12), as Hydra.
+    assert_eq!(page.status, 303);
     let loc = page.location.unwrap();
     assert!(loc.starts_with("https://rp.example/cb?"), "{loc}");
     assert_eq!(param(&loc, "state").unwrap(), *state.secret());

@@ -10,6 +10,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod clients;
+mod compat;
 mod config_errors;
 mod flows;
 mod flows_prompt;

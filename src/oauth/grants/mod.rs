@@ -38,7 +38,7 @@ pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: i64,
-    #[serde(skip_serializing_if = "String::is_empty")]
+    /// Always present, empty when nothing was granted (as Hydra answers).
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
