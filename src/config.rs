@@ -186,7 +186,7 @@ impl Default for Serve {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Listener {
     /// The address to listen on; empty (the default, as Hydra) means every interface, or only
@@ -205,16 +205,6 @@ impl Listener {
             ("", true) => "127.0.0.1",
             ("", false) => "0.0.0.0",
             (h, _) => h,
-        }
-    }
-}
-
-impl Default for Listener {
-    fn default() -> Self {
-        Self {
-            host: String::new(),
-            port: 0,
-            cors: Cors::default(),
         }
     }
 }

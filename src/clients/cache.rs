@@ -31,6 +31,9 @@ pub struct ResolvedClient {
     pub id: String,
     pub secret_hash: Option<String>,
     pub metadata: Arc<OAuth2Client>,
+    /// Milliseconds since the epoch, as stored.
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 impl ResolvedClient {
@@ -39,6 +42,8 @@ impl ResolvedClient {
         let mut m = OAuth2Client::clone(&self.metadata);
         m.client_id = Some(self.id.clone());
         m.client_secret = None;
+        m.created_at = super::millis_to_time(self.created_at);
+        m.updated_at = super::millis_to_time(self.updated_at);
         super::on_the_wire(m)
     }
 }
@@ -80,6 +85,8 @@ impl ClientCache {
             id: stored.id,
             secret_hash: stored.secret_hash,
             metadata: Arc::new(metadata),
+            created_at: stored.created_at,
+            updated_at: stored.updated_at,
         });
         self.entries.insert(id, resolved.clone());
         Ok(Some(resolved))

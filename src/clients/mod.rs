@@ -60,7 +60,7 @@ fn not_found() -> AdminError {
     AdminError::NotFound("The requested OAuth 2.0 client does not exist.".into())
 }
 
-fn millis_to_time(ms: i64) -> Option<DateTime<Utc>> {
+pub(crate) fn millis_to_time(ms: i64) -> Option<DateTime<Utc>> {
     Utc.timestamp_millis_opt(ms).single()
 }
 
@@ -174,12 +174,8 @@ impl ClientService {
     /// one is given (then it is returned in clear), dropped when the method no longer uses one,
     /// and generated when the method now needs one and none exists.
     pub async fn replace(&self, id: &str, mut c: OAuth2Client) -> Result<OAuth2Client, AdminError> {
-        if c.client_id.as_deref().is_some_and(|given| given != id) {
-            return Err(AdminError::invalid(
-                "invalid_request",
-                "client_id in the body does not match the one in the path; a client id cannot be changed",
-            ));
-        }
+        // As Hydra: the id in the path is the client's; one in the body is ignored (a client id
+        // cannot change).
         c.client_id = Some(id.to_owned());
         validate(&mut c)?;
         let existing = self.store.get_client(id).await?.ok_or_else(not_found)?;

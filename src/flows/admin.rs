@@ -190,8 +190,9 @@ impl OAuthCore {
             context: login.context,
             login_challenge: None,
             login_session_id: Some(flow.session_id),
-            acr: login.acr,
-            amr: login.amr,
+            // Hydra shows "" and [] when the login set none.
+            acr: login.acr.or_else(|| Some(String::new())),
+            amr: login.amr.or_else(|| Some(Vec::new())),
         })
     }
 

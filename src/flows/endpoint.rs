@@ -488,6 +488,11 @@ impl OAuthCore {
         let mut access_token = None;
         if let Some((c, _)) = &code {
             params.push(("code", c.clone()));
+            if !req.response_type.token {
+                // The granted scope, as Hydra sends it with a code (RFC 6749 §5.1 lets the
+                // client learn it; a token response carries it below).
+                params.push(("scope", consent.grant_scope.join(" ")));
+            }
         }
         if req.response_type.token {
             let life = self.lifespan(

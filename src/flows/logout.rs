@@ -365,7 +365,12 @@ impl OAuthCore {
             challenge: challenge.to_owned(),
             subject: s.subject,
             sid: s.sid,
-            request_url: s.request_url,
+            // As Hydra: the path and query the logout request came to.
+            request_url: s
+                .request_url
+                .strip_prefix(self.config.public_base().as_str())
+                .unwrap_or(&s.request_url)
+                .to_owned(),
             rp_initiated: s.rp_initiated,
             client,
             requested_at: chrono::Utc.timestamp_millis_opt(s.requested_at).single(),

@@ -22,11 +22,12 @@ const FORM_LIMIT: usize = 64 * 1024;
 /// Browser-facing responses are never cached and leak no referrer (RFC 9700 §4.2.4).
 fn browser(mut resp: Response, cookies: &[SetCookie], secure: bool) -> Response {
     let h = resp.headers_mut();
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(super::NO_CACHE),
-    );
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(super::NO_CACHE),
+        );
+    }
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -161,7 +162,8 @@ pub async fn authorize(req: &Request, body: Body, state: Data<&State>) -> Respon
                 // (as Hydra answers, whatever the method).
                 _ => redirect(&response.location().unwrap_or_default(), true),
             };
-            browser(resp, &cookies, secure)
+            // What goes to the client carries codes or tokens: RFC 6749 §5.1's headers.
+            browser(super::error::no_store(resp), &cookies, secure)
         }
         AuthorizeOutcome::Page(e) => browser(error_page(&state, &e), &[], secure),
     }
@@ -216,7 +218,7 @@ pub async fn userinfo(req: &Request, body: Body, state: Data<&State>) -> Respons
     match state.oauth.userinfo(&token).await {
         Ok(claims) => Response::builder()
             .content_type("application/json")
-            .header(header::CACHE_CONTROL, "no-store")
+            .header(header::CACHE_CONTROL, super::NO_CACHE)
             .body(serde_json::to_vec(&claims).unwrap_or_default()),
         Err(e) => bearer_error(&e),
     }

@@ -242,7 +242,14 @@ impl OAuthCore {
     /// Parses and checks an authorization request (`query` for GET, the form body for POST).
     pub async fn check_authorize(&self, raw: &[u8]) -> Result<AuthorizeRequest, AuthorizeError> {
         let params = FormParams::parse(raw, &[]).map_err(AuthorizeError::Page)?;
-        let client_id = params.require("client_id").map_err(AuthorizeError::Page)?;
+        // A missing client is an unknown client (Hydra answers invalid_client too); either way
+        // the browser sees the error page, never a redirect (RFC 6749 §4.1.2.1).
+        let client_id = params.get("client_id").ok_or_else(|| {
+            AuthorizeError::Page(OAuthError::new(
+                ErrorCode::InvalidClient,
+                "The request is missing the client_id parameter.",
+            ))
+        })?;
         let client = self
             .clients
             .resolve(client_id)

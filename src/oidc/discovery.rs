@@ -49,6 +49,16 @@ pub struct Metadata {
     pub subject_types_supported: Vec<&'static str>,
     /// OIDC: the algorithms of the ID token signing keys (`hydra.openid.id-token`).
     pub id_token_signing_alg_values_supported: Vec<String>,
+    /// Hydra's: the algorithm ID tokens are signed with now (the newest key's). Required by
+    /// Hydra's published schema, so its SDKs cannot read a document without it.
+    pub id_token_signed_response_alg: Vec<String>,
+    /// Hydra's, required by its schema: userinfo answers are plain JSON (`none`), never signed.
+    pub userinfo_signed_response_alg: Vec<&'static str>,
+    /// OIDC Discovery §3: userinfo answers are plain JSON.
+    pub userinfo_signing_alg_values_supported: Vec<&'static str>,
+    /// OIDC Discovery §3 (request objects are not supported; were they, their URIs would have
+    /// to be registered).
+    pub require_request_uri_registration: bool,
 }
 
 impl Metadata {
@@ -110,7 +120,11 @@ impl Metadata {
                 "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
             ],
             subject_types_supported: vec!["public"],
+            id_token_signed_response_alg: id_token_algs.iter().take(1).cloned().collect(),
             id_token_signing_alg_values_supported: id_token_algs,
+            userinfo_signed_response_alg: vec!["none"],
+            userinfo_signing_alg_values_supported: vec!["none"],
+            require_request_uri_registration: true,
         }
     }
 }

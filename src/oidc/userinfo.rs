@@ -50,7 +50,13 @@ impl OAuthCore {
             .ok_or_else(invalid_token)?;
         let record = FlowRecord::of(&flow)?;
         let mut claims = session_claims(record.session.id_token.as_ref());
+        // As Hydra: the ID token's standard claims about this authentication, too.
         claims.insert("sub".into(), json!(flow.subject));
+        claims.insert("iss".into(), json!(self.config.urls.self_.issuer));
+        claims.insert("aud".into(), json!([row.client_id]));
+        claims.insert("iat".into(), json!(now / 1000));
+        claims.insert("auth_time".into(), json!(record.auth_time / 1000));
+        claims.insert("rat".into(), json!(record.requested_at / 1000));
         Ok(claims)
     }
 }

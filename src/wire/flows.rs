@@ -172,8 +172,7 @@ pub struct OAuth2ConsentRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oidc_context: Option<OidcContext>,
     /// The `context` the login app set when accepting the login.
-    #[oai(skip_serializing_if_is_none)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub context: Option<serde_json::Value>,
     /// The login challenge of this flow.
     #[oai(skip_serializing_if_is_none)]
@@ -251,8 +250,8 @@ pub struct OAuth2ConsentSession {
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<ConsentSessionData>,
-    #[oai(skip_serializing_if_is_none)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The consent app's `context`; `null` when it set none (as Hydra).
+    #[serde(default)]
     pub context: Option<serde_json::Value>,
 }
 

@@ -88,7 +88,7 @@ async fn client_lifecycle(s: TestServer) {
     assert!(verify_secret("a-brand-new-secret".into(), new_hash.clone()).await);
     assert!(!verify_secret(secret, new_hash).await);
 
-    // PUT with another id in the body is refused.
+    // PUT with another id in the body: the path's id wins (as Hydra); no client is renamed.
     body["client_id"] = json!("someone-else");
     let r = s
         .http
@@ -97,7 +97,9 @@ async fn client_lifecycle(s: TestServer) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 400);
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["client_id"], json!(id));
+    assert_eq!(s.get("/admin/clients/someone-else").await.status(), 404);
 
     // PATCH (RFC 6902).
     let r = s

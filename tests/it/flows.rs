@@ -440,7 +440,14 @@ async fn code_flow_with_pkce(s: TestServer) {
         .json()
         .await
         .unwrap();
-    assert_eq!(ui, json!({"sub": "user-1", "email": "ada@example.com"}));
+    assert_eq!(ui["sub"], "user-1");
+    assert_eq!(ui["email"], "ada@example.com");
+    // As Hydra, the authentication's standard claims come along.
+    assert_eq!(ui["iss"], ISSUER);
+    assert_eq!(ui["aud"], json!(["rp"]));
+    for c in ["iat", "auth_time", "rat"] {
+        assert!(ui[c].is_i64(), "{c}: {ui}");
+    }
     let r = s
         .http
         .post(format!("{}/userinfo", s.public))

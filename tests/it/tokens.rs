@@ -571,7 +571,11 @@ async fn discovery(s: TestServer) {
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
             "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"]
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "id_token_signed_response_alg": ["RS256"],
+            "userinfo_signed_response_alg": ["none"],
+            "userinfo_signing_alg_values_supported": ["none"],
+            "require_request_uri_registration": true
         })
     );
     // RFC 8414 §3.3: the issuer in the document is the one it is served for.
@@ -623,6 +627,8 @@ async fn discovery(s: TestServer) {
         m["id_token_signing_alg_values_supported"],
         json!(["ES256", "RS256"])
     );
+    // The newest key signs.
+    assert_eq!(m["id_token_signed_response_alg"], json!(["ES256"]));
     s.stop().await;
 }
 

@@ -30,6 +30,16 @@ use crate::{
     support::{Backend, KillOnDrop, TestDb, TestServer},
 };
 
+#[test]
+fn globs() {
+    assert!(matches("a*", "abc"));
+    assert!(matches("body[*].x", "body[12].x"));
+    assert!(matches("token.*-missing-*", "token.code-missing-code"));
+    assert!(!matches("body[*].x", "body[1].y"));
+    assert!(matches("*", ""));
+    assert!(!matches("abc", "ab"));
+}
+
 /// Shared by both servers so that their answers can be compared literally.
 pub const SECRET: &str = "compat-secret-0123456789abcdef";
 pub const LOGIN: &str = "http://127.0.0.1:9/login";
@@ -317,6 +327,7 @@ const RANDOM_KEYS: &[&str] = &[
     "consent_verifier",
     "logout_verifier",
     "login_session_id",
+    "consent_request_id",
     "session_id",
     "sid",
     "jti",
@@ -637,11 +648,18 @@ struct ListedFile {
     difference: Vec<Listed>,
 }
 
-/// `*` at the end of a pattern matches any rest.
+/// A glob: `*` matches any run of characters (none included); everything else matches itself.
 fn matches(pattern: &str, s: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => s.starts_with(prefix),
+    match pattern.split_once('*') {
         None => pattern == s,
+        Some((head, tail)) => {
+            let Some(rest) = s.strip_prefix(head) else {
+                return false;
+            };
+            (0..=rest.len())
+                .filter(|&i| rest.is_char_boundary(i))
+                .any(|i| matches(tail, &rest[i..]))
+        }
     }
 }
 
