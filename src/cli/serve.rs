@@ -345,6 +345,39 @@ pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How the person who started this server runs it again, so the banner's commands work as
+/// printed: `cargo run [--release] --` when cargo started it (cargo sets `CARGO_MANIFEST_DIR` for
+/// the program it runs), `latchkey` when that name on the PATH is this binary, else its path.
+fn how_to_run_me() -> String {
+    let exe = std::env::current_exe().ok();
+    if std::env::var_os("CARGO_MANIFEST_DIR").is_some() {
+        let release = exe
+            .as_ref()
+            .is_some_and(|p| p.components().any(|c| c.as_os_str() == "release"));
+        return if release {
+            "cargo run --release --"
+        } else {
+            "cargo run --"
+        }
+        .into();
+    }
+    let Some(exe) = exe.and_then(|e| e.canonicalize().ok()) else {
+        return "latchkey".into();
+    };
+    let on_path = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join("latchkey"))
+            .find(|p| p.is_file())
+            .and_then(|p| p.canonicalize().ok())
+            .is_some_and(|p| p == exe)
+    });
+    if on_path {
+        "latchkey".into()
+    } else {
+        exe.display().to_string()
+    }
+}
+
 fn print_banner(
     state: &AppState,
     scheme: &str,
@@ -382,9 +415,16 @@ fn print_banner(
             crate::users::DEMO_PASSWORD
         ));
     }
-    if let (Some(a), Some(p)) = (admin, public) {
+    if let Some(a) = admin {
         text.push_str(&format!(
-            "\n  Try:  latchkey create client --id demo-app --secret demo-secret -g authorization_code,refresh_token \\\n            -r code -a openid,offline,profile,email -c http://127.0.0.1:4446/callback -e {}\n        latchkey perform authorization-code --client-id demo-app --client-secret demo-secret -e {}\n",
+            "  The admin API has no authentication: it listens on {} only.\n",
+            a.ip()
+        ));
+    }
+    if let (Some(a), Some(p)) = (admin, public) {
+        let me = how_to_run_me();
+        text.push_str(&format!(
+            "\n  Try:  {me} create client --id demo-app --secret demo-secret -g authorization_code,refresh_token \\\n            -r code -a openid,offline,profile,email -c http://127.0.0.1:4446/callback -e {}\n        {me} perform authorization-code --client-id demo-app --client-secret demo-secret -e {}\n",
             show(a),
             show(p)
         ));

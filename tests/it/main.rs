@@ -12,6 +12,7 @@ mod cli;
 mod clients;
 mod compat;
 mod config_errors;
+mod dev;
 mod flows;
 mod flows_prompt;
 mod health;

@@ -1,0 +1,202 @@
+//! `serve all --dev` as a new user meets it: on loopback only, and a banner whose commands work
+//! as printed — run here by `bash`, verbatim, with no `latchkey` on the PATH — through the
+//! built-in sign-in and consent pages as the demo user. Uses the default ports (4444–4446): the
+//! banner's commands and the default issuer name them.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use crate::{
+    flows::{Browser, Page},
+    support::{KillOnDrop, latchkey},
+    ui::hidden,
+};
+
+async fn follow(b: &mut Browser, mut page: Page) -> Page {
+    while let Some(loc) = page.location.clone() {
+        let url = if loc.starts_with('/') {
+            format!("http://127.0.0.1:4444{loc}")
+        } else {
+            loc
+        };
+        page = b.get(&url).await;
+    }
+    page
+}
+
+/// The banner's "Try:" commands, joined where a line ends in `\`.
+fn banner_commands(banner: &str) -> Vec<String> {
+    let start = banner.find("Try:").expect("a Try: section") + 4;
+    let mut commands = Vec::new();
+    let mut current = String::new();
+    for line in banner[start..].lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(part) => current.push_str(part),
+            None => {
+                current.push_str(line);
+                commands.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    commands
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_banner_commands_work_as_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = latchkey()
+        .current_dir(dir.path())
+        .args(["serve", "all", "--dev"])
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env("LOG_LEVEL", "warn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let _server = KillOnDrop(server);
+    let mut banner = String::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.contains("perform authorization-code") {
+            break;
+        }
+    }
+    // Loopback only, and it says so.
+    assert!(
+        banner.contains("Admin API:   http://127.0.0.1:4445"),
+        "{banner}"
+    );
+    assert!(banner.contains("listens on 127.0.0.1 only"), "{banner}");
+    for port in [4444, 4445] {
+        let reachable_elsewhere = std::net::UdpSocket::bind("0.0.0.0:0")
+            .and_then(|s| {
+                s.connect("192.0.2.1:9")?;
+                s.local_addr()
+            })
+            .ok()
+            .map(|a| a.ip())
+            .filter(|ip| !ip.is_loopback())
+            .map(|ip| std::net::TcpStream::connect((ip, port)).is_ok());
+        assert_ne!(
+            reachable_elsewhere,
+            Some(true),
+            "port {port} answers off loopback"
+        );
+    }
+    let commands = banner_commands(&banner);
+    assert_eq!(commands.len(), 2, "{banner}");
+    // No `latchkey` on this PATH: the banner must name the binary itself.
+    let path = "/usr/bin:/bin";
+    assert!(!commands[0].starts_with("latchkey "), "{}", commands[0]);
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&commands[0])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        commands[0],
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rp = Command::new("bash")
+        .arg("-c")
+        .arg(format!("{} --no-open", commands[1]))
+        .env("PATH", path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut rp = KillOnDrop(rp);
+    let home = "http://127.0.0.1:4446/";
+    let mut body = String::new();
+    for _ in 0..300 {
+        if let Ok(r) = reqwest::get(home).await {
+            body = r.text().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let link = body
+        .split("href=\"")
+        .nth(1)
+        .expect("an Authorize application link")
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let mut b = Browser::new();
+    let first = b.get(&link).await;
+    let login = follow(&mut b, first).await;
+    let r = b
+        .post_form(
+            "http://127.0.0.1:4444/ui/login",
+            &[
+                ("login_challenge", &hidden(&login, "login_challenge")),
+                ("csrf_token", &hidden(&login, "csrf_token")),
+                ("email", "foo@bar.com"),
+                ("password", "foobar"),
+            ],
+        )
+        .await;
+    let consent = follow(&mut b, r).await;
+    let r = b
+        .post_form(
+            "http://127.0.0.1:4444/ui/consent",
+            &[
+                ("consent_challenge", &hidden(&consent, "consent_challenge")),
+                ("csrf_token", &hidden(&consent, "csrf_token")),
+                ("grant_scope", "openid"),
+                ("grant_scope", "offline"),
+                ("action", "allow"),
+            ],
+        )
+        .await;
+    let done = follow(&mut b, r).await;
+    assert!(done.body.contains("Signed in"), "{}", done.body);
+    let mut status = None;
+    for _ in 0..200 {
+        if let Some(s) = rp.0.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(status.expect("the command exits").success());
+
+    // Started by `cargo run`, the banner says `cargo run --`.
+    let mut again = latchkey()
+        .current_dir(dir.path())
+        .args(["serve", "all", "--dev"])
+        .env("CARGO_MANIFEST_DIR", dir.path())
+        .env("SERVE_PUBLIC_PORT", "0")
+        .env("SERVE_ADMIN_PORT", "0")
+        .env("LOG_LEVEL", "warn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = again.stderr.take().unwrap();
+    let _again = KillOnDrop(again);
+    let mut banner = String::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.contains("perform authorization-code") {
+            break;
+        }
+    }
+    let commands = banner_commands(&banner);
+    assert!(
+        commands.iter().all(|c| c.starts_with("cargo run -- ")),
+        "{banner}"
+    );
+}
