@@ -21,6 +21,7 @@ mod keys;
 mod logout;
 mod migrate;
 mod openapi;
+mod sdks;
 mod tls;
 mod tokens;
 mod tutorial;

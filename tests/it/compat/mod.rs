@@ -679,51 +679,58 @@ fn hydra_binary() -> Option<PathBuf> {
     bin.exists().then_some(bin)
 }
 
-async fn wait_ready(url: &str) {
-    for _ in 0..300 {
-        if reqwest::get(url)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("nothing answered at {url}");
-}
-
-/// Starts Hydra on loopback, in memory, configured as Latchkey is below.
+/// Starts Hydra on loopback, in memory, configured as Latchkey is below. The ports are picked
+/// free, then bound by Hydra; another test may take one in between, so both listeners must answer
+/// while Hydra still runs (it exits when it cannot bind), or it is started again on new ports.
 async fn start_hydra(bin: &PathBuf) -> (KillOnDrop, String, String) {
-    let (public, admin) = (free_port(), free_port());
-    let issuer = format!("http://127.0.0.1:{public}/");
-    let child = Command::new(bin)
-        .args(["serve", "all", "--dev"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DSN", "memory")
-        .env("SQA_OPT_OUT", "true")
-        .env("LOG_LEVEL", "error")
-        .env("SECRETS_SYSTEM", SECRET)
-        .env("URLS_SELF_ISSUER", &issuer)
-        .env("URLS_LOGIN", LOGIN)
-        .env("URLS_CONSENT", CONSENT)
-        .env("URLS_LOGOUT", LOGOUT)
-        .env("URLS_ERROR", ERROR)
-        .env("SERVE_PUBLIC_HOST", "127.0.0.1")
-        .env("SERVE_ADMIN_HOST", "127.0.0.1")
-        .env("SERVE_PUBLIC_PORT", public.to_string())
-        .env("SERVE_ADMIN_PORT", admin.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start hydra");
-    let admin_url = format!("http://127.0.0.1:{admin}");
-    wait_ready(&format!("{admin_url}/health/ready")).await;
-    (
-        KillOnDrop(child),
-        format!("http://127.0.0.1:{public}"),
-        admin_url,
-    )
+    for _ in 0..3 {
+        let (public, admin) = (free_port(), free_port());
+        let issuer = format!("http://127.0.0.1:{public}/");
+        let child = Command::new(bin)
+            .args(["serve", "all", "--dev"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DSN", "memory")
+            .env("SQA_OPT_OUT", "true")
+            .env("LOG_LEVEL", "error")
+            .env("SECRETS_SYSTEM", SECRET)
+            .env("URLS_SELF_ISSUER", &issuer)
+            .env("URLS_LOGIN", LOGIN)
+            .env("URLS_CONSENT", CONSENT)
+            .env("URLS_LOGOUT", LOGOUT)
+            .env("URLS_ERROR", ERROR)
+            .env("SERVE_PUBLIC_HOST", "127.0.0.1")
+            .env("SERVE_ADMIN_HOST", "127.0.0.1")
+            .env("SERVE_PUBLIC_PORT", public.to_string())
+            .env("SERVE_ADMIN_PORT", admin.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start hydra");
+        let mut child = KillOnDrop(child);
+        let (public_url, admin_url) = (
+            format!("http://127.0.0.1:{public}"),
+            format!("http://127.0.0.1:{admin}"),
+        );
+        for _ in 0..300 {
+            if child.0.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            let ours = |url: String| async move {
+                reqwest::get(url)
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            };
+            if ours(format!("{admin_url}/health/ready")).await
+                && ours(format!("{public_url}/health/ready")).await
+                && child.0.try_wait().ok().flatten().is_none()
+            {
+                return (child, public_url, admin_url);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    panic!("Hydra did not start (three tries)");
 }
 
 async fn start_latchkey() -> TestServer {

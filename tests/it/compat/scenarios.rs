@@ -922,6 +922,32 @@ async fn login_consent(t: &mut Run) {
     )
     .await;
     t.step(
+        "login.get-after-completion",
+        get(
+            Admin,
+            &format!("{login}?login_challenge={{login_challenge}}"),
+        ),
+    )
+    .await;
+    t.step(
+        "login.accept-after-completion",
+        put(
+            Admin,
+            &format!("{login}/accept?login_challenge={{login_challenge}}"),
+        )
+        .json(json!({"subject": "user-1"})),
+    )
+    .await;
+    t.step(
+        "consent.accept-after-use",
+        put(
+            Admin,
+            &format!("{consent}/accept?consent_challenge={{consent_challenge}}"),
+        )
+        .json(json!({"grant_scope": ["openid"]})),
+    )
+    .await;
+    t.step(
         "consent.get-after-use",
         get(
             Admin,

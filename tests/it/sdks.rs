@@ -1,0 +1,120 @@
+//! Hydra's own SDKs against Latchkey: the Python one (`ory-hydra-client`, whose pydantic models
+//! validate every answer), the JavaScript one (`@ory/hydra-client`) and the Go one
+//! (`hydra-client-go`, whose models decode strictly) each run a script under `tests/sdk/` that
+//! calls every admin operation Latchkey serves and checks what comes back. The SDKs are
+//! installed outside the clone by `tests/sdk/install.sh` (CI runs it); without them these tests
+//! are skipped, unless `LATCHKEY_REQUIRE_SDKS` is set (CI sets it).
+
+use std::{path::PathBuf, process::Command};
+
+use crate::{
+    authcode::free_port,
+    support::{Backend, TestDb, TestServer},
+};
+
+fn sdks_dir() -> PathBuf {
+    std::env::var_os("LATCHKEY_SDKS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/latchkey-sdks")))
+        .unwrap_or_else(|| PathBuf::from("/nonexistent"))
+}
+
+fn script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sdk")
+        .join(name)
+}
+
+/// The SDK's install directory, or `None` (after checking that skipping is allowed).
+fn installed(sub: &str) -> Option<PathBuf> {
+    let dir = sdks_dir().join(sub);
+    if dir.exists() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("LATCHKEY_REQUIRE_SDKS").is_none(),
+        "LATCHKEY_REQUIRE_SDKS is set but {} is missing (run tests/sdk/install.sh)",
+        dir.display()
+    );
+    eprintln!(
+        "skipped: {} is missing (tests/sdk/install.sh installs Hydra's SDKs)",
+        dir.display()
+    );
+    None
+}
+
+/// A server as a login/consent app would face it: an external app's URLs (never fetched; the
+/// scripts read challenges off the redirects), its issuer at its real address.
+async fn server() -> TestServer {
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let port = free_port();
+    TestServer::start_with(db, |c| {
+        c.serve.public.port = port;
+        c.urls.self_.issuer = format!("http://127.0.0.1:{port}/");
+        c.urls.login = Some("http://127.0.0.1:9/login".into());
+        c.urls.consent = Some("http://127.0.0.1:9/consent".into());
+        c.urls.logout = Some("http://127.0.0.1:9/logout".into());
+    })
+    .await
+}
+
+fn run(mut cmd: Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.trim_end().ends_with("ok"),
+        "{what} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hydra_python_sdk() {
+    let Some(dir) = installed("python") else {
+        return;
+    };
+    let s = server().await;
+    let mut cmd = Command::new("python3");
+    cmd.arg(script("hydra_python.py"))
+        .arg(&s.admin)
+        .arg(&s.public)
+        .env("PYTHONPATH", dir);
+    let (admin, public) = (s.admin.clone(), s.public.clone());
+    tokio::task::spawn_blocking(move || run(cmd, &format!("hydra_python.py {admin} {public}")))
+        .await
+        .unwrap();
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hydra_js_sdk() {
+    let Some(dir) = installed("js") else {
+        return;
+    };
+    let s = server().await;
+    let mut cmd = Command::new("node");
+    cmd.arg(script("hydra_js.mjs"))
+        .arg(&s.admin)
+        .arg(&s.public)
+        .env("NODE_PATH", dir.join("node_modules"));
+    let (admin, public) = (s.admin.clone(), s.public.clone());
+    tokio::task::spawn_blocking(move || run(cmd, &format!("hydra_js.mjs {admin} {public}")))
+        .await
+        .unwrap();
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hydra_go_sdk_reads_discovery() {
+    let Some(dir) = installed("go/discovery") else {
+        return;
+    };
+    let s = server().await;
+    let mut cmd = Command::new(dir);
+    cmd.arg(&s.public).arg(&s.admin);
+    let public = s.public.clone();
+    tokio::task::spawn_blocking(move || run(cmd, &format!("go discovery {public}")))
+        .await
+        .unwrap();
+    s.stop().await;
+}

@@ -1,0 +1,241 @@
+"""Hydra's Python SDK (ory-hydra-client, pydantic models that validate every answer) against a
+running Latchkey: every admin operation Latchkey serves, and the public token, JWKS and
+revocation calls a login/consent app or relying party makes with it. Run by tests/it/sdks.rs:
+
+    python3 hydra_python.py ADMIN_URL PUBLIC_URL
+
+Exits non-zero, with the failing step, on the first wrong answer. Discovery is not read here:
+this SDK's model requires `device_authorization_endpoint`, which arrives with the device grant.
+"""
+
+import hashlib
+import secrets
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from base64 import urlsafe_b64encode
+
+import ory_hydra_client as hydra
+from ory_hydra_client.exceptions import NotFoundException
+from ory_hydra_client.models import (
+    AcceptOAuth2ConsentRequest,
+    AcceptOAuth2ConsentRequestSession,
+    AcceptOAuth2LoginRequest,
+    CreateJsonWebKeySet,
+    JsonPatch,
+    JsonWebKeySet,
+    OAuth2Client,
+    RejectOAuth2Request,
+)
+
+ADMIN, PUBLIC = sys.argv[1].rstrip("/"), sys.argv[2].rstrip("/")
+CB = "http://127.0.0.1:9/cb"
+
+
+def check(cond, what):
+    if not cond:
+        raise SystemExit(f"FAILED: {what}")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """A cookie jar that reports redirects instead of following them."""
+
+    def __init__(self):
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(), NoRedirect()
+        )
+
+    def get(self, url):
+        """The Location the server answers `url` with."""
+        try:
+            r = self.opener.open(url)
+            raise SystemExit(f"FAILED: {url} answered {r.status} without a redirect")
+        except urllib.error.HTTPError as e:
+            check(300 <= e.code < 400, f"{url} answered {e.code}: {e.read()[:300]}")
+            return urllib.parse.urljoin(url, e.headers["Location"])
+
+
+def param(url, name):
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get(name, [None])[0]
+
+
+admin = hydra.ApiClient(hydra.Configuration(host=ADMIN))
+oauth2 = hydra.OAuth2Api(admin)
+jwk = hydra.JwkApi(admin)
+meta = hydra.MetadataApi(admin)
+
+# Metadata.
+check(meta.is_alive().status == "ok", "isAlive")
+check(meta.is_ready().status == "ok", "isReady")
+check(meta.get_version().version, "getVersion")
+
+# Clients: create, get, list (a page and its Link), replace, patch.
+created = oauth2.create_o_auth2_client(
+    OAuth2Client(
+        client_id="py-web",
+        client_secret="py-secret-0123",
+        client_name="Python",
+        grant_types=["authorization_code", "refresh_token"],
+        response_types=["code"],
+        redirect_uris=[CB],
+        scope="openid offline_access",
+        post_logout_redirect_uris=["http://127.0.0.1:9/bye"],
+    )
+)
+check(created.client_secret == "py-secret-0123", "createOAuth2Client returns the secret")
+oauth2.create_o_auth2_client(OAuth2Client(client_id="py-other", grant_types=["client_credentials"]))
+got = oauth2.get_o_auth2_client("py-web")
+check(got.client_name == "Python" and got.client_secret is None, "getOAuth2Client")
+page = oauth2.list_o_auth2_clients_with_http_info(page_size=1)
+check(len(page.data) == 1, "listOAuth2Clients page_size=1")
+# Header names are case-insensitive (RFC 9110 §5.1) but this SDK hands them over in a plain dict,
+# with the case of the wire: Latchkey's are lower case (HTTP/2 style), Hydra's title case.
+link = {k.lower(): v for k, v in page.headers.items()}.get("link", "")
+check('rel="next"' in link, "listOAuth2Clients Link next")
+check({c.client_id for c in oauth2.list_o_auth2_clients()} >= {"py-web", "py-other"}, "list")
+got.client_name = "Python, replaced"
+got.client_secret = None
+check(oauth2.set_o_auth2_client("py-web", got).client_name == "Python, replaced", "setOAuth2Client")
+patched = oauth2.patch_o_auth2_client(
+    "py-web", [JsonPatch(op="replace", path="/client_name", value="Python, patched")]
+)
+check(patched.client_name == "Python, patched", "patchOAuth2Client")
+
+
+def start_flow(b, pkce=True):
+    """The login challenge's URL. The SDK's token call has no code_verifier field, so the flow
+    whose code it exchanges goes without PKCE (a confidential client may)."""
+    verifier = secrets.token_urlsafe(32)
+    challenge = urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    q = {
+        "client_id": "py-web",
+        "response_type": "code",
+        "scope": "openid offline_access",
+        "redirect_uri": CB,
+        "state": secrets.token_urlsafe(12),
+        "nonce": secrets.token_urlsafe(12),
+    }
+    if pkce:
+        q.update(code_challenge=challenge.decode(), code_challenge_method="S256")
+    return b.get(f"{PUBLIC}/oauth2/auth?{urllib.parse.urlencode(q)}")
+
+
+# A complete flow: login and consent through the SDK, the code exchanged with the SDK.
+b = Browser()
+loc = start_flow(b, pkce=False)
+login_challenge = param(loc, "login_challenge")
+login = oauth2.get_o_auth2_login_request(login_challenge)
+check(login.client.client_id == "py-web" and not login.skip, "getOAuth2LoginRequest")
+accepted = oauth2.accept_o_auth2_login_request(
+    login_challenge, AcceptOAuth2LoginRequest(subject="py-user", remember=True, remember_for=0)
+)
+loc = b.get(accepted.redirect_to)
+consent_challenge = param(loc, "consent_challenge")
+consent = oauth2.get_o_auth2_consent_request(consent_challenge)
+check(consent.subject == "py-user", "getOAuth2ConsentRequest")
+check(set(consent.requested_scope) == {"openid", "offline_access"}, "requested_scope")
+accepted = oauth2.accept_o_auth2_consent_request(
+    consent_challenge,
+    AcceptOAuth2ConsentRequest(
+        grant_scope=consent.requested_scope,
+        remember=True,
+        remember_for=0,
+        session=AcceptOAuth2ConsentRequestSession(id_token={"email": "py@example.com"}),
+    ),
+)
+loc = b.get(accepted.redirect_to)
+code = param(loc, "code")
+check(loc.startswith(CB) and code, f"the code comes back: {loc}")
+public = hydra.ApiClient(
+    hydra.Configuration(host=PUBLIC, username="py-web", password="py-secret-0123")
+)
+exchanged = hydra.OAuth2Api(public).oauth2_token_exchange(
+    grant_type="authorization_code", code=code, redirect_uri=CB
+)
+tokens = {"access_token": exchanged.access_token, "id_token": exchanged.id_token,
+          "refresh_token": exchanged.refresh_token}
+check(tokens.get("id_token") and tokens.get("refresh_token"), "token exchange")
+intro = oauth2.introspect_o_auth2_token(token=tokens["access_token"])
+check(intro.active and intro.sub == "py-user" and intro.client_id == "py-web", "introspectOAuth2Token")
+check(not oauth2.introspect_o_auth2_token(token="nonsense").active, "introspect: inactive")
+sessions = oauth2.list_o_auth2_consent_sessions(subject="py-user")
+check(len(sessions) == 1 and sessions[0].consent_request.client.client_id == "py-web", "listOAuth2ConsentSessions")
+keys = hydra.WellknownApi(public).discover_json_web_keys()
+check(any(k.use == "sig" for k in keys.keys), "discoverJsonWebKeys")
+
+# Rejections: the login, then (after a login) the consent.
+b2 = Browser()
+loc = start_flow(b2)
+rejected = oauth2.reject_o_auth2_login_request(
+    param(loc, "login_challenge"), RejectOAuth2Request(error="access_denied", error_description="no")
+)
+loc = b2.get(rejected.redirect_to)
+check(param(loc, "error") == "access_denied", f"rejectOAuth2LoginRequest: {loc}")
+b3 = Browser()
+loc = start_flow(b3)
+accepted = oauth2.accept_o_auth2_login_request(
+    param(loc, "login_challenge"), AcceptOAuth2LoginRequest(subject="py-user-2")
+)
+loc = b3.get(accepted.redirect_to)
+rejected = oauth2.reject_o_auth2_consent_request(
+    param(loc, "consent_challenge"), RejectOAuth2Request(error="access_denied")
+)
+loc = b3.get(rejected.redirect_to)
+check(param(loc, "error") == "access_denied", f"rejectOAuth2ConsentRequest: {loc}")
+try:
+    oauth2.get_o_auth2_login_request("nonsense")
+    check(False, "an unknown challenge is 404")
+except NotFoundException:
+    pass
+
+# Logout in the first browser: rejected once, then accepted.
+logout_url = f"{PUBLIC}/oauth2/sessions/logout?" + urllib.parse.urlencode(
+    {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "http://127.0.0.1:9/bye"}
+)
+loc = b.get(logout_url)
+logout = oauth2.get_o_auth2_logout_request(param(loc, "logout_challenge"))
+check(logout.subject == "py-user" and logout.rp_initiated, "getOAuth2LogoutRequest")
+oauth2.reject_o_auth2_logout_request(param(loc, "logout_challenge"))
+loc = b.get(logout_url)
+done = oauth2.accept_o_auth2_logout_request(param(loc, "logout_challenge"))
+loc = b.get(done.redirect_to)
+check(loc.startswith("http://127.0.0.1:9/bye"), f"acceptOAuth2LogoutRequest: {loc}")
+
+# Sessions and tokens.
+oauth2.revoke_o_auth2_consent_sessions(subject="py-user", client="py-web")
+check(oauth2.list_o_auth2_consent_sessions(subject="py-user") == [], "revokeOAuth2ConsentSessions")
+check(not oauth2.introspect_o_auth2_token(token=tokens["access_token"]).active, "revoked with the consent")
+oauth2.revoke_o_auth2_consent_sessions(subject="py-user-2", all=True)
+oauth2.revoke_o_auth2_login_sessions(subject="py-user")
+oauth2.delete_o_auth2_token(client_id="py-web")
+
+# JSON Web Keys.
+made = jwk.create_json_web_key_set("py-set", CreateJsonWebKeySet(alg="ES256", kid="py-k1", use="sig"))
+check(made.keys[0].kid == "py-k1" and made.keys[0].d, "createJsonWebKeySet")
+check(jwk.get_json_web_key_set("py-set").keys[0].crv == "P-256", "getJsonWebKeySet")
+key = jwk.get_json_web_key("py-set", "py-k1").keys[0]
+check(jwk.set_json_web_key("py-set", "py-k1", key).kid == "py-k1", "setJsonWebKey")
+check(len(jwk.set_json_web_key_set("py-set-2", JsonWebKeySet(keys=[key])).keys) == 1, "setJsonWebKeySet")
+jwk.delete_json_web_key("py-set", "py-k1")
+jwk.delete_json_web_key_set("py-set-2")
+try:
+    jwk.get_json_web_key_set("py-set-2")
+    check(False, "a deleted set is 404")
+except NotFoundException:
+    pass
+
+# And the clients go.
+oauth2.delete_o_auth2_client("py-other")
+oauth2.delete_o_auth2_client("py-web")
+try:
+    oauth2.get_o_auth2_client("py-web")
+    check(False, "a deleted client is 404")
+except NotFoundException:
+    pass
+print("ok")

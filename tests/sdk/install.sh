@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs Hydra's SDKs for tests/it/sdks.rs outside the clone, once per machine (from PyPI, npm
+# and the Go module proxy): ory-hydra-client 25.4.0 (Python), @ory/hydra-client 2.2.0
+# (JavaScript) and hydra-client-go v2.2.1 (Go, built into a small program from tests/sdk/go).
+# Prints the directory; tests read it from LATCHKEY_SDKS (default ~/.cache/latchkey-sdks).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+dir=${LATCHKEY_SDKS:-${XDG_CACHE_HOME:-$HOME/.cache}/latchkey-sdks}
+mkdir -p "$dir"
+if [ ! -d "$dir/python/ory_hydra_client" ]; then
+  echo "sdk: ory-hydra-client (Python)" >&2
+  python3 -m pip install -q --disable-pip-version-check --no-warn-conflicts --target "$dir/python" ory-hydra-client==25.4.0 >&2
+fi
+if [ ! -d "$dir/js/node_modules/@ory/hydra-client" ]; then
+  echo "sdk: @ory/hydra-client (JavaScript)" >&2
+  mkdir -p "$dir/js"
+  (cd "$dir/js" && npm init -y > /dev/null && npm install --no-audit --no-fund --silent @ory/hydra-client@2.2.0 >&2)
+fi
+# The Go program is rebuilt when its source changes.
+sum=$(cat "$here/go/main.go" "$here/go/go.mod" "$here/go/go.sum" | sha256sum | cut -c1-16)
+if [ ! -x "$dir/go/discovery" ] || [ "$(cat "$dir/go/.sum" 2>/dev/null)" != "$sum" ]; then
+  echo "sdk: hydra-client-go (Go)" >&2
+  mkdir -p "$dir/go"
+  (cd "$here/go" && go build -o "$dir/go/discovery" .) >&2
+  echo "$sum" > "$dir/go/.sum"
+fi
+echo "$dir"
