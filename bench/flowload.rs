@@ -197,6 +197,8 @@ async fn main() {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(conc * 2)
+        // A server that stops answering fails the run instead of hanging it.
+        .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
     let measuring = Arc::new(AtomicBool::new(false));

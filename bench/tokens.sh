@@ -61,6 +61,44 @@ measure() {
   load "$name introspect" "$intro_url" "$TMP/intro.lua"
 }
 
+# distinct NAME TOKEN_URL INTROSPECT_URL: introspection spread over every token issued in 5 s (each
+# seen about once a second or less), so that Latchkey's one-second record cache does not serve it.
+distinct() {
+  local name=$1 token_url=$2 intro_url=$3
+  : > "$TMP/tokens.txt"
+  cat > "$TMP/collect.lua" <<LUA
+wrk.method = "POST"
+wrk.body = "grant_type=client_credentials"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "$BASIC"
+local f
+function init(args) f = io.open("$TMP/tokens.txt", "a") end
+function response(status, headers, body)
+  local t = body:match('"access_token":"([^"]+)"')
+  if t then f:write(t, "\\n") end
+end
+LUA
+  cat > "$TMP/many.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+local toks, i = {}, 0
+function init(args)
+  -- wrk's threads append to one file; keep only whole tokens.
+  for l in io.lines("$TMP/tokens.txt") do
+    if l:match("^ory_at_[%w_-]+%.[%w_-]+$") then toks[#toks + 1] = l end
+  end
+  i = math.random(#toks)
+end
+function request()
+  i = i % #toks + 1
+  return wrk.format(nil, nil, nil, "token=" .. toks[i])
+end
+LUA
+  wrk -t"$THREADS" -c"$CONNS" -d5s -s "$TMP/collect.lua" "$token_url" > /dev/null
+  echo "  ($(wc -l < "$TMP/tokens.txt") distinct tokens issued for the next load)" >&2
+  load "$name introspect (distinct)" "$intro_url" "$TMP/many.lua"
+}
+
 build_all
 CLIENT='{"client_id": "bench", "client_secret": "'$SECRET'", "grant_types": ["client_credentials"]}'
 for db in "${DATABASES[@]}"; do
@@ -68,6 +106,7 @@ for db in "${DATABASES[@]}"; do
   start_latchkey "$db"
   register "$CLIENT"
   measure "latchkey/$db" "$PUBLIC_URL/oauth2/token" "$ADMIN_URL/admin/oauth2/introspect"
+  distinct "latchkey/$db" "$PUBLIC_URL/oauth2/token" "$ADMIN_URL/admin/oauth2/introspect"
   stop_server
   if [ "$HYDRA" = 1 ]; then
     echo "Hydra v2.3.0 on $db" >&2
@@ -87,9 +126,9 @@ fi
 # --- Report ---------------------------------------------------------------------------------
 echo
 echo "$(machine); wrk -t$THREADS -c$CONNS -d$DURATION after a $WARMUP warm-up"
-printf '%-34s %12s %10s %10s  %s\n' "server / endpoint" "requests/s" "p50" "p99" "RSS"
+printf '%-40s %12s %10s %10s  %s\n' "server / endpoint" "requests/s" "p50" "p99" "RSS"
 while IFS='|' read -r name rps p50 p99 rss; do
-  printf '%-34s %12s %10s %10s  %s\n' "$name" "$rps" "$p50" "$p99" "$rss"
+  printf '%-40s %12s %10s %10s  %s\n' "$name" "$rps" "$p50" "$p99" "$rss"
 done < "$TMP/results"
 rate() { awk -F'|' -v n="$1" '$1 == n {print $2}' "$TMP/results"; }
 ratio() { # label a b

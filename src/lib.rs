@@ -6,7 +6,8 @@
 //! - [`cli`]: the `latchkey` command trees (current and classic) and the HTTP client they use.
 //! - [`config`]: figment configuration (defaults < files < environment) with Hydra's keys.
 //! - [`app`]: builds the public and admin endpoints and runs them until shutdown.
-//! - [`http`]: poem / poem-openapi adapters only — handlers, middleware, error rendering.
+//! - [`http`]: poem / poem-openapi adapters only — handlers (`http::admin` has a file per admin
+//!   resource), middleware, and `http::error`, where every error is rendered.
 //! - [`oauth`]: the OAuth 2.0 core — parameters, client authentication, grants, introspection,
 //!   revocation; no HTTP types.
 //! - [`oidc`]: discovery metadata, ID tokens, userinfo.
@@ -19,11 +20,13 @@
 //! - [`keys`]: JSON Web Key sets (admin operations, `jwks.json`, the token signing keys).
 //! - [`users`]: the built-in login app's users (demo user, sign-in checks); no HTTP types.
 //! - [`crypto`]: randomness, secret hashing, opaque tokens, sealing, JWK encodings.
+//! - [`error`]: [`error::AdminError`], the admin side's one error type (beside `oauth::OAuthError`).
 //! - [`clock`]: injected time.
 //!
 //! A request on the admin listener flows: `http::request_log` → `http::legacy_admin_paths`
-//! (Hydra v1 aliases) → body limit → the poem-openapi operation in `http::admin` → `clients` →
-//! `storage`. Errors come back as `clients::AdminError` and leave as Hydra's JSON error body.
+//! (Hydra v1 aliases) → body limit → the poem-openapi operation in `http::admin::*` → `clients`,
+//! `keys`, `flows` → `storage`. Errors come back as `error::AdminError` and leave, through
+//! `http::error`, as Hydra's JSON error body with the status that belongs to them.
 
 pub mod app;
 pub mod cli;

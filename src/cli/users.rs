@@ -44,8 +44,8 @@ fn shown(u: &StoredUser) -> Value {
     })
 }
 
-fn err(e: crate::clients::AdminError) -> anyhow::Error {
-    use crate::clients::AdminError as E;
+fn err(e: crate::error::AdminError) -> anyhow::Error {
+    use crate::error::AdminError as E;
     match e {
         E::BadRequest { description, .. } => anyhow!(description),
         E::NotFound(d) | E::Conflict(d) => anyhow!(d),

@@ -22,10 +22,10 @@ pub fn on_the_wire(mut c: OAuth2Client) -> OAuth2Client {
     c
 }
 
-pub use crate::error::AdminError;
 use crate::{
     clock::Clock,
     crypto::{hash::hash_secret, random_token},
+    error::AdminError,
     storage::{ClientFilter, ClientStore, StoredClient},
     wire::{JsonPatchOp, OAuth2Client},
 };

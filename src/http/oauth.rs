@@ -1,6 +1,5 @@
-//! The public OAuth 2.0 endpoints: token (RFC 6749 §3.2) and revocation (RFC 7009), and the one
-//! place their errors are rendered (RFC 6749 §5.2: JSON, `Cache-Control: no-store`, 401 with
-//! `WWW-Authenticate: Basic` when the client tried Basic).
+//! The public OAuth 2.0 endpoints: token (RFC 6749 §3.2) and revocation (RFC 7009), discovery
+//! and the JWKS. Their errors are rendered by `http::error` (RFC 6749 §5.2).
 
 use poem::{
     Body, IntoResponse, Request, Response, handler,
@@ -88,7 +87,7 @@ pub async fn metadata(state: Data<&State>) -> Response {
         .body(body)
 }
 
-fn internal_error(e: &crate::clients::AdminError) -> Response {
+fn internal_error(e: &crate::error::AdminError) -> Response {
     tracing::error!(cause = ?e, "loading the signing keys failed");
     super::error_json(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -18,12 +18,12 @@ use std::{
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 use crate::{
-    clients::AdminError,
     clock::Clock,
     crypto::{
         jwk::{self, KeyAlg, SigningKey},
         seal::Sealer,
     },
+    error::AdminError,
     storage::{KeyStore, StoredKey},
     wire::{CreateJsonWebKeySet, JsonWebKey, JsonWebKeySet},
 };

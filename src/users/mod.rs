@@ -11,8 +11,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::{
-    clients::AdminError,
     crypto::hash::{hash_secret, verify_secret},
+    error::AdminError,
     storage::{StoreError, StoredUser, UserStore},
 };
 

@@ -49,9 +49,10 @@ impl ClientsApi {
         client: StrictJson<OAuth2Client>,
     ) -> AdminResult<Created> {
         let created = state.clients.create(client.0).await?;
+        let id = created.client_id.as_deref().unwrap_or_default();
         let location = format!(
             "/admin/clients/{}",
-            created.client_id.as_deref().unwrap_or_default()
+            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
         );
         Ok(Created::Created(Json(created), location))
     }
