@@ -94,13 +94,6 @@ printf '%-20s %10s %10s %10s %13s %13s %13s\n' "server" "flows/s" "p50 ms" "p99 
 while IFS='|' read -r name fps p50 p99 rpf cores dcores; do
   printf '%-20s %10s %10s %10s %13s %13s %13s\n' "$name" "$fps" "$p50" "$p99" "$rpf" "$cores" "$dcores"
 done < "$TMP/results"
-rate() { awk -F'|' -v n="$1" '$1 == n {print $2}' "$TMP/results"; }
-ratio() { # label a b
-  local a b
-  a=$(rate "$2"); b=$(rate "$3")
-  [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" -v l="$1" 'BEGIN {printf "%-42s %.1fx\n", l, a / b}'
-  return 0
-}
 echo
 ratio "latchkey/sqlite vs hydra/sqlite, $SOLO user(s):" "latchkey/sqlite/$SOLO" "hydra/sqlite/$SOLO"
 ratio "latchkey/postgres vs hydra/postgres:" "latchkey/postgres" "hydra/postgres"

@@ -143,6 +143,15 @@ build_all() {
   fi
 }
 
+# The report's ratios, from the result rows ("name|rate|…" in $TMP/results).
+rate() { awk -F'|' -v n="$1" '$1 == n {print $2}' "$TMP/results"; }
+ratio() { # LABEL A B: A's rate over B's, when both were measured
+  local a b
+  a=$(rate "$2"); b=$(rate "$3")
+  [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" -v l="$1" 'BEGIN {printf "%-52s %.1fx\n", l, a / b}'
+  return 0
+}
+
 # The machine, for the report.
 machine() {
   echo "$(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"

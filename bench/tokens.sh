@@ -130,13 +130,6 @@ printf '%-40s %12s %10s %10s  %s\n' "server / endpoint" "requests/s" "p50" "p99"
 while IFS='|' read -r name rps p50 p99 rss; do
   printf '%-40s %12s %10s %10s  %s\n' "$name" "$rps" "$p50" "$p99" "$rss"
 done < "$TMP/results"
-rate() { awk -F'|' -v n="$1" '$1 == n {print $2}' "$TMP/results"; }
-ratio() { # label a b
-  local a b
-  a=$(rate "$2"); b=$(rate "$3")
-  [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" -v l="$1" 'BEGIN {printf "%-52s %.1fx\n", l, a / b}'
-  return 0
-}
 echo
 for what in token introspect; do
   for db in "${DATABASES[@]}"; do

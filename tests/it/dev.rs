@@ -10,21 +10,21 @@ use std::{
 };
 
 use crate::{
-    flows::{Browser, Page},
     support::{KillOnDrop, latchkey},
-    ui::hidden,
+    ui::{authorize_link, demo_user_signs_in, exit_status},
 };
 
-async fn follow(b: &mut Browser, mut page: Page) -> Page {
-    while let Some(loc) = page.location.clone() {
-        let url = if loc.starts_with('/') {
-            format!("http://127.0.0.1:4444{loc}")
-        } else {
-            loc
-        };
-        page = b.get(&url).await;
+/// The `--dev` banner, read off the server's standard error up to its last command.
+fn read_banner(stderr: std::process::ChildStderr) -> String {
+    let mut banner = String::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.contains("perform authorization-code") {
+            break;
+        }
     }
-    page
+    banner
 }
 
 /// The banner's "Try:" commands, joined where a line ends in `\`.
@@ -61,14 +61,7 @@ async fn dev_banner_commands_work_as_printed() {
         .unwrap();
     let stderr = server.stderr.take().unwrap();
     let _server = KillOnDrop(server);
-    let mut banner = String::new();
-    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-        banner.push_str(&line);
-        banner.push('\n');
-        if line.contains("perform authorization-code") {
-            break;
-        }
-    }
+    let banner = read_banner(stderr);
     // Loopback only, and it says so.
     assert!(
         banner.contains("Admin API:   http://127.0.0.1:4445"),
@@ -126,52 +119,9 @@ async fn dev_banner_commands_work_as_printed() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let link = body
-        .split("href=\"")
-        .nth(1)
-        .expect("an Authorize application link")
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&");
-    let mut b = Browser::new();
-    let first = b.get(&link).await;
-    let login = follow(&mut b, first).await;
-    let r = b
-        .post_form(
-            "http://127.0.0.1:4444/ui/login",
-            &[
-                ("login_challenge", &hidden(&login, "login_challenge")),
-                ("csrf_token", &hidden(&login, "csrf_token")),
-                ("email", "foo@bar.com"),
-                ("password", "foobar"),
-            ],
-        )
-        .await;
-    let consent = follow(&mut b, r).await;
-    let r = b
-        .post_form(
-            "http://127.0.0.1:4444/ui/consent",
-            &[
-                ("consent_challenge", &hidden(&consent, "consent_challenge")),
-                ("csrf_token", &hidden(&consent, "csrf_token")),
-                ("grant_scope", "openid"),
-                ("grant_scope", "offline"),
-                ("action", "allow"),
-            ],
-        )
-        .await;
-    let done = follow(&mut b, r).await;
+    let done = demo_user_signs_in(&authorize_link(&body), "http://127.0.0.1:4444/ui").await;
     assert!(done.body.contains("Signed in"), "{}", done.body);
-    let mut status = None;
-    for _ in 0..200 {
-        if let Some(s) = rp.0.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(status.expect("the command exits").success());
+    assert!(exit_status(&mut rp.0).await.success());
 
     // Started by `cargo run`, the banner says `cargo run --`.
     let mut again = latchkey()
@@ -186,14 +136,7 @@ async fn dev_banner_commands_work_as_printed() {
         .unwrap();
     let stderr = again.stderr.take().unwrap();
     let _again = KillOnDrop(again);
-    let mut banner = String::new();
-    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-        banner.push_str(&line);
-        banner.push('\n');
-        if line.contains("perform authorization-code") {
-            break;
-        }
-    }
+    let banner = read_banner(stderr);
     let commands = banner_commands(&banner);
     assert!(
         commands.iter().all(|c| c.starts_with("cargo run -- ")),

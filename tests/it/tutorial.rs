@@ -16,9 +16,8 @@ use std::{
 use sea_orm::{ConnectionTrait, Database};
 
 use crate::{
-    flows::{Browser, Page},
     support::KillOnDrop,
-    ui::hidden,
+    ui::{authorize_link, demo_user_signs_in, exit_status},
 };
 
 const PAGE: &str = include_str!("../../docs/tutorial.md");
@@ -150,14 +149,6 @@ async fn wait_up(url: &str) {
     panic!("nothing answered at {url}");
 }
 
-/// Follows redirects until a page that is not one.
-async fn follow(b: &mut Browser, mut page: Page) -> Page {
-    while let Some(loc) = page.location.clone() {
-        page = b.get(&loc).await;
-    }
-    page
-}
-
 /// The tutorial's PostgreSQL database: a `hydra` user owning an empty `hydra` database, on the
 /// suite's test server (its address must be the tutorial's 127.0.0.1:5432).
 async fn tutorial_database(admin_url: &str) {
@@ -221,52 +212,9 @@ async fn classic_tutorial() {
     let home = "http://127.0.0.1:9010/";
     wait_up(home).await;
     let body = reqwest::get(home).await.unwrap().text().await.unwrap();
-    let link = body
-        .split("href=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&");
-    let mut b = Browser::new();
-    let first = b.get(&link).await;
-    let login = follow(&mut b, first).await;
-    let r = b
-        .post_form(
-            "http://127.0.0.1:9020/login",
-            &[
-                ("login_challenge", &hidden(&login, "login_challenge")),
-                ("csrf_token", &hidden(&login, "csrf_token")),
-                ("email", "foo@bar.com"),
-                ("password", "foobar"),
-            ],
-        )
-        .await;
-    let consent = follow(&mut b, r).await;
-    let r = b
-        .post_form(
-            "http://127.0.0.1:9020/consent",
-            &[
-                ("consent_challenge", &hidden(&consent, "consent_challenge")),
-                ("csrf_token", &hidden(&consent, "csrf_token")),
-                ("grant_scope", "openid"),
-                ("grant_scope", "offline"),
-                ("action", "allow"),
-            ],
-        )
-        .await;
-    let done = follow(&mut b, r).await;
+    let done = demo_user_signs_in(&authorize_link(&body), "http://127.0.0.1:9020").await;
     assert!(done.body.contains("Signed in"), "{}", done.body);
-    let mut status = None;
-    for _ in 0..200 {
-        if let Some(s) = user.0.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(status.expect("token user exits").success());
+    assert!(exit_status(&mut user.0).await.success());
     let mut out = String::new();
     use std::io::Read;
     user.0

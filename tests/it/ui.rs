@@ -21,6 +21,75 @@ pub fn hidden(page: &Page, name: &str) -> String {
     page.body[start..].split('"').next().unwrap().to_owned()
 }
 
+/// Follows redirects from `page`, each `Location` read relative to the URL that answered it
+/// (`base` for the first).
+pub async fn follow_from(b: &mut Browser, mut page: Page, base: &str) -> Page {
+    let mut url = url::Url::parse(base).unwrap();
+    while let Some(loc) = page.location.clone() {
+        url = url.join(&loc).unwrap();
+        page = b.get(url.as_str()).await;
+    }
+    page
+}
+
+/// The "Authorize application" link of a relying party's start page (`perform
+/// authorization-code` / `token user`).
+pub fn authorize_link(start_page: &str) -> String {
+    start_page
+        .split("href=\"")
+        .nth(1)
+        .expect("an Authorize application link")
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+}
+
+/// A person at a relying party: follows `link` to the built-in app at `app` (its root: `/login`
+/// and `/consent` under it), signs in as the demo user `foo@bar.com` / `foobar`, allows `openid`
+/// and `offline`; the last page is the relying party's.
+pub async fn demo_user_signs_in(link: &str, app: &str) -> Page {
+    let mut b = Browser::new();
+    let first = b.get(link).await;
+    let login = follow_from(&mut b, first, link).await;
+    let r = b
+        .post_form(
+            &format!("{app}/login"),
+            &[
+                ("login_challenge", &hidden(&login, "login_challenge")),
+                ("csrf_token", &hidden(&login, "csrf_token")),
+                ("email", "foo@bar.com"),
+                ("password", "foobar"),
+            ],
+        )
+        .await;
+    let consent = follow_from(&mut b, r, app).await;
+    let r = b
+        .post_form(
+            &format!("{app}/consent"),
+            &[
+                ("consent_challenge", &hidden(&consent, "consent_challenge")),
+                ("csrf_token", &hidden(&consent, "csrf_token")),
+                ("grant_scope", "openid"),
+                ("grant_scope", "offline"),
+                ("action", "allow"),
+            ],
+        )
+        .await;
+    follow_from(&mut b, r, app).await
+}
+
+/// Waits (10 s at most) for a command to exit; its status.
+pub async fn exit_status(child: &mut std::process::Child) -> std::process::ExitStatus {
+    for _ in 0..200 {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the command did not exit");
+}
+
 /// Follows redirects through the server (not to the client).
 async fn follow(s: &TestServer, b: &mut Browser, mut page: Page) -> Page {
     while let Some(loc) = page.location.clone() {
