@@ -201,11 +201,17 @@ impl Listener {
     /// loopback only, so an unauthenticated admin API and a demo user with a printed password
     /// are not reachable from the network unless a host is set on purpose.
     pub fn bind_host(&self, dev: bool) -> &str {
-        match (self.host.as_str(), dev) {
-            ("", true) => "127.0.0.1",
-            ("", false) => "0.0.0.0",
-            (h, _) => h,
-        }
+        listen_host(&self.host, dev)
+    }
+}
+
+/// The address a listener binds: `host`, or when it is empty every interface — loopback only in
+/// local development (`--dev`). Shared by `serve all|public|admin` and `serve ui`.
+pub fn listen_host(host: &str, dev: bool) -> &str {
+    match (host, dev) {
+        ("", true) => "127.0.0.1",
+        ("", false) => "0.0.0.0",
+        (h, _) => h,
     }
 }
 

@@ -202,11 +202,7 @@ async fn run_ui(flags: UiFlags) -> anyhow::Result<()> {
         tls.is_some(),
         "",
     ));
-    let host = match (&flags.host, flags.serve.dev) {
-        (Some(h), _) => h.as_str(),
-        (None, true) => "127.0.0.1",
-        (None, false) => "0.0.0.0",
-    };
+    let host = crate::config::listen_host(flags.host.as_deref().unwrap_or(""), flags.serve.dev);
     let addr = format!("{host}:{}", flags.port);
     let listener = TcpListener::bind(&addr)
         .await

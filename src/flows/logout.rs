@@ -7,6 +7,7 @@
 //! `post_logout_redirect_uri` is only honoured when it is registered for the client named by the
 //! `id_token_hint` (or `client_id`): never an open redirect.
 
+use crate::error::AdminError;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -350,10 +351,7 @@ impl OAuthCore {
     }
 
     /// `GET /admin/oauth2/auth/requests/logout`.
-    pub async fn logout_request(
-        &self,
-        challenge: &str,
-    ) -> Result<OAuth2LogoutRequest, crate::error::AdminError> {
+    pub async fn logout_request(&self, challenge: &str) -> Result<OAuth2LogoutRequest, AdminError> {
         let s = self.open_logout_challenge(challenge)?;
         let client = match &s.client_id {
             Some(id) => self.clients.resolve(id).await?.map(|c| c.public_metadata()),
@@ -380,15 +378,12 @@ impl OAuthCore {
         })
     }
 
-    fn open_logout_challenge(
-        &self,
-        challenge: &str,
-    ) -> Result<LogoutState, crate::error::AdminError> {
+    fn open_logout_challenge(&self, challenge: &str) -> Result<LogoutState, AdminError> {
         let s: LogoutState = self
             .open_flow(Stage::LogoutChallenge, challenge)
-            .ok_or_else(crate::error::AdminError::unknown_challenge)?;
+            .ok_or_else(AdminError::unknown_challenge)?;
         if self.logout_expired(&s) {
-            return Err(crate::error::AdminError::Gone {
+            return Err(AdminError::Gone {
                 redirect_to: s.request_url,
             });
         }
@@ -396,14 +391,11 @@ impl OAuthCore {
     }
 
     /// `PUT /admin/oauth2/auth/requests/logout/accept`.
-    pub fn accept_logout(
-        &self,
-        challenge: &str,
-    ) -> Result<OAuth2RedirectTo, crate::error::AdminError> {
+    pub fn accept_logout(&self, challenge: &str) -> Result<OAuth2RedirectTo, AdminError> {
         let s = self.open_logout_challenge(challenge)?;
         let verifier = self
             .seal_flow(Stage::LogoutVerifier, &s)
-            .map_err(|e| crate::error::AdminError::Internal(format!("{e:?}")))?;
+            .map_err(|e| AdminError::Internal(format!("{e:?}")))?;
         Ok(OAuth2RedirectTo {
             redirect_to: with_param(
                 &format!("{}/oauth2/sessions/logout", self.config.public_base()),
@@ -414,7 +406,7 @@ impl OAuthCore {
     }
 
     /// `PUT /admin/oauth2/auth/requests/logout/reject`: the user stays logged in.
-    pub fn reject_logout(&self, challenge: &str) -> Result<(), crate::error::AdminError> {
+    pub fn reject_logout(&self, challenge: &str) -> Result<(), AdminError> {
         self.open_logout_challenge(challenge).map(|_| ())
     }
 }

@@ -19,15 +19,10 @@ use crate::{
 /// Authorization requests are small; anything bigger is not one.
 const FORM_LIMIT: usize = 64 * 1024;
 
-/// Browser-facing responses are never cached and leak no referrer (RFC 9700 §4.2.4).
+/// Browser-facing responses leak no referrer (RFC 9700 §4.2.4); that they are never cached is
+/// the listener's `no_cache_by_default`.
 fn browser(mut resp: Response, cookies: &[SetCookie], secure: bool) -> Response {
     let h = resp.headers_mut();
-    if !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(super::NO_CACHE),
-        );
-    }
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -218,7 +213,6 @@ pub async fn userinfo(req: &Request, body: Body, state: Data<&State>) -> Respons
     match state.oauth.userinfo(&token).await {
         Ok(claims) => Response::builder()
             .content_type("application/json")
-            .header(header::CACHE_CONTROL, super::NO_CACHE)
             .body(serde_json::to_vec(&claims).unwrap_or_default()),
         Err(e) => bearer_error(&e),
     }

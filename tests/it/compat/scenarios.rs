@@ -784,6 +784,61 @@ async fn authorize_errors(t: &mut Run) {
     }
 }
 
+/// The code request of the `full` client for the saved `{code}`.
+fn exchange_code() -> super::Req {
+    post(Public, "/oauth2/token").form(&[
+        ("grant_type", "authorization_code"),
+        ("code", "{code}"),
+        ("redirect_uri", CB),
+        ("client_id", "full"),
+        ("client_secret", "a-secret-long-enough"),
+    ])
+}
+
+/// Accepts the saved login challenge with `body` (step `login.accept{n}`) and follows the login
+/// verifier (`flow.login-verifier{n}`); saves the consent challenge.
+async fn login_to_consent(t: &mut Run, n: &str, body: serde_json::Value) {
+    t.step(
+        &format!("login.accept{n}"),
+        put(
+            Admin,
+            "/admin/oauth2/auth/requests/login/accept?login_challenge={login_challenge}",
+        )
+        .json(body),
+    )
+    .await;
+    t.save("login_verifier_url", |r| r.field("/redirect_to"));
+    t.step(
+        &format!("flow.login-verifier{n}"),
+        get(Public, "{login_verifier_url}"),
+    )
+    .await;
+    t.save("consent_challenge", |r| {
+        r.location_param("consent_challenge")
+    });
+}
+
+/// Accepts the saved consent challenge with `body` (step `consent.accept{n}`) and follows the
+/// consent verifier (`flow.consent-verifier{n}`); saves the code.
+async fn consent_to_code(t: &mut Run, n: &str, body: serde_json::Value) {
+    t.step(
+        &format!("consent.accept{n}"),
+        put(
+            Admin,
+            "/admin/oauth2/auth/requests/consent/accept?consent_challenge={consent_challenge}",
+        )
+        .json(body),
+    )
+    .await;
+    t.save("consent_verifier_url", |r| r.field("/redirect_to"));
+    t.step(
+        &format!("flow.consent-verifier{n}"),
+        get(Public, "{consent_verifier_url}"),
+    )
+    .await;
+    t.save("code", |r| r.location_param("code"));
+}
+
 /// Starts a flow for `client` in a new browser and saves its login challenge.
 async fn start_flow(t: &mut Run, step: &str, extra: &str) {
     t.new_browser();
@@ -967,21 +1022,12 @@ async fn login_consent(t: &mut Run) {
     )
     .await;
     start_flow(t, "flow.start-2", "").await;
-    t.step(
-        "login.accept-2",
-        put(
-            Admin,
-            &format!("{login}/accept?login_challenge={{login_challenge}}"),
-        )
-        .json(json!({"subject": "user-1", "remember": true, "remember_for": 3600})),
+    login_to_consent(
+        t,
+        "-2",
+        json!({"subject": "user-1", "remember": true, "remember_for": 3600}),
     )
     .await;
-    t.save("login_verifier_url", |r| r.field("/redirect_to"));
-    t.step("flow.login-verifier-2", get(Public, "{login_verifier_url}"))
-        .await;
-    t.save("consent_challenge", |r| {
-        r.location_param("consent_challenge")
-    });
     t.step(
         "consent.get-remembered",
         get(
@@ -990,47 +1036,17 @@ async fn login_consent(t: &mut Run) {
         ),
     )
     .await;
-    t.step(
-        "consent.accept-2",
-        put(
-            Admin,
-            &format!("{consent}/accept?consent_challenge={{consent_challenge}}"),
-        )
-        .json(json!({"grant_scope": ["openid", "offline_access"]})),
+    consent_to_code(
+        t,
+        "-2",
+        json!({"grant_scope": ["openid", "offline_access"]}),
     )
     .await;
-    t.save("consent_verifier_url", |r| r.field("/redirect_to"));
-    t.step(
-        "flow.consent-verifier-2",
-        get(Public, "{consent_verifier_url}"),
-    )
-    .await;
-    t.save("code", |r| r.location_param("code"));
-    t.step(
-        "token.code",
-        post(Public, "/oauth2/token").form(&[
-            ("grant_type", "authorization_code"),
-            ("code", "{code}"),
-            ("redirect_uri", CB),
-            ("client_id", "full"),
-            ("client_secret", "a-secret-long-enough"),
-        ]),
-    )
-    .await;
+    t.step("token.code", exchange_code()).await;
     t.save("refresh_token", |r| r.field("/refresh_token"));
     t.save("access_token", |r| r.field("/access_token"));
     t.save("id_token", |r| r.field("/id_token"));
-    t.step(
-        "token.code-replayed",
-        post(Public, "/oauth2/token").form(&[
-            ("grant_type", "authorization_code"),
-            ("code", "{code}"),
-            ("redirect_uri", CB),
-            ("client_id", "full"),
-            ("client_secret", "a-secret-long-enough"),
-        ]),
-    )
-    .await;
+    t.step("token.code-replayed", exchange_code()).await;
     t.step(
         "introspect.after-code-replay",
         post(Admin, "/admin/oauth2/introspect").form(&[("token", "{access_token}")]),
@@ -1064,45 +1080,9 @@ async fn login_consent(t: &mut Run) {
         .json(json!({"subject": "user-2"})),
     )
     .await;
-    t.step(
-        "login.accept-3",
-        put(
-            Admin,
-            &format!("{login}/accept?login_challenge={{login_challenge}}"),
-        )
-        .json(json!({"subject": "user-1"})),
-    )
-    .await;
-    t.save("login_verifier_url", |r| r.field("/redirect_to"));
-    t.step("flow.login-verifier-3", get(Public, "{login_verifier_url}"))
-        .await;
-    t.save("consent_challenge", |r| {
-        r.location_param("consent_challenge")
-    });
-    t.step(
-        "consent.accept-3",
-        put(Admin, &format!("{consent}/accept?consent_challenge={{consent_challenge}}"))
-            .json(json!({"grant_scope": ["openid", "offline_access"], "session": {"id_token": {"email": "user@example.com"}}})),
-    )
-    .await;
-    t.save("consent_verifier_url", |r| r.field("/redirect_to"));
-    t.step(
-        "flow.consent-verifier-3",
-        get(Public, "{consent_verifier_url}"),
-    )
-    .await;
-    t.save("code", |r| r.location_param("code"));
-    t.step(
-        "token.code-3",
-        post(Public, "/oauth2/token").form(&[
-            ("grant_type", "authorization_code"),
-            ("code", "{code}"),
-            ("redirect_uri", CB),
-            ("client_id", "full"),
-            ("client_secret", "a-secret-long-enough"),
-        ]),
-    )
-    .await;
+    login_to_consent(t, "-3", json!({"subject": "user-1"})).await;
+    consent_to_code(t, "-3", json!({"grant_scope": ["openid", "offline_access"], "session": {"id_token": {"email": "user@example.com"}}})).await;
+    t.step("token.code-3", exchange_code()).await;
     t.save("refresh_token", |r| r.field("/refresh_token"));
     t.save("access_token", |r| r.field("/access_token"));
     t.step(
@@ -1191,21 +1171,7 @@ async fn login_consent(t: &mut Run) {
     t.step("flow.login-rejected-custom", get(Public, "{reject_url}"))
         .await;
     start_flow(t, "flow.start-reject-consent", "").await;
-    t.step(
-        "login.accept-4",
-        put(
-            Admin,
-            &format!("{login}/accept?login_challenge={{login_challenge}}"),
-        )
-        .json(json!({"subject": "user-3"})),
-    )
-    .await;
-    t.save("login_verifier_url", |r| r.field("/redirect_to"));
-    t.step("flow.login-verifier-4", get(Public, "{login_verifier_url}"))
-        .await;
-    t.save("consent_challenge", |r| {
-        r.location_param("consent_challenge")
-    });
+    login_to_consent(t, "-4", json!({"subject": "user-3"})).await;
     t.step(
         "consent.reject",
         put(
