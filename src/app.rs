@@ -24,19 +24,24 @@ pub fn state(
     db: crate::storage::Db,
     clock: Arc<dyn crate::clock::Clock>,
 ) -> State {
-    // One cache for both: client writes through the admin API drop what the token endpoint cached.
-    let token_cache = Arc::new(crate::storage::token_cache::TokenCache::new(
-        db.token_store(),
+    // One owner for every cache (see `crate::coherence`).
+    let owner = Arc::new(crate::coherence::Coherence::new(
+        config.cache.enabled,
+        clock.clone(),
+        db.changes.node(),
     ));
+    crate::coherence::start(&db, &owner);
+    let token_cache = crate::storage::token_cache::TokenCache::new(db.token_store(), owner.clone());
     let client_cache = Arc::new(crate::clients::cache::ClientCache::new(
         db.client_store(),
-        Some(token_cache.clone()),
+        owner.clone(),
     ));
     let clients = crate::clients::ClientService::new(client_cache.clone(), clock.clone());
     let keys = Arc::new(crate::keys::KeyService::new(
         db.key_store(),
         crate::crypto::seal::Sealer::new(&config.secrets.system),
         clock.clone(),
+        owner.clone(),
     ));
     let oauth = crate::oauth::OAuthCore {
         keys,
@@ -45,13 +50,16 @@ pub fn state(
         clients: client_cache,
         tokens: token_cache.clone(),
         token_cache: Some(token_cache),
-        flows: Arc::new(crate::storage::flow_cache::FlowCache::new(db.flow_store())),
+        flows: Arc::new(crate::storage::flow_cache::FlowCache::new(
+            db.flow_store(),
+            owner,
+        )),
         sealer: crate::crypto::seal::Sealer::new(&config.secrets.system),
         config: config.clone(),
-        clock,
+        clock: clock.clone(),
         http: std::sync::OnceLock::new(),
     };
-    let users = Arc::new(crate::users::UserService::new(db.user_store()));
+    let users = Arc::new(crate::users::UserService::new(db.user_store(), clock.clone()));
     Arc::new(AppState {
         config,
         db,
@@ -111,7 +119,10 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
         let ui = Arc::new(http::ui::UiState::new(
             Arc::new(crate::flows::api::InProcess(state.clone())),
             state.users.clone(),
-            crate::storage::ui_sessions::UiSessionStore::new(state.db.clone()),
+            crate::storage::ui_sessions::UiSessionStore::new(
+                state.db.clone(),
+                state.oauth.clock.clone(),
+            ),
             &state.config,
             state.config.public_base().starts_with("https://"),
             http::ui::BASE,

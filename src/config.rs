@@ -70,6 +70,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("log.level", Kind::Str),
     ("log.format", Kind::Str),
     ("log.leak_sensitive_values", Kind::Bool),
+    ("cache.enabled", Kind::Bool),
 ];
 
 /// Top-level sections: an environment variable that starts with one of these (or `LATCHKEY_`) but
@@ -81,6 +82,7 @@ const SECTIONS: &[&str] = &[
     "TTL_",
     "STRATEGIES_",
     "OAUTH2_",
+    "CACHE_",
 ];
 
 /// The whole configuration, as read and checked.
@@ -95,6 +97,7 @@ pub struct Config {
     pub strategies: Strategies,
     pub oauth2: OAuth2,
     pub log: Log,
+    pub cache: CacheConfig,
 }
 
 impl Default for Config {
@@ -108,6 +111,7 @@ impl Default for Config {
             strategies: Strategies::default(),
             oauth2: OAuth2::default(),
             log: Log::default(),
+            cache: CacheConfig::default(),
         }
     }
 }
@@ -320,6 +324,21 @@ impl Default for Log {
             format: "text".into(),
             leak_sensitive_values: false,
         }
+    }
+}
+
+/// Latchkey's in-process caches (not a Hydra key: Hydra reads the database every time).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// `false`: nothing is cached, every read is exact (see `crate::coherence` and the README
+    /// for what it costs).
+    pub enabled: bool,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self { enabled: true }
     }
 }
 

@@ -21,7 +21,12 @@
 //! - [`users`]: the built-in login app's users (demo user, sign-in checks); no HTTP types.
 //! - [`crypto`]: randomness, secret hashing, opaque tokens, sealing, JWK encodings.
 //! - [`error`]: [`error::AdminError`], the admin side's one error type (beside `oauth::OAuthError`).
-//! - [`clock`]: injected time.
+//! - [`coherence`]: the cache-event vocabulary and its one owner, which keeps every in-process
+//!   cache right across nodes sharing a database (PostgreSQL `LISTEN/NOTIFY`, or a polled change
+//!   log on MySQL and SQLite).
+//! - [`tasks`]: the background tasks (writer, checkpointer, event listener or poller, janitor),
+//!   started and stopped together.
+//! - [`clock`]: injected time; the only file that reads the system clocks.
 //!
 //! A request on the admin listener flows: `http::request_log` → `http::legacy_admin_paths`
 //! (Hydra v1 aliases) → body limit → the poem-openapi operation in `http::admin::*` → `clients`,
@@ -32,6 +37,7 @@ pub mod app;
 pub mod cli;
 pub mod clients;
 pub mod clock;
+pub mod coherence;
 pub mod config;
 pub mod crypto;
 pub mod error;
@@ -41,5 +47,6 @@ pub mod keys;
 pub mod oauth;
 pub mod oidc;
 pub mod storage;
+pub mod tasks;
 pub mod users;
 pub mod wire;

@@ -10,6 +10,7 @@ mod m20261128_000004_jwks;
 mod m20261129_000005_flows;
 mod m20261129_000006_users;
 mod m20261129_000007_ui_sessions;
+mod m20261201_000008_cache_events;
 
 /// The ordered list of every migration Latchkey knows.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_flows::Migration),
             Box::new(m20261129_000006_users::Migration),
             Box::new(m20261129_000007_ui_sessions::Migration),
+            Box::new(m20261201_000008_cache_events::Migration),
         ]
     }
 }

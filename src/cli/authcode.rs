@@ -301,7 +301,7 @@ fn print_tokens(format: Format, body: &Value, claims: Option<&Value>) -> anyhow:
     }
     let s = |k: &str| body[k].as_str().unwrap_or_default().to_owned();
     let expiry = body["expires_in"].as_i64().map(|secs| {
-        (chrono::Utc::now() + chrono::Duration::seconds(secs))
+        (crate::clock::Clock::now(&crate::clock::SystemClock) + chrono::Duration::seconds(secs))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     });
     println!("ACCESS TOKEN\n\t{}\n", s("access_token"));

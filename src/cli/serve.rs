@@ -185,7 +185,7 @@ async fn run_ui(flags: UiFlags) -> anyhow::Result<()> {
     if let Some(why) = migrate::state(&db).await?.refusal() {
         bail!(why);
     }
-    let users = Arc::new(crate::users::UserService::new(db.user_store()));
+    let users = Arc::new(crate::users::UserService::new(db.user_store(), Arc::new(SystemClock)));
     if flags.serve.dev
         && let Ok(true) = users.ensure_demo_user().await
     {
@@ -197,7 +197,7 @@ async fn run_ui(flags: UiFlags) -> anyhow::Result<()> {
     let ui = Arc::new(crate::http::ui::UiState::new(
         Arc::new(crate::flows::api::OverHttp::new(&flags.admin_url)),
         users,
-        crate::storage::ui_sessions::UiSessionStore::new(db.clone()),
+        crate::storage::ui_sessions::UiSessionStore::new(db.clone(), Arc::new(SystemClock)),
         &config,
         tls.is_some(),
         "",
@@ -317,7 +317,7 @@ pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
         tracing::info!(address = %a, "admin API listening");
     }
     if flags.dev {
-        match crate::users::UserService::new(state.db.user_store())
+        match crate::users::UserService::new(state.db.user_store(), Arc::new(SystemClock))
             .ensure_demo_user()
             .await
         {

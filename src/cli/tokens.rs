@@ -75,7 +75,7 @@ pub async fn perform_client_credentials(
     match remote.format {
         Format::Text => {
             let expiry = t["expires_in"].as_i64().map(|s| {
-                (chrono::Utc::now() + chrono::Duration::seconds(s))
+                (crate::clock::Clock::now(&crate::clock::SystemClock) + chrono::Duration::seconds(s))
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             });
             for (k, v) in [
@@ -189,7 +189,7 @@ pub async fn janitor(dsn: Option<String>, args: &DsnArgs) -> anyhow::Result<()> 
     if let Some(why) = crate::storage::migrate::state(&db).await?.refusal() {
         return Err(anyhow!(why));
     }
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = crate::clock::Clock::now(&crate::clock::SystemClock).timestamp_millis();
     let n = db
         .token_store()
         .delete_expired(now)
@@ -200,12 +200,16 @@ pub async fn janitor(dsn: Option<String>, args: &DsnArgs) -> anyhow::Result<()> 
         .delete_finished(now)
         .await
         .map_err(|e: StoreError| anyhow!(e))?;
-    let ui = crate::storage::ui_sessions::UiSessionStore::new(db.clone())
-        .delete_expired(now)
-        .await
-        .map_err(|e| anyhow!("deleting expired sign-in app sessions failed: {e}"))?;
+    let ui = crate::storage::ui_sessions::UiSessionStore::new(
+        db.clone(),
+        std::sync::Arc::new(crate::clock::SystemClock),
+    )
+    .delete_expired(now)
+    .await
+    .map_err(|e| anyhow!("deleting expired sign-in app sessions failed: {e}"))?;
+    let events = crate::coherence::changelog::prune(&db.conn, now).await?;
     println!(
-        "Deleted {n} expired tokens, {flows} finished flows and {sessions} expired login sessions ({ui} expired sign-in app sessions)."
+        "Deleted {n} expired tokens, {flows} finished flows and {sessions} expired login sessions ({ui} expired sign-in app sessions, {events} old cache events)."
     );
     Ok(())
 }

@@ -1,27 +1,23 @@
-//! A short-lived in-process cache of clients for the token endpoint, so that authenticating a
-//! client costs no database read and no JSON parse on the hot path.
+//! An in-process cache of clients for the token endpoint, so that authenticating a client costs
+//! no database read and no JSON parse on the hot path.
 //!
-//! Exactness: every client write through this process (admin API, CLI) goes through
-//! [`ClientCache`]'s [`ClientStore`] methods, which drop the cached entry before returning, so this
-//! process never serves a client older than its own last write. Writes made by *another* process
-//! sharing the database (another node, or a separate `serve admin`) become visible here within
-//! [`CLIENT_TTL`]: that bounds how long a deleted client or a replaced secret keeps working on
-//! other nodes. Unknown clients are not cached, so a client created elsewhere works at once.
+//! Coherence: a client replaced or deleted on any node reaches this cache as an event (see
+//! [`crate::coherence`]) before the next request after the write's answer is likely to arrive;
+//! [`CLIENT_TTL`] only bounds how long an entry lives at all. Unknown clients are not cached, so a
+//! client created elsewhere works at once.
 
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 
 use crate::{
-    storage::{
-        ClientFilter, ClientStore, StoreError, StoredClient, token_cache::TokenCache,
-        ttl_map::TtlMap,
-    },
+    coherence::{Coherence, Event, map::CoherentMap, map::Touched},
+    storage::{ClientFilter, ClientStore, StoreError, StoredClient},
     wire::OAuth2Client,
 };
 
-/// How long a cached client is trusted before it is read again.
-pub const CLIENT_TTL: Duration = Duration::from_secs(2);
+/// How long a cached client is kept at most.
+pub const CLIENT_TTL: Duration = Duration::from_secs(30);
 /// Entries kept at most; beyond it expired entries go, then everything.
 const MAX_ENTRIES: usize = 50_000;
 
@@ -48,11 +44,18 @@ impl ResolvedClient {
     }
 }
 
+impl Touched for ResolvedClient {
+    fn touched_by(&self, key: &str, event: &Event) -> bool {
+        match event {
+            Event::ClientChanged { id } | Event::ClientDeleted { id } => id == key,
+            _ => false,
+        }
+    }
+}
+
 pub struct ClientCache {
     store: Arc<dyn ClientStore>,
-    /// Deleting a client deletes its tokens; their cached records go too.
-    tokens: Option<Arc<TokenCache>>,
-    entries: TtlMap<ResolvedClient>,
+    entries: Arc<CoherentMap<ResolvedClient>>,
 }
 
 impl std::fmt::Debug for ClientCache {
@@ -62,11 +65,10 @@ impl std::fmt::Debug for ClientCache {
 }
 
 impl ClientCache {
-    pub fn new(store: Arc<dyn ClientStore>, tokens: Option<Arc<TokenCache>>) -> Self {
+    pub fn new(store: Arc<dyn ClientStore>, owner: Arc<Coherence>) -> Self {
         Self {
             store,
-            tokens,
-            entries: TtlMap::new(CLIENT_TTL, MAX_ENTRIES),
+            entries: CoherentMap::new(owner, CLIENT_TTL, MAX_ENTRIES),
         }
     }
 
@@ -75,8 +77,8 @@ impl ClientCache {
         if let Some(c) = self.entries.get(id) {
             return Ok(Some(c));
         }
+        let ticket = self.entries.ticket();
         let Some(stored) = self.store.get_client(id).await? else {
-            self.invalidate(id);
             return Ok(None);
         };
         let metadata: OAuth2Client = serde_json::from_value(stored.document)
@@ -88,22 +90,17 @@ impl ClientCache {
             created_at: stored.created_at,
             updated_at: stored.updated_at,
         });
-        self.entries.insert(id, resolved.clone());
+        self.entries.admit(ticket, id, resolved.clone());
         Ok(Some(resolved))
-    }
-
-    pub fn invalidate(&self, id: &str) {
-        self.entries.remove(id);
     }
 }
 
-/// Writes pass through and drop the cached entry; reads for the admin API are never cached.
+/// Writes pass through (the store's events drop cached entries); reads for the admin API are
+/// never cached.
 #[async_trait]
 impl ClientStore for ClientCache {
     async fn create_client(&self, client: &StoredClient) -> Result<(), StoreError> {
-        let r = self.store.create_client(client).await;
-        self.invalidate(&client.id);
-        r
+        self.store.create_client(client).await
     }
 
     async fn get_client(&self, id: &str) -> Result<Option<StoredClient>, StoreError> {
@@ -111,18 +108,11 @@ impl ClientStore for ClientCache {
     }
 
     async fn update_client(&self, client: &StoredClient) -> Result<bool, StoreError> {
-        let r = self.store.update_client(client).await;
-        self.invalidate(&client.id);
-        r
+        self.store.update_client(client).await
     }
 
     async fn delete_client(&self, id: &str) -> Result<bool, StoreError> {
-        let r = self.store.delete_client(id).await;
-        self.invalidate(id);
-        if let Some(t) = &self.tokens {
-            t.forget_client(id);
-        }
-        r
+        self.store.delete_client(id).await
     }
 
     async fn list_clients(

@@ -465,16 +465,24 @@ impl OAuthCore {
         } else {
             None
         };
-        match self
+        // The code is cached before it is written (write-through: it is exchanged moments later),
+        // so any event about it, which can only follow the write, follows the caching too.
+        let cached_code = self
+            .token_cache
+            .as_ref()
+            .zip(code.as_ref().map(|(_, row)| row));
+        if let Some((cache, row)) = cached_code {
+            cache.remember(row);
+        }
+        let completed = self
             .flows
             .complete_flow(&stored, code.as_ref().map(|(_, row)| row))
-            .await
-        {
-            Ok(()) => {
-                if let (Some(cache), Some((_, row))) = (&self.token_cache, &code) {
-                    cache.remember(row);
-                }
-            }
+            .await;
+        if let (Err(_), Some((cache, row))) = (&completed, cached_code) {
+            cache.forget(&row.signature);
+        }
+        match completed {
+            Ok(()) => {}
             Err(crate::storage::StoreError::Conflict) => {
                 return Err(fail(OAuthError::new(
                     ErrorCode::AccessDenied,

@@ -88,10 +88,6 @@ impl OAuthCore {
         subject: &str,
         client: Option<&str>,
     ) -> Result<u64, AdminError> {
-        let n = self.flows.revoke_consents(subject, client).await?;
-        if let Some(cache) = &self.token_cache {
-            cache.forget_subject(subject, client);
-        }
-        Ok(n)
+        Ok(self.flows.revoke_consents(subject, client).await?)
     }
 }

@@ -1,7 +1,6 @@
 //! Cross-cutting request handling: request logs, body limits, Hydra v1 path aliases on the admin
 //! listener, and the rendering of every unhandled error as Hydra's JSON error body.
 
-use std::time::Instant;
 
 use futures_util::StreamExt;
 
@@ -19,7 +18,7 @@ pub async fn request_log<E: Endpoint>(ep: E, req: Request) -> poem::Result<Respo
         return ep.call(req).await.map(IntoResponse::into_response);
     }
     let info = tracing::enabled!(tracing::Level::INFO);
-    let start = Instant::now();
+    let start = crate::clock::stopwatch();
     let method = req.method().clone();
     let uri = req.original_uri().clone();
     let remote = req.remote_addr().as_socket_addr().copied();

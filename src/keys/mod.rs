@@ -6,19 +6,19 @@
 //! verifying, until it is deleted, so rotating is: add a key, wait until relying parties have
 //! refreshed their key cache, delete the old key.
 //!
-//! Loaded sets are cached for [`CACHE_TTL`]: writes through this process refresh its cache at once;
-//! other nodes sharing the database see a change within the TTL.
+//! Loaded sets are cached (at most [`CACHE_TTL`]); a set changed on any node reaches the cache as
+//! an event (see [`crate::coherence`]), so a rotation is seen everywhere at once.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 use crate::{
     clock::Clock,
+    coherence::{
+        Coherence, Event,
+        map::{CoherentMap, Touched},
+    },
     crypto::{
         jwk::{self, KeyAlg, SigningKey},
         seal::Sealer,
@@ -32,15 +32,20 @@ use crate::{
 pub const ID_TOKEN_SET: &str = "hydra.openid.id-token";
 /// The set whose keys sign JWT access tokens.
 pub const ACCESS_TOKEN_SET: &str = "hydra.jwt.access-token";
-/// How long a loaded set is trusted before it is read again.
-pub const CACHE_TTL: Duration = Duration::from_secs(5);
+/// How long a loaded set is kept at most.
+pub const CACHE_TTL: Duration = Duration::from_secs(60);
 
 /// A set as loaded: its keys (private parameters included), the signer, and the verifiers.
 pub struct LoadedSet {
     pub keys: Vec<JsonWebKey>,
     pub signer: Option<SigningKey>,
     verifiers: Vec<(String, Algorithm, DecodingKey)>,
-    loaded_at: Instant,
+}
+
+impl Touched for LoadedSet {
+    fn touched_by(&self, key: &str, event: &Event) -> bool {
+        matches!(event, Event::KeySetChanged { set } if set == key)
+    }
 }
 
 impl LoadedSet {
@@ -57,7 +62,7 @@ pub struct KeyService {
     store: Arc<dyn KeyStore>,
     sealer: Sealer,
     clock: Arc<dyn Clock>,
-    cache: Mutex<HashMap<String, Arc<LoadedSet>>>,
+    cache: Arc<CoherentMap<LoadedSet>>,
     /// One first-use creation at a time in this process.
     creating: tokio::sync::Mutex<()>,
 }
@@ -96,12 +101,17 @@ fn check_set_name(set: &str) -> Result<(), AdminError> {
 }
 
 impl KeyService {
-    pub fn new(store: Arc<dyn KeyStore>, sealer: Sealer, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<dyn KeyStore>,
+        sealer: Sealer,
+        clock: Arc<dyn Clock>,
+        owner: Arc<Coherence>,
+    ) -> Self {
         Self {
             store,
             sealer,
             clock,
-            cache: Mutex::default(),
+            cache: CoherentMap::new(owner, CACHE_TTL, 1024),
             creating: tokio::sync::Mutex::new(()),
         }
     }
@@ -135,14 +145,9 @@ impl KeyService {
         serde_json::from_slice(&plain).map_err(|e| AdminError::Internal(e.to_string()))
     }
 
-    fn invalidate(&self, set: &str) {
-        if let Ok(mut c) = self.cache.lock() {
-            c.remove(set);
-        }
-    }
-
     /// Reads a set from storage, opens and parses its keys.
     async fn load(&self, set: &str) -> Result<Arc<LoadedSet>, AdminError> {
+        let ticket = self.cache.ticket();
         let stored = self.store.list_set(set).await?;
         let keys = stored
             .iter()
@@ -164,23 +169,14 @@ impl KeyService {
             keys,
             signer,
             verifiers,
-            loaded_at: Instant::now(),
         });
-        if let Ok(mut c) = self.cache.lock() {
-            c.insert(set.to_owned(), loaded.clone());
-        }
+        self.cache.admit(ticket, set, loaded.clone());
         Ok(loaded)
     }
 
     /// A set, from the cache while it is fresh.
     pub async fn loaded(&self, set: &str) -> Result<Arc<LoadedSet>, AdminError> {
-        let cached = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|c| c.get(set).cloned())
-            .filter(|l| l.loaded_at.elapsed() < CACHE_TTL);
-        match cached {
+        match self.cache.get(set) {
             Some(l) => Ok(l),
             None => self.load(set).await,
         }
@@ -240,7 +236,6 @@ impl KeyService {
         };
         let key = generate(alg, kid, req.use_).await?;
         self.store.insert_keys(&[self.seal(set, &key)?]).await?;
-        self.invalidate(set);
         Ok(JsonWebKeySet { keys: vec![key] })
     }
 
@@ -286,7 +281,6 @@ impl KeyService {
         }
         jwk::check(&key).map_err(invalid)?;
         self.store.put_key(&self.seal(set, &key)?).await?;
-        self.invalidate(set);
         Ok(key)
     }
 
@@ -312,21 +306,18 @@ impl KeyService {
             .map(|k| self.seal(set, k))
             .collect::<Result<Vec<_>, _>>()?;
         self.store.replace_set(set, &stored).await?;
-        self.invalidate(set);
         Ok(keys)
     }
 
     /// Deletes one key; a key that is not there is already deleted (Hydra answers 204 too).
     pub async fn delete_key(&self, set: &str, kid: &str) -> Result<(), AdminError> {
         self.store.delete_key(set, kid).await?;
-        self.invalidate(set);
         Ok(())
     }
 
     /// Deletes a set and its keys; an empty or unknown set is already deleted (as in Hydra).
     pub async fn delete_set(&self, set: &str) -> Result<(), AdminError> {
         self.store.delete_set(set).await?;
-        self.invalidate(set);
         Ok(())
     }
 

@@ -32,7 +32,7 @@ pub struct OAuthCore {
     pub tokens: Arc<dyn TokenStore>,
     /// Completed flows and remembered logins.
     pub flows: Arc<dyn crate::storage::FlowStore>,
-    /// Drops cached tokens when consents are revoked.
+    /// The token cache itself, for write-through of codes stored with their flow.
     pub token_cache: Option<Arc<crate::storage::token_cache::TokenCache>>,
     pub signer: OpaqueSigner,
     /// Seals flows in progress into their challenges and verifiers.

@@ -5,6 +5,8 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
+use crate::coherence::Event;
+
 use super::{
     ClientFilter, ClientStore, SqlStore, StoreError, StoredClient,
     entities::{client, token},
@@ -62,12 +64,19 @@ impl ClientStore for SqlStore {
     async fn update_client(&self, c: &StoredClient) -> Result<bool, StoreError> {
         let mut am = to_active(c);
         am.created_at = sea_orm::ActiveValue::NotSet;
+        let txn = self.db.begin_write().await?;
         let res = client::Entity::update_many()
             .set(am)
             .filter(client::Column::Id.eq(c.id.clone()))
-            .exec(&self.db.conn)
+            .exec(&txn)
             .await?;
-        Ok(res.rows_affected > 0)
+        let changed = res.rows_affected > 0;
+        let events = changed
+            .then(|| Event::ClientChanged { id: c.id.clone() })
+            .into_iter()
+            .collect::<Vec<_>>();
+        self.db.commit_with(txn, &events).await?;
+        Ok(changed)
     }
 
     /// Deletes the client and, in the same transaction, every token issued to it (as Hydra's
@@ -77,14 +86,19 @@ impl ClientStore for SqlStore {
         let res = client::Entity::delete_by_id(id.to_owned())
             .exec(&tx)
             .await?;
-        if res.rows_affected > 0 {
+        let deleted = res.rows_affected > 0;
+        if deleted {
             token::Entity::delete_many()
                 .filter(token::Column::ClientId.eq(id.to_owned()))
                 .exec(&tx)
                 .await?;
         }
-        tx.commit().await?;
-        Ok(res.rows_affected > 0)
+        let events = deleted
+            .then(|| Event::ClientDeleted { id: id.to_owned() })
+            .into_iter()
+            .collect::<Vec<_>>();
+        self.db.commit_with(tx, &events).await?;
+        Ok(deleted)
     }
 
     async fn list_clients(

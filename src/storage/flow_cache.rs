@@ -1,32 +1,48 @@
-//! A short-lived in-process cache of completed flows in front of a [`FlowStore`]: the code
-//! exchange and every refresh read their flow, which this process usually stored a moment before.
+//! An in-process cache of completed flows in front of a [`FlowStore`]: the code exchange and every
+//! refresh read their flow, which this process usually stored a moment before.
 //!
-//! Completed flows never change; they are only deleted (consents revoked). Revocations through
-//! this process drop the affected entries before they return. A revocation made by another process
-//! is seen here within [`FLOW_TTL`] — and no token outlives it even then, because the revocation
-//! deleted the flow's codes and tokens, and spending one is decided by the database.
+//! Completed flows never change; they are only deleted (consents revoked, their client deleted),
+//! which reaches this cache as an event from any node (see [`crate::coherence`]). Even a stale
+//! entry would grant nothing: the revocation deleted the flow's codes and tokens, and spending
+//! one is decided by the database.
 
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 
-use super::{FlowStore, LoginSession, StoreError, StoredFlow, StoredToken, ttl_map::TtlMap};
+use super::{FlowStore, LoginSession, StoreError, StoredFlow, StoredToken};
+use crate::coherence::{
+    Coherence, Event,
+    map::{CoherentMap, Touched},
+};
 
-/// How long a cached flow is trusted before it is read again.
-pub const FLOW_TTL: Duration = Duration::from_secs(2);
+/// How long a cached flow is kept at most.
+pub const FLOW_TTL: Duration = Duration::from_secs(30);
 /// Entries kept at most; beyond it stale entries go, then everything.
 const MAX_ENTRIES: usize = 50_000;
 
+impl Touched for StoredFlow {
+    fn touched_by(&self, _key: &str, event: &Event) -> bool {
+        match event {
+            Event::ConsentsRevoked { subject, client } => {
+                self.subject == *subject && client.as_deref().is_none_or(|c| c == self.client_id)
+            }
+            Event::ClientDeleted { id } => self.client_id == *id,
+            _ => false,
+        }
+    }
+}
+
 pub struct FlowCache {
     store: Arc<dyn FlowStore>,
-    entries: TtlMap<StoredFlow>,
+    entries: Arc<CoherentMap<StoredFlow>>,
 }
 
 impl FlowCache {
-    pub fn new(store: Arc<dyn FlowStore>) -> Self {
+    pub fn new(store: Arc<dyn FlowStore>, owner: Arc<Coherence>) -> Self {
         Self {
             store,
-            entries: TtlMap::new(FLOW_TTL, MAX_ENTRIES),
+            entries: CoherentMap::new(owner, FLOW_TTL, MAX_ENTRIES),
         }
     }
 }
@@ -38,8 +54,11 @@ impl FlowStore for FlowCache {
         flow: &StoredFlow,
         code: Option<&StoredToken>,
     ) -> Result<(), StoreError> {
+        // Write-through, with a ticket taken before the write: a revocation that commits after
+        // the flow and is applied before this line keeps it out.
+        let ticket = self.entries.ticket();
         self.store.complete_flow(flow, code).await?;
-        self.entries.insert(&flow.id, Arc::new(flow.clone()));
+        self.entries.admit(ticket, &flow.id, Arc::new(flow.clone()));
         Ok(())
     }
 
@@ -47,9 +66,10 @@ impl FlowStore for FlowCache {
         if let Some(f) = self.entries.get(id) {
             return Ok(Some(StoredFlow::clone(&f)));
         }
+        let ticket = self.entries.ticket();
         let found = self.store.get_flow(id).await?;
         if let Some(f) = &found {
-            self.entries.insert(id, Arc::new(f.clone()));
+            self.entries.admit(ticket, id, Arc::new(f.clone()));
         }
         Ok(found)
     }
@@ -82,10 +102,7 @@ impl FlowStore for FlowCache {
         subject: &str,
         client_id: Option<&str>,
     ) -> Result<u64, StoreError> {
-        let r = self.store.revoke_consents(subject, client_id).await;
-        self.entries
-            .remove_where(|f| f.subject == subject && client_id.is_none_or(|c| c == f.client_id));
-        r
+        self.store.revoke_consents(subject, client_id).await
     }
 
     async fn session_flows(&self, login_session_id: &str) -> Result<Vec<StoredFlow>, StoreError> {

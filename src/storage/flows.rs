@@ -7,6 +7,8 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Query},
 };
 
+use crate::coherence::Event;
+
 use super::{
     FlowStore, LoginSession, SqlStore, StoreError, StoredFlow, StoredToken,
     entities::{flow, login_session, token},
@@ -164,7 +166,11 @@ impl FlowStore for SqlStore {
             .exec(&txn)
             .await?;
         let res = flow::Entity::delete_many().filter(which).exec(&txn).await?;
-        txn.commit().await?;
+        let events = [Event::ConsentsRevoked {
+            subject: subject.to_owned(),
+            client: client_id.map(str::to_owned),
+        }];
+        self.db.commit_with(txn, &events).await?;
         Ok(res.rows_affected)
     }
 
@@ -175,6 +181,9 @@ impl FlowStore for SqlStore {
             .await?)
     }
 
+    /// No event: it inserts a new session or extends one (a new `authenticated_at`); nothing
+    /// caches login sessions, and a future cache would read a missing or older session as
+    /// "log in again", never as a login that did not happen.
     async fn put_login_session(&self, s: &LoginSession) -> Result<(), StoreError> {
         let am = login_session::ActiveModel {
             id: Set(s.id.clone()),
@@ -219,9 +228,21 @@ impl FlowStore for SqlStore {
         if let Some(id) = id {
             q = q.filter(login_session::Column::Id.eq(id));
         }
-        Ok(q.exec(&self.db.conn).await?.rows_affected)
+        let txn = self.db.begin_write().await?;
+        let n = q.exec(&txn).await?.rows_affected;
+        let events: Vec<Event> = (n > 0)
+            .then(|| Event::LoginSessionsEnded {
+                subject: subject.map(str::to_owned),
+                id: id.map(str::to_owned),
+            })
+            .into_iter()
+            .collect();
+        self.db.commit_with(txn, &events).await?;
+        Ok(n)
     }
 
+    /// No event: expired sessions are refused on read, and the flows deleted have no token left
+    /// that could be presented with them.
     async fn delete_finished(&self, now_ms: i64) -> Result<(u64, u64), StoreError> {
         let sessions = login_session::Entity::delete_many()
             .filter(login_session::Column::ExpiresAt.lt(now_ms))

@@ -6,6 +6,8 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr,
 };
 
+use crate::coherence::Event;
+
 use super::{KeyStore, SqlStore, StoreError, StoredKey, entities::jwk};
 
 fn to_active(k: &StoredKey) -> jwk::ActiveModel {
@@ -67,19 +69,27 @@ async fn insert_all(conn: &impl ConnectionTrait, keys: &[StoredKey]) -> Result<(
     Ok(())
 }
 
+fn changed(set: &str) -> Event {
+    Event::KeySetChanged { set: set.to_owned() }
+}
+
 #[async_trait]
 impl KeyStore for SqlStore {
     async fn insert_keys(&self, keys: &[StoredKey]) -> Result<(), StoreError> {
         let tx = self.db.begin_write().await?;
         insert_all(&tx, keys).await?;
-        tx.commit().await?;
+        let mut sets: Vec<&str> = keys.iter().map(|k| k.set_id.as_str()).collect();
+        sets.sort_unstable();
+        sets.dedup();
+        let events: Vec<Event> = sets.into_iter().map(changed).collect();
+        self.db.commit_with(tx, &events).await?;
         Ok(())
     }
 
     async fn put_key(&self, key: &StoredKey) -> Result<(), StoreError> {
         let tx = self.db.begin_write().await?;
         upsert(&tx, key).await?;
-        tx.commit().await?;
+        self.db.commit_with(tx, &[changed(&key.set_id)]).await?;
         Ok(())
     }
 
@@ -90,7 +100,7 @@ impl KeyStore for SqlStore {
             .exec(&tx)
             .await?;
         insert_all(&tx, keys).await?;
-        tx.commit().await?;
+        self.db.commit_with(tx, &[changed(set_id)]).await?;
         Ok(())
     }
 
@@ -106,19 +116,29 @@ impl KeyStore for SqlStore {
     }
 
     async fn delete_key(&self, set_id: &str, kid: &str) -> Result<bool, StoreError> {
+        let tx = self.db.begin_write().await?;
         let res = jwk::Entity::delete_many()
             .filter(jwk::Column::SetId.eq(set_id.to_owned()))
             .filter(jwk::Column::Kid.eq(kid.to_owned()))
-            .exec(&self.db.conn)
+            .exec(&tx)
             .await?;
-        Ok(res.rows_affected > 0)
+        let deleted = res.rows_affected > 0;
+        let events: Vec<Event> = deleted.then(|| changed(set_id)).into_iter().collect();
+        self.db.commit_with(tx, &events).await?;
+        Ok(deleted)
     }
 
     async fn delete_set(&self, set_id: &str) -> Result<u64, StoreError> {
+        let tx = self.db.begin_write().await?;
         let res = jwk::Entity::delete_many()
             .filter(jwk::Column::SetId.eq(set_id.to_owned()))
-            .exec(&self.db.conn)
+            .exec(&tx)
             .await?;
+        let events: Vec<Event> = (res.rows_affected > 0)
+            .then(|| changed(set_id))
+            .into_iter()
+            .collect();
+        self.db.commit_with(tx, &events).await?;
         Ok(res.rows_affected)
     }
 }

@@ -5,6 +5,7 @@
 //! writing transactions are started `IMMEDIATE` (see [`Db::begin_write`]) because a deferred
 //! transaction that upgrades to a write fails with SQLITE_BUSY whatever the timeout.
 
+pub mod changes;
 mod clients;
 pub mod entities;
 pub mod flow_cache;
@@ -13,7 +14,6 @@ mod keys;
 pub mod migrate;
 pub mod token_cache;
 mod tokens;
-pub mod ttl_map;
 pub mod ui_sessions;
 mod users;
 mod writer;
@@ -333,6 +333,10 @@ pub struct Db {
     writer: Arc<std::sync::OnceLock<writer::Writer>>,
     /// SQLite file: how to open the writer's own connection (see [`writer::Writer`]).
     writer_opts: Option<ConnectOptions>,
+    /// Publishes cache events from writing transactions and applies them here.
+    pub changes: Arc<changes::Publisher>,
+    /// This process's background tasks (the writer's among them).
+    pub tasks: Arc<crate::tasks::Tasks>,
 }
 
 impl Db {
@@ -381,7 +385,22 @@ impl Db {
             kind,
             writer: Arc::default(),
             writer_opts,
+            changes: Arc::new(changes::Publisher::new(kind)),
+            tasks: Arc::default(),
         })
+    }
+
+    /// Publishes `events` inside `txn`, commits it, and applies them to this process's caches
+    /// (see [`crate::coherence`]).
+    pub(crate) async fn commit_with(
+        &self,
+        txn: DatabaseTransaction,
+        events: &[crate::coherence::Event],
+    ) -> Result<(), DbErr> {
+        self.changes.publish(&txn, events).await?;
+        txn.commit().await?;
+        self.changes.applied(events);
+        Ok(())
     }
 
     /// Checks that the database answers.
@@ -406,7 +425,13 @@ impl Db {
     /// The group-commit writer, started on first use.
     fn writer(&self) -> &writer::Writer {
         self.writer.get_or_init(|| {
-            writer::Writer::start(self.conn.clone(), self.writer_opts.clone(), self.kind)
+            writer::Writer::start(
+                self.conn.clone(),
+                self.writer_opts.clone(),
+                self.kind,
+                self.changes.clone(),
+                &self.tasks,
+            )
         })
     }
 

@@ -6,6 +6,8 @@
 use async_trait::async_trait;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
+use crate::coherence::Event;
+
 use super::{
     SqlStore, StoreError, StoredToken, TokenStore,
     entities::{assertion_jti, token},
@@ -79,19 +81,30 @@ impl TokenStore for SqlStore {
     }
 
     async fn revoke_request(&self, request_id: &str) -> Result<u64, StoreError> {
+        let txn = self.db.begin_write().await?;
         let res = token::Entity::update_many()
             .col_expr(token::Column::Active, Expr::value(false))
             .filter(token::Column::RequestId.eq(request_id.to_owned()))
-            .exec(&self.db.conn)
+            .exec(&txn)
             .await?;
+        // Emitted even when no row changed here: a node holding a stale record must drop it.
+        let events = [Event::FamilyRevoked {
+            family: request_id.to_owned(),
+        }];
+        self.db.commit_with(txn, &events).await?;
         Ok(res.rows_affected)
     }
 
     async fn delete_client_tokens(&self, client_id: &str) -> Result<u64, StoreError> {
+        let txn = self.db.begin_write().await?;
         let res = token::Entity::delete_many()
             .filter(token::Column::ClientId.eq(client_id.to_owned()))
-            .exec(&self.db.conn)
+            .exec(&txn)
             .await?;
+        let events = [Event::ClientTokensDeleted {
+            client: client_id.to_owned(),
+        }];
+        self.db.commit_with(txn, &events).await?;
         Ok(res.rows_affected)
     }
 
@@ -135,6 +148,8 @@ impl TokenStore for SqlStore {
             .map_err(write_error)
     }
 
+    /// No event: every reader checks expiry itself, so a cached expired record says nothing
+    /// wrong.
     async fn delete_expired(&self, before_ms: i64) -> Result<u64, StoreError> {
         assertion_jti::Entity::delete_many()
             .filter(assertion_jti::Column::ExpiresAt.lt(before_ms))

@@ -14,11 +14,12 @@ use super::{Db, entities::ui_session};
 #[derive(Clone, Debug)]
 pub struct UiSessionStore {
     db: Db,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
 impl UiSessionStore {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, clock: std::sync::Arc<dyn crate::clock::Clock>) -> Self {
+        Self { db, clock }
     }
 
     /// Deletes expired sessions; returns how many.
@@ -61,7 +62,7 @@ impl SessionStore for UiSessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let now = millis(time::OffsetDateTime::now_utc());
+        let now = self.clock.now().timestamp_millis();
         let Some(m) = ui_session::Entity::find_by_id(id.to_string())
             .all(&self.db.conn)
             .await

@@ -5,6 +5,8 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
+use crate::coherence::Event;
+
 use super::{SqlStore, StoreError, StoredUser, UserStore, entities::user};
 
 fn from_model(m: user::Model) -> Result<StoredUser, StoreError> {
@@ -83,10 +85,19 @@ impl UserStore for SqlStore {
     }
 
     async fn delete_user(&self, email: &str) -> Result<bool, StoreError> {
+        let txn = self.db.begin_write().await?;
         let res = user::Entity::delete_many()
             .filter(user::Column::Email.eq(email))
-            .exec(&self.db.conn)
+            .exec(&txn)
             .await?;
-        Ok(res.rows_affected > 0)
+        let deleted = res.rows_affected > 0;
+        let events: Vec<Event> = deleted
+            .then(|| Event::UserDeleted {
+                email: email.to_owned(),
+            })
+            .into_iter()
+            .collect();
+        self.db.commit_with(txn, &events).await?;
+        Ok(deleted)
     }
 }

@@ -48,6 +48,7 @@ pub fn normalise_email(email: &str) -> Result<String, AdminError> {
 
 pub struct UserService {
     store: Arc<dyn UserStore>,
+    clock: Arc<dyn crate::clock::Clock>,
     /// Failed sign-ins per account and per address.
     pub throttle: throttle::Throttle,
 }
@@ -59,10 +60,11 @@ impl std::fmt::Debug for UserService {
 }
 
 impl UserService {
-    pub fn new(store: Arc<dyn UserStore>) -> Self {
+    pub fn new(store: Arc<dyn UserStore>, clock: Arc<dyn crate::clock::Clock>) -> Self {
         Self {
             store,
-            throttle: throttle::Throttle::default(),
+            throttle: throttle::Throttle::new(clock.clone()),
+            clock,
         }
     }
 
@@ -90,7 +92,7 @@ impl UserService {
         password: &str,
         claims: Value,
     ) -> Result<StoredUser, AdminError> {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = self.clock.now().timestamp_millis();
         let user = StoredUser {
             id: uuid::Uuid::new_v4().to_string(),
             email: email.to_owned(),

@@ -7,9 +7,11 @@
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+
+use crate::clock::Clock;
 
 /// Failures per account within [`WINDOW`] before sign-ins to it are refused.
 pub const PER_ACCOUNT: u32 = 5;
@@ -18,8 +20,8 @@ pub const PER_ADDRESS: u32 = 20;
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 const MAX_ENTRIES: usize = 100_000;
 
-#[derive(Default)]
 pub struct Throttle {
+    clock: Arc<dyn Clock>,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
@@ -38,8 +40,16 @@ fn address_key(address: &str) -> String {
 }
 
 impl Throttle {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            failures: Mutex::default(),
+        }
+    }
+
     /// How long until a sign-in for `email` from `address` may be tried again; `None`: now.
     pub fn wait(&self, email: &str, address: &str) -> Option<Duration> {
+        let now = self.clock.instant();
         let map = self.failures.lock().ok()?;
         [
             (account_key(email), PER_ACCOUNT),
@@ -48,7 +58,9 @@ impl Throttle {
         .iter()
         .filter_map(|(k, limit)| {
             let (n, since) = map.get(k)?;
-            let left = WINDOW.checked_sub(since.elapsed())?;
+            let left = WINDOW
+                .checked_sub(now.saturating_duration_since(*since))
+                .filter(|l| !l.is_zero())?;
             (*n >= *limit).then_some(left)
         })
         .max()
@@ -56,16 +68,17 @@ impl Throttle {
 
     /// Counts a failed sign-in.
     pub fn failed(&self, email: &str, address: &str) {
+        let now = self.clock.instant();
         let Ok(mut map) = self.failures.lock() else {
             return;
         };
         if map.len() >= MAX_ENTRIES {
-            map.retain(|_, (_, since)| since.elapsed() < WINDOW);
+            map.retain(|_, (_, since)| now.saturating_duration_since(*since) < WINDOW);
         }
         for k in [account_key(email), address_key(address)] {
-            let e = map.entry(k).or_insert((0, Instant::now()));
-            if e.1.elapsed() >= WINDOW {
-                *e = (0, Instant::now());
+            let e = map.entry(k).or_insert((0, now));
+            if now.saturating_duration_since(e.1) >= WINDOW {
+                *e = (0, now);
             }
             e.0 += 1;
         }
@@ -85,7 +98,7 @@ mod tests {
 
     #[test]
     fn accounts_and_addresses_are_limited() {
-        let t = Throttle::default();
+        let t = Throttle::new(Arc::new(crate::clock::SystemClock));
         for _ in 0..PER_ACCOUNT {
             assert!(t.wait("ada@example.com", "10.0.0.1").is_none());
             t.failed("Ada@example.com", "10.0.0.1");
@@ -98,5 +111,23 @@ mod tests {
         assert!(t.wait("new@example.com", "10.0.0.3").is_some());
         t.succeeded("ada@example.com");
         assert!(t.wait("ada@example.com", "10.0.0.2").is_none());
+    }
+
+    #[test]
+    fn a_refusal_lasts_the_window_and_no_longer() {
+        let clock = Arc::new(crate::clock::ManualClock::new());
+        let t = Throttle::new(clock.clone());
+        for _ in 0..PER_ACCOUNT {
+            t.failed("ada@example.com", "10.0.0.1");
+        }
+        clock.advance(WINDOW - Duration::from_secs(60));
+        assert_eq!(
+            t.wait("ada@example.com", "10.0.0.2"),
+            Some(Duration::from_secs(60))
+        );
+        clock.advance(Duration::from_secs(60));
+        assert!(t.wait("ada@example.com", "10.0.0.2").is_none());
+        t.failed("ada@example.com", "10.0.0.1");
+        assert!(t.wait("ada@example.com", "10.0.0.2").is_none(), "counting starts over");
     }
 }
