@@ -59,7 +59,10 @@ pub fn state(
         clock: clock.clone(),
         http: std::sync::OnceLock::new(),
     };
-    let users = Arc::new(crate::users::UserService::new(db.user_store(), clock.clone()));
+    let users = Arc::new(crate::users::UserService::new(
+        db.user_store(),
+        clock.clone(),
+    ));
     Arc::new(AppState {
         config,
         db,

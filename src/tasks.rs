@@ -82,19 +82,30 @@ impl Tasks {
         self.spawn(name, async move {
             let mut failures = 0usize;
             loop {
+                let began = crate::clock::stopwatch();
                 let run = tokio::spawn(make(stop.clone()));
                 let outcome = run.await;
+                if began.elapsed() > Duration::from_secs(1) {
+                    // It got going before it failed: start again from the shortest pause.
+                    failures = 0;
+                }
                 if *stop.borrow() {
                     return;
                 }
                 match outcome {
                     Ok(Ok(())) => return,
-                    Ok(Err(e)) => tracing::error!(task = name, error = %e, "background task failed"),
+                    Ok(Err(e)) => {
+                        tracing::error!(task = name, error = %e, "background task failed")
+                    }
                     Err(e) => tracing::error!(task = name, error = %e, "background task panicked"),
                 }
                 let pause = BACKOFF[failures.min(BACKOFF.len() - 1)];
                 failures += 1;
-                tracing::warn!(task = name, pause_ms = pause.as_millis() as u64, "restarting");
+                tracing::warn!(
+                    task = name,
+                    pause_ms = pause.as_millis() as u64,
+                    "restarting"
+                );
                 tokio::select! {
                     () = stopped(&mut stop) => return,
                     () = tokio::time::sleep(pause) => {}

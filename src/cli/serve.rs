@@ -146,9 +146,12 @@ pub fn init_logging(config: &Config) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     // A log sink that goes away (a closed pipe) must never take the server down: by default the
     // subscriber reports its own write errors with eprintln!, which panics on a closed stderr.
+    // Colours only on a terminal: a log file or collector gets plain `key=value` text.
+    use std::io::IsTerminal;
     let builder = fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .log_internal_errors(false);
     let _ = match config.log.format.as_str() {
         "json" | "json_pretty" => builder.json().flatten_event(true).try_init(),
@@ -185,7 +188,10 @@ async fn run_ui(flags: UiFlags) -> anyhow::Result<()> {
     if let Some(why) = migrate::state(&db).await?.refusal() {
         bail!(why);
     }
-    let users = Arc::new(crate::users::UserService::new(db.user_store(), Arc::new(SystemClock)));
+    let users = Arc::new(crate::users::UserService::new(
+        db.user_store(),
+        Arc::new(SystemClock),
+    ));
     if flags.serve.dev
         && let Ok(true) = users.ensure_demo_user().await
     {

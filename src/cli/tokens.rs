@@ -75,8 +75,9 @@ pub async fn perform_client_credentials(
     match remote.format {
         Format::Text => {
             let expiry = t["expires_in"].as_i64().map(|s| {
-                (crate::clock::Clock::now(&crate::clock::SystemClock) + chrono::Duration::seconds(s))
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                (crate::clock::Clock::now(&crate::clock::SystemClock)
+                    + chrono::Duration::seconds(s))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             });
             for (k, v) in [
                 (

@@ -32,7 +32,10 @@ async fn service(db: &UserDb) -> anyhow::Result<UserService> {
     if let Some(why) = crate::storage::migrate::state(&conn).await?.refusal() {
         return Err(anyhow!(why));
     }
-    Ok(UserService::new(conn.user_store(), std::sync::Arc::new(crate::clock::SystemClock)))
+    Ok(UserService::new(
+        conn.user_store(),
+        std::sync::Arc::new(crate::clock::SystemClock),
+    ))
 }
 
 fn shown(u: &StoredUser) -> Value {

@@ -7,7 +7,9 @@
 //! cannot tell a revocation from an insert. One indexed query per interval costs nothing
 //! measurable (see the README), and the interval bounds the window: at most [`POLL`] plus a query.
 //!
-//! Caught up means: the last poll succeeded and started less than [`LEASE`] ago. A failed poll
+//! Caught up means: the last poll succeeded and started less than [`LEASE`] ago (a poll started
+//! at *s* has read every event committed before *s*, so this bounds how stale a node can be by
+//! [`LEASE`], even when the database stalls). A failed poll
 //! makes the node cold at once; the task then fails and its supervisor starts it again from the
 //! current end of the log (the caches having been emptied). A node that finds the rows after its
 //! cursor pruned away (it was stopped for longer than [`KEEP`]) empties its caches too.
@@ -22,8 +24,9 @@ use crate::tasks::{Stop, stopped};
 
 /// How often the change log is read.
 pub const POLL: Duration = Duration::from_millis(20);
-/// How long a successful poll keeps the caches trusted.
-pub const LEASE: Duration = Duration::from_millis(1000);
+/// How long after it started a successful poll keeps the caches trusted: the most a node can be
+/// stale (the target on MySQL and SQLite is 100 ms).
+pub const LEASE: Duration = Duration::from_millis(80);
 /// How long rows stay in the change log before the janitor prunes them.
 pub const KEEP: Duration = Duration::from_secs(600);
 /// Rows read per query at most.
@@ -92,7 +95,10 @@ async fn end_of_log(conn: &DatabaseConnection) -> anyhow::Result<i64> {
     Ok(row.try_get::<i64>("", "seq")?)
 }
 
-async fn after(conn: &DatabaseConnection, cursor: i64) -> anyhow::Result<Vec<(i64, String, String)>> {
+async fn after(
+    conn: &DatabaseConnection,
+    cursor: i64,
+) -> anyhow::Result<Vec<(i64, String, String)>> {
     let rows = conn
         .query_all_raw(Statement::from_sql_and_values(
             conn.get_database_backend(),

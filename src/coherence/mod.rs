@@ -115,7 +115,9 @@ pub fn start(db: &crate::storage::Db, owner: &Arc<Coherence>) {
                 changelog::poll(conn.clone(), o.clone(), stop)
             });
             let (conn, o) = (db.conn.clone(), owner.clone());
-            db.tasks.supervise("janitor", move |stop| janitor(conn.clone(), o.clone(), stop));
+            db.tasks.supervise("janitor", move |stop| {
+                janitor(conn.clone(), o.clone(), stop)
+            });
         }
     }
 }
@@ -251,8 +253,10 @@ impl Coherence {
             .saturating_duration_since(self.base)
             .saturating_add(valid)
             .as_nanos();
-        self.lease
-            .fetch_max(u64::try_from(until).unwrap_or(u64::MAX - 1), Ordering::AcqRel);
+        self.lease.fetch_max(
+            u64::try_from(until).unwrap_or(u64::MAX - 1),
+            Ordering::AcqRel,
+        );
     }
 
     /// A reading of this owner's clock as a number (nanoseconds since it was made), to travel in
@@ -401,7 +405,10 @@ mod tests {
         c.apply(&[Event::ClientChanged { id: "a".into() }]);
         let touches_a = |e: &Event| *e == Event::ClientChanged { id: "a".into() };
         assert!(!c.admits(t, touches_a));
-        assert!(c.admits(t, |_| false), "an event that touches something else");
+        assert!(
+            c.admits(t, |_| false),
+            "an event that touches something else"
+        );
         let later = c.ticket().unwrap();
         assert!(c.admits(later, touches_a));
         c.apply(&[Event::Everything]);

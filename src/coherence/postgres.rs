@@ -8,10 +8,15 @@
 //! query per interval and adds half an interval on average.
 //!
 //! Caught up means: `LISTEN` has returned (every commit after it will be delivered), and a
-//! heartbeat this node sent through the database came back within [`LEASE`]. A lost connection
-//! (the backend terminated, the server restarted) makes the node cold at once; a silently dead
-//! one within [`LEASE`], when heartbeats stop coming back. The task then fails and is restarted by
-//! its supervisor, which listens again and so catches up.
+//! heartbeat this node sent through the database less than [`LEASE`] ago has come back over the
+//! listener. Notifications reach a listener in commit order, so a heartbeat sent at time *s* that
+//! came back proves every event committed before *s* has been applied; trusting the caches only
+//! until *s* + [`LEASE`] bounds how stale a node can be by [`LEASE`], whatever happens to the
+//! connection — even when a dead connection is noticed late (a terminated backend was noticed
+//! ~90 ms after its death in `tests/it/nodes.rs`, a silent network failure may take minutes).
+//! Heartbeats cost one `NOTIFY` per [`HEARTBEAT`] per node. A lost connection makes the node
+//! cold; the task then fails and is restarted by its supervisor, which listens again and so
+//! catches up.
 
 use std::{sync::Arc, time::Duration};
 
@@ -30,9 +35,10 @@ use crate::{
 /// The listener connection's `application_name` (to find it in `pg_stat_activity`).
 pub const APPLICATION_NAME: &str = "latchkey-cache-listener";
 /// How often a heartbeat is sent.
-pub const HEARTBEAT: Duration = Duration::from_millis(200);
-/// How long a returned heartbeat keeps the caches trusted.
-pub const LEASE: Duration = Duration::from_millis(1000);
+pub const HEARTBEAT: Duration = Duration::from_millis(10);
+/// How long after it was sent a returned heartbeat keeps the caches trusted: the most a node can
+/// be stale (the target on PostgreSQL is 50 ms).
+pub const LEASE: Duration = Duration::from_millis(40);
 
 const HEARTBEAT_PREFIX: &str = "hb:";
 

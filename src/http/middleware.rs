@@ -1,7 +1,6 @@
 //! Cross-cutting request handling: request logs, body limits, Hydra v1 path aliases on the admin
 //! listener, and the rendering of every unhandled error as Hydra's JSON error body.
 
-
 use futures_util::StreamExt;
 
 use poem::{

@@ -70,7 +70,9 @@ async fn insert_all(conn: &impl ConnectionTrait, keys: &[StoredKey]) -> Result<(
 }
 
 fn changed(set: &str) -> Event {
-    Event::KeySetChanged { set: set.to_owned() }
+    Event::KeySetChanged {
+        set: set.to_owned(),
+    }
 }
 
 #[async_trait]

@@ -355,7 +355,11 @@ mod tests {
         let clock = Arc::new(ManualClock::new());
         let owner = Arc::new(Coherence::new(true, clock.clone(), "test"));
         owner.single_process();
-        (clock, owner.clone(), TokenCache::new(Arc::new(NoStore), owner))
+        (
+            clock,
+            owner.clone(),
+            TokenCache::new(Arc::new(NoStore), owner),
+        )
     }
 
     async fn cached(c: &TokenCache, sig: &str) -> bool {

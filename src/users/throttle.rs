@@ -128,6 +128,9 @@ mod tests {
         clock.advance(Duration::from_secs(60));
         assert!(t.wait("ada@example.com", "10.0.0.2").is_none());
         t.failed("ada@example.com", "10.0.0.1");
-        assert!(t.wait("ada@example.com", "10.0.0.2").is_none(), "counting starts over");
+        assert!(
+            t.wait("ada@example.com", "10.0.0.2").is_none(),
+            "counting starts over"
+        );
     }
 }

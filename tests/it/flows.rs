@@ -11,7 +11,10 @@ use openidconnect::{
 };
 use serde_json::{Value, json};
 
-use crate::{support::TestServer, tokens::make_client};
+use crate::{
+    support::{Api, TestServer},
+    tokens::make_client,
+};
 
 pub const ISSUER: &str = "http://127.0.0.1:4444/";
 const CB: &str = "https://rp.example/cb";
@@ -99,8 +102,8 @@ impl Browser {
 }
 
 /// Points a URL the server built for its configured issuer at the test server's real address.
-pub fn local(s: &TestServer, url: &str) -> String {
-    url.replace("http://127.0.0.1:4444", &s.public)
+pub fn local(s: &impl Api, url: &str) -> String {
+    url.replace("http://127.0.0.1:4444", s.public())
 }
 
 /// A query or fragment parameter of a URL.
@@ -118,10 +121,10 @@ pub fn param(url: &str, name: &str) -> Option<String> {
 }
 
 /// The login/consent app: admin API calls only.
-pub async fn admin_put(s: &TestServer, path: &str, body: Value) -> (u16, Value) {
+pub async fn admin_put(s: &impl Api, path: &str, body: Value) -> (u16, Value) {
     let r = s
-        .http
-        .put(format!("{}{path}", s.admin))
+        .http()
+        .put(format!("{}{path}", s.admin()))
         .json(&body)
         .send()
         .await
@@ -129,8 +132,13 @@ pub async fn admin_put(s: &TestServer, path: &str, body: Value) -> (u16, Value) 
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-pub async fn admin_get(s: &TestServer, path: &str) -> (u16, Value) {
-    let r = s.get(path).await;
+pub async fn admin_get(s: &impl Api, path: &str) -> (u16, Value) {
+    let r = s
+        .http()
+        .get(format!("{}{path}", s.admin()))
+        .send()
+        .await
+        .unwrap();
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
@@ -165,14 +173,14 @@ pub struct Seen {
 /// Drives a browser from an authorization URL through the app to the response for the client
 /// (the final `Location`, or the form_post page). Consent grants what was requested unless the
 /// app's consent body says `grant_scope`.
-pub async fn run_flow(s: &TestServer, b: &mut Browser, auth_url: &str, app: &App) -> (Page, Seen) {
+pub async fn run_flow(s: &impl Api, b: &mut Browser, auth_url: &str, app: &App) -> (Page, Seen) {
     let page = b.get(auth_url).await;
     continue_flow(s, b, page, app).await
 }
 
 /// As [`run_flow`], from a response of the authorization endpoint.
 pub async fn continue_flow(
-    s: &TestServer,
+    s: &impl Api,
     b: &mut Browser,
     mut page: Page,
     app: &App,

@@ -22,6 +22,7 @@ mod jwt;
 mod keys;
 mod logout;
 mod migrate;
+mod nodes;
 mod openapi;
 mod sdks;
 mod tls;

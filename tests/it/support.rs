@@ -136,6 +136,25 @@ pub fn test_config(dsn: &str) -> Config {
     c
 }
 
+/// Where a server answers, for helpers that drive any server (in this process or not).
+pub trait Api {
+    fn admin(&self) -> &str;
+    fn public(&self) -> &str;
+    fn http(&self) -> &reqwest::Client;
+}
+
+impl Api for TestServer {
+    fn admin(&self) -> &str {
+        &self.admin
+    }
+    fn public(&self) -> &str {
+        &self.public
+    }
+    fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+}
+
 /// A running server over its own database.
 pub struct TestServer {
     pub db: TestDb,

@@ -69,7 +69,10 @@ async fn user_commands(s: TestServer) {
 
     // Sign-in checks: right password, wrong password, unknown account; never the hash in Debug.
     let db = Db::connect(&dsn).await.unwrap();
-    let users = UserService::new(db.user_store(), std::sync::Arc::new(latchkey::clock::SystemClock));
+    let users = UserService::new(
+        db.user_store(),
+        std::sync::Arc::new(latchkey::clock::SystemClock),
+    );
     let ada = users
         .authenticate("ADA@example.com", "correct horse")
         .await
