@@ -123,10 +123,15 @@ async fn after(
 /// Deletes change-log rows older than [`KEEP`]; returns how many.
 pub async fn prune(conn: &DatabaseConnection, now_ms: i64) -> anyhow::Result<u64> {
     let before = now_ms - i64::try_from(KEEP.as_millis()).unwrap_or(i64::MAX);
+    let backend = conn.get_database_backend();
+    let placeholder = match backend {
+        sea_orm::DatabaseBackend::Postgres => "$1",
+        _ => "?",
+    };
     let res = conn
         .execute_raw(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "DELETE FROM cache_events WHERE created_at < ?",
+            backend,
+            format!("DELETE FROM cache_events WHERE created_at < {placeholder}"),
             [before.into()],
         ))
         .await

@@ -12,6 +12,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod clients;
+mod coherence;
 mod compat;
 mod config_errors;
 mod dev;
