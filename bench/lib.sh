@@ -55,22 +55,31 @@ DATABASES=(sqlite)
 [ "$PG" = 1 ] && DATABASES+=(postgres)
 
 # start_latchkey DB: the release build on a fresh database (SQLite file: WAL,
-# synchronous=FULL), request logs off (warn), as the peers log none. Sets SERVER_PID.
+# synchronous=FULL), request logs off (warn), as the peers log none. Sets SERVER_PID and
+# LATCHKEY_DSN. For one call: LK_BIN (another build), LK_ENV (more environment, e.g.
+# CACHE_ENABLED=false), LK_DSN (that database as it is: a second node), LK_PUBLIC_PORT and
+# LK_ADMIN_PORT (other ports).
 start_latchkey() {
-  local dsn
-  case $1 in
-    sqlite) dsn="sqlite://$TMP/latchkey.sqlite?mode=rwc" ;;
-    postgres) dsn=$(fresh_pg latchkey_bench) ;;
-  esac
-  DSN=$dsn SECRETS_SYSTEM=$SECRET "$LATCHKEY" migrate sql up -e --yes > /dev/null
-  DSN=$dsn SECRETS_SYSTEM=$SECRET LOG_LEVEL=warn \
+  local dsn bin=${LK_BIN:-$LATCHKEY} pub=${LK_PUBLIC_PORT:-$PUBLIC_PORT} adm=${LK_ADMIN_PORT:-$ADMIN_PORT}
+  if [ -n "${LK_DSN:-}" ]; then
+    dsn=$LK_DSN
+  else
+    case $1 in
+      sqlite) dsn="sqlite://$TMP/latchkey.sqlite?mode=rwc" ;;
+      postgres) dsn=$(fresh_pg latchkey_bench) ;;
+    esac
+    DSN=$dsn SECRETS_SYSTEM=$SECRET "$bin" migrate sql up -e --yes > /dev/null
+  fi
+  LATCHKEY_DSN=$dsn
+  # shellcheck disable=SC2086
+  env ${LK_ENV:-} DSN="$dsn" SECRETS_SYSTEM=$SECRET LOG_LEVEL=warn \
     SERVE_PUBLIC_HOST=127.0.0.1 SERVE_ADMIN_HOST=127.0.0.1 \
-    SERVE_PUBLIC_PORT=$PUBLIC_PORT SERVE_ADMIN_PORT=$ADMIN_PORT URLS_SELF_ISSUER=$PUBLIC_URL/ \
+    SERVE_PUBLIC_PORT="$pub" SERVE_ADMIN_PORT="$adm" URLS_SELF_ISSUER=$PUBLIC_URL/ \
     URLS_LOGIN=http://127.0.0.1:29999/login URLS_CONSENT=http://127.0.0.1:29999/consent \
-    "$LATCHKEY" serve all --dangerous-force-http > "$TMP/latchkey-$1.log" 2>&1 &
+    "$bin" serve all --dangerous-force-http > "$TMP/latchkey-$1-$adm.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
-  wait_for "$ADMIN_URL/health/ready"
+  wait_for "http://127.0.0.1:$adm/health/ready"
 }
 
 # start_hydra DB: Hydra v2.3.0 (bench/peers/hydra.sh builds it once) on a fresh database, with
@@ -132,8 +141,20 @@ register() {
   curl -fsS -o /dev/null "$PUBLIC_URL/.well-known/jwks.json" || die "no JWKS"
 }
 
-# Builds what the run needs: Latchkey (release) and, unless HYDRA=0, Hydra.
+# Builds what the run needs: Latchkey (release), the build of commit $BEFORE when set (as
+# LATCHKEY_BEFORE, built in a git worktree into a target folder of its own, `bench-before` in
+# this one: sharing one would let cargo take one tree's path crates, whose names and versions
+# are the same, for the other's) and, unless HYDRA=0, Hydra.
 build_all() {
+  if [ -n "${BEFORE:-}" ]; then
+    echo "building Latchkey at $BEFORE (release; once per machine, then cached)…" >&2
+    local before_target=${CARGO_TARGET_DIR:-$ROOT/target}/bench-before
+    git -C "$ROOT" worktree add --detach -q "$TMP/before" "$BEFORE"
+    (cd "$TMP/before" && CARGO_TARGET_DIR=$before_target cargo build --release --quiet --bin latchkey)
+    cp "$before_target/release/latchkey" "$TMP/latchkey-before"
+    git -C "$ROOT" worktree remove --force "$TMP/before"
+    LATCHKEY_BEFORE=$TMP/latchkey-before
+  fi
   echo "building Latchkey (release)…" >&2
   (cd "$ROOT" && cargo build --release --quiet --bin latchkey "$@")
   TARGET=${CARGO_TARGET_DIR:-$ROOT/target}/release

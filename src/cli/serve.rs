@@ -342,7 +342,11 @@ pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
         let _ = trigger.send(true);
         tracing::info!("shutting down: finishing in-flight requests");
     });
-    running.wait().await?;
+    let served = running.wait().await;
+    // The listeners have finished their requests: now the writer commits what is queued and the
+    // other background tasks stop.
+    state.db.tasks.shutdown().await;
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

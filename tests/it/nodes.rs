@@ -36,7 +36,7 @@ struct Node {
     public: String,
     http: reqwest::Client,
     log: Arc<Mutex<Vec<String>>>,
-    _process: KillOnDrop,
+    process: KillOnDrop,
 }
 
 impl Api for Node {
@@ -110,7 +110,7 @@ impl Node {
             public: public.unwrap(),
             http: reqwest::Client::new(),
             log,
-            _process: process,
+            process,
         }
     }
 
@@ -506,6 +506,16 @@ async fn two_nodes(backend: Backend) {
     windows.record("key rotation", w);
 
     windows.check();
+
+    // SIGTERM: requests finished, then the background tasks (writer, listener or poller, …)
+    // stopped together, none left behind.
+    for mut n in [a, b] {
+        let status = tokio::task::block_in_place(|| n.process.terminate());
+        assert!(status.success(), "{status}");
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(n.logged("stopped"), "{:?}", n.log.lock().unwrap());
+        assert!(!n.logged("left behind") && !n.logged("panicked"));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -177,6 +177,16 @@ impl TestServer {
 
     /// Starts over `db` with a test configuration adjusted by `tweak`.
     pub async fn start_with(db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        Self::start_clocked(db, tweak, Arc::new(SystemClock)).await
+    }
+
+    /// As [`TestServer::start_with`], reading time from `clock` (a `ManualClock` lets a test
+    /// move time forward instead of sleeping).
+    pub async fn start_clocked(
+        db: TestDb,
+        tweak: impl FnOnce(&mut Config),
+        clock: Arc<dyn latchkey::clock::Clock>,
+    ) -> TestServer {
         let mut config = test_config(&db.dsn);
         tweak(&mut config);
         let conn = Db::connect(&db.dsn).await.expect("connect");
@@ -186,7 +196,7 @@ impl TestServer {
             4444 => 0,
             p => p,
         };
-        let state = app::state(config, conn, Arc::new(SystemClock));
+        let state = app::state(config, conn, clock);
         let public = tokio::net::TcpListener::bind(("127.0.0.1", public_port))
             .await
             .expect("bind");

@@ -695,3 +695,35 @@ async fn client_changes_apply_at_once(s: TestServer) {
 }
 
 crate::on_all_databases!(client_changes_apply_at_once);
+
+/// Time moved forward by a test clock, not slept: a token expires at its lifespan, on the
+/// server's clock, even while its record is cached; a cached client outlives nothing either.
+async fn expiry_on_a_test_clock(backend: crate::support::Backend) {
+    let Some(db) = crate::support::TestDb::create(backend).await else {
+        return;
+    };
+    let clock = std::sync::Arc::new(latchkey::clock::ManualClock::new());
+    let s = TestServer::start_clocked(db, |_| {}, clock.clone()).await;
+    make_client(&s, json!({"client_id": "svc", "client_secret": "svc-secret", "grant_types": ["client_credentials"], "client_credentials_grant_access_token_lifespan": "1h"})).await;
+    let t = token_of(&s, "svc", "svc-secret", "").await;
+    assert_eq!(s.introspect(&t).await["active"], true, "and now cached");
+    clock.advance(std::time::Duration::from_secs(3599));
+    assert_eq!(s.introspect(&t).await["active"], true);
+    clock.advance(std::time::Duration::from_secs(1));
+    assert_eq!(
+        s.introspect(&t).await,
+        json!({"active": false}),
+        "expired at 1h"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiry_on_a_test_clock_sqlite() {
+    expiry_on_a_test_clock(crate::support::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiry_on_a_test_clock_postgres() {
+    expiry_on_a_test_clock(crate::support::Backend::Postgres).await;
+}
