@@ -3,7 +3,7 @@
 # memory — with one client registered the same way on each, and stopping it again.
 #
 # Knobs: PG_URL (postgres://postgres@127.0.0.1:5432/postgres; the server where fresh bench
-# databases are made), PG=0 (skip the PostgreSQL rows), HYDRA=0 / PEER=0 (skip Hydra /
+# databases are made), PG=0 / SQLITE=0 (skip the PostgreSQL / SQLite rows), HYDRA=0 / PEER=0 (skip Hydra /
 # oidc-provider), BENCH_WORK (npm cache), PEER_CACHE (Hydra's build cache).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -51,7 +51,8 @@ fresh_pg() {
 }
 
 # The databases each server runs on in this run.
-DATABASES=(sqlite)
+DATABASES=()
+[ "${SQLITE:-1}" = 1 ] && DATABASES+=(sqlite)
 [ "$PG" = 1 ] && DATABASES+=(postgres)
 
 # start_latchkey DB: the release build on a fresh database (SQLite file: WAL,

@@ -43,10 +43,10 @@ impl<V: Touched + 'static> CoherentMap<V> {
 
     /// The entry for `key` if it is younger than the lifetime and caches are trusted.
     pub fn get(&self, key: &str) -> Option<Arc<V>> {
-        if !self.owner.trusted() {
+        let now = self.owner.instant();
+        if !self.owner.trusted_at(now) {
             return None;
         }
-        let now = self.owner.instant();
         let entries = self.entries.read().ok()?;
         let (at, v) = entries.get(key)?;
         self.fresh(*at, now).then(|| v.clone())

@@ -235,9 +235,15 @@ impl Coherence {
 
     /// Whether caches may answer now.
     pub fn trusted(&self) -> bool {
-        self.enabled
-            && self.warm.load(Ordering::Acquire)
-            && self.elapsed_nanos() < self.lease.load(Ordering::Acquire)
+        self.trusted_at(self.clock.instant())
+    }
+
+    /// Whether caches may answer at `now`, a reading of [`Coherence::instant`] (one clock read
+    /// serves both this and an entry's age).
+    pub fn trusted_at(&self, now: Instant) -> bool {
+        let at = u64::try_from(now.saturating_duration_since(self.base).as_nanos())
+            .unwrap_or(u64::MAX - 1);
+        self.enabled && self.warm.load(Ordering::Acquire) && at < self.lease.load(Ordering::Acquire)
     }
 
     /// No other process shares this database (`memory`): always warm.

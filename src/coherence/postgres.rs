@@ -102,22 +102,27 @@ fn receive(owner: &Coherence, payload: &str) {
 }
 
 /// Sends a heartbeat through the database every [`HEARTBEAT`]; the listener renews the lease
-/// when it comes back.
+/// when it comes back. Each is sent by a task of its own, so one slow round trip (a busy pool or
+/// database) does not hold back the next.
 async fn heartbeats(pool: PgPool, owner: Arc<Coherence>) {
     let mut tick = tokio::time::interval(HEARTBEAT);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let payload = format!("{HEARTBEAT_PREFIX}{}:{}", owner.node(), owner.stamp());
-        let sent = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(payload)
-            .execute(&pool);
-        match tokio::time::timeout(HEARTBEAT, sent).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::debug!(error = %e, "cache heartbeat not sent"),
-            Err(_) => tracing::debug!("cache heartbeat timed out"),
-        }
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(payload)
+                .execute(&pool);
+            // Past the lease it could renew nothing.
+            match tokio::time::timeout(LEASE, sent).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::debug!(error = %e, "cache heartbeat not sent"),
+                Err(_) => tracing::debug!("cache heartbeat timed out"),
+            }
+        });
     }
 }
 

@@ -9,7 +9,7 @@
 //! spending is a conditional write in the database. Unknown tokens are not cached.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{HashMap, HashSet, VecDeque},
     sync::{Arc, RwLock},
     time::{Duration, Instant},
 };
@@ -21,7 +21,7 @@ use crate::coherence::{Cache, Coherence, Event};
 
 /// How long a cached token record is kept at most.
 pub const TOKEN_TTL: Duration = Duration::from_secs(10);
-/// Entries kept at most; beyond it stale entries go, then everything.
+/// Entries kept at most; at the bound the oldest tenth goes (first in, first out).
 const MAX_ENTRIES: usize = 100_000;
 
 /// Whether `event` changes what the record of `t` says.
@@ -60,6 +60,19 @@ struct Entries {
     by_family: Index,
     by_client: Index,
     by_subject: Index,
+    /// Insertion order, for eviction; may name entries removed or replaced since (skipped).
+    order: VecDeque<(Instant, Arc<str>)>,
+}
+
+fn index(index: &mut Index, key: &str, sig: &Arc<str>) {
+    match index.get_mut(key) {
+        Some(set) => {
+            set.insert(sig.clone());
+        }
+        None => {
+            index.insert(key.to_owned(), HashSet::from([sig.clone()]));
+        }
+    }
 }
 
 fn unindex(index: &mut Index, key: &str, sig: &str) {
@@ -73,16 +86,33 @@ fn unindex(index: &mut Index, key: &str, sig: &str) {
 
 impl Entries {
     fn insert(&mut self, at: Instant, t: Arc<StoredToken>) {
+        if self.by_signature.len() >= MAX_ENTRIES {
+            self.evict(MAX_ENTRIES - MAX_ENTRIES / 10);
+        }
         self.remove(&t.signature);
         let sig: Arc<str> = Arc::from(t.signature.as_str());
-        for (index, key) in [
-            (&mut self.by_family, &t.request_id),
-            (&mut self.by_client, &t.client_id),
-            (&mut self.by_subject, &t.subject),
-        ] {
-            index.entry(key.clone()).or_default().insert(sig.clone());
-        }
+        index(&mut self.by_family, &t.request_id, &sig);
+        index(&mut self.by_client, &t.client_id, &sig);
+        index(&mut self.by_subject, &t.subject, &sig);
+        self.order.push_back((at, sig.clone()));
         self.by_signature.insert(sig, (at, t));
+    }
+
+    /// Drops the oldest entries until `keep` are left (amortised: a tenth of the bound at once).
+    fn evict(&mut self, keep: usize) {
+        while self.by_signature.len() > keep {
+            let Some((at, sig)) = self.order.pop_front() else {
+                break;
+            };
+            if self.by_signature.get(&sig).is_some_and(|(a, _)| *a == at) {
+                self.remove(&sig);
+            }
+        }
+        if self.order.len() > 2 * MAX_ENTRIES {
+            let live = &self.by_signature;
+            self.order
+                .retain(|(at, sig)| live.get(sig).is_some_and(|(a, _)| a == at));
+        }
     }
 
     fn remove(&mut self, sig: &str) {
@@ -144,20 +174,6 @@ impl TokenCache {
     fn store_entry(&self, token: Arc<StoredToken>) {
         let now = self.owner.instant();
         if let Ok(mut e) = self.entries.write() {
-            if e.by_signature.len() >= MAX_ENTRIES {
-                let stale: Vec<Arc<str>> = e
-                    .by_signature
-                    .iter()
-                    .filter(|(_, (at, _))| now.saturating_duration_since(*at) >= TOKEN_TTL)
-                    .map(|(s, _)| s.clone())
-                    .collect();
-                for s in stale {
-                    e.remove(&s);
-                }
-                if e.by_signature.len() >= MAX_ENTRIES {
-                    e.clear();
-                }
-            }
             e.insert(now, token);
         }
     }
@@ -237,14 +253,13 @@ impl TokenStore for TokenCache {
     }
 
     async fn get_token(&self, signature: &str) -> Result<Option<StoredToken>, StoreError> {
-        if self.owner.trusted() {
-            let now = self.owner.instant();
-            if let Ok(e) = self.entries.read()
-                && let Some((at, t)) = e.by_signature.get(signature)
-                && now.saturating_duration_since(*at) < TOKEN_TTL
-            {
-                return Ok(Some(StoredToken::clone(t)));
-            }
+        let now = self.owner.instant();
+        if self.owner.trusted_at(now)
+            && let Ok(e) = self.entries.read()
+            && let Some((at, t)) = e.by_signature.get(signature)
+            && now.saturating_duration_since(*at) < TOKEN_TTL
+        {
+            return Ok(Some(StoredToken::clone(t)));
         }
         let ticket = self.owner.ticket();
         let found = self.store.get_token(signature).await?;
@@ -253,7 +268,6 @@ impl TokenStore for TokenCache {
             let now = self.owner.instant();
             if let Ok(mut e) = self.entries.write()
                 && self.owner.admits(ticket, |ev| touched_by(&t, ev))
-                && e.by_signature.len() < MAX_ENTRIES
             {
                 e.insert(now, t);
             }
@@ -406,6 +420,25 @@ mod tests {
             (e.by_family.len(), e.by_client.len(), e.by_subject.len()),
             (1, 1, 1),
             "the indexes hold nothing for dropped entries"
+        );
+    }
+
+    #[tokio::test]
+    async fn at_the_bound_the_oldest_go_first() {
+        let (_, _, c) = cache();
+        for i in 0..MAX_ENTRIES {
+            c.remember(&token(&format!("t{i}"), "f", "c", "s", "access_token"));
+        }
+        assert_eq!(c.len(), MAX_ENTRIES);
+        c.remember(&token("last", "f", "c", "s", "access_token"));
+        assert_eq!(c.len(), MAX_ENTRIES - MAX_ENTRIES / 10 + 1);
+        assert!(!cached(&c, "t0").await, "the oldest went");
+        assert!(cached(&c, &format!("t{}", MAX_ENTRIES - 1)).await && cached(&c, "last").await);
+        let e = c.entries.read().unwrap();
+        assert_eq!(
+            e.by_client["c"].len(),
+            e.by_signature.len(),
+            "indexes follow"
         );
     }
 
