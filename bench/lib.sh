@@ -149,11 +149,17 @@ register() {
 build_all() {
   if [ -n "${BEFORE:-}" ]; then
     echo "building Latchkey at $BEFORE (release; once per machine, then cached)…" >&2
-    local before_target=${CARGO_TARGET_DIR:-$ROOT/target}/bench-before
-    git -C "$ROOT" worktree add --detach -q "$TMP/before" "$BEFORE"
-    (cd "$TMP/before" && CARGO_TARGET_DIR=$before_target cargo build --release --quiet --bin latchkey)
+    # The worktree stays at one path, so that a later run's build finds its crates fresh.
+    local before_target=${CARGO_TARGET_DIR:-$ROOT/target}/bench-before tree
+    tree=$before_target/tree
+    if [ "$(git -C "$tree" rev-parse HEAD 2>/dev/null)" != "$(git -C "$ROOT" rev-parse "$BEFORE")" ]; then
+      git -C "$ROOT" worktree remove --force "$tree" 2>/dev/null || rm -rf "$tree"
+      git -C "$ROOT" worktree prune
+      mkdir -p "$before_target"
+      git -C "$ROOT" worktree add --detach -q "$tree" "$BEFORE"
+    fi
+    (cd "$tree" && CARGO_TARGET_DIR=$before_target cargo build --release --quiet --bin latchkey)
     cp "$before_target/release/latchkey" "$TMP/latchkey-before"
-    git -C "$ROOT" worktree remove --force "$TMP/before"
     LATCHKEY_BEFORE=$TMP/latchkey-before
   fi
   echo "building Latchkey (release)…" >&2
