@@ -71,11 +71,8 @@ impl ClientStore for SqlStore {
             .exec(&txn)
             .await?;
         let changed = res.rows_affected > 0;
-        let events = changed
-            .then(|| Event::ClientChanged { id: c.id.clone() })
-            .into_iter()
-            .collect::<Vec<_>>();
-        self.db.commit_with(txn, &events).await?;
+        let events = changed.then(|| Event::ClientChanged { id: c.id.clone() });
+        self.db.commit_with(txn, events.as_slice()).await?;
         Ok(changed)
     }
 
@@ -93,11 +90,8 @@ impl ClientStore for SqlStore {
                 .exec(&tx)
                 .await?;
         }
-        let events = deleted
-            .then(|| Event::ClientDeleted { id: id.to_owned() })
-            .into_iter()
-            .collect::<Vec<_>>();
-        self.db.commit_with(tx, &events).await?;
+        let events = deleted.then(|| Event::ClientDeleted { id: id.to_owned() });
+        self.db.commit_with(tx, events.as_slice()).await?;
         Ok(deleted)
     }
 

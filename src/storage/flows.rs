@@ -230,14 +230,11 @@ impl FlowStore for SqlStore {
         }
         let txn = self.db.begin_write().await?;
         let n = q.exec(&txn).await?.rows_affected;
-        let events: Vec<Event> = (n > 0)
-            .then(|| Event::LoginSessionsEnded {
-                subject: subject.map(str::to_owned),
-                id: id.map(str::to_owned),
-            })
-            .into_iter()
-            .collect();
-        self.db.commit_with(txn, &events).await?;
+        let events = (n > 0).then(|| Event::LoginSessionsEnded {
+            subject: subject.map(str::to_owned),
+            id: id.map(str::to_owned),
+        });
+        self.db.commit_with(txn, events.as_slice()).await?;
         Ok(n)
     }
 

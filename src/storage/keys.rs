@@ -125,8 +125,8 @@ impl KeyStore for SqlStore {
             .exec(&tx)
             .await?;
         let deleted = res.rows_affected > 0;
-        let events: Vec<Event> = deleted.then(|| changed(set_id)).into_iter().collect();
-        self.db.commit_with(tx, &events).await?;
+        let events = deleted.then(|| changed(set_id));
+        self.db.commit_with(tx, events.as_slice()).await?;
         Ok(deleted)
     }
 
@@ -136,11 +136,8 @@ impl KeyStore for SqlStore {
             .filter(jwk::Column::SetId.eq(set_id.to_owned()))
             .exec(&tx)
             .await?;
-        let events: Vec<Event> = (res.rows_affected > 0)
-            .then(|| changed(set_id))
-            .into_iter()
-            .collect();
-        self.db.commit_with(tx, &events).await?;
+        let events = (res.rows_affected > 0).then(|| changed(set_id));
+        self.db.commit_with(tx, events.as_slice()).await?;
         Ok(res.rows_affected)
     }
 }

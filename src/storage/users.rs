@@ -91,13 +91,10 @@ impl UserStore for SqlStore {
             .exec(&txn)
             .await?;
         let deleted = res.rows_affected > 0;
-        let events: Vec<Event> = deleted
-            .then(|| Event::UserDeleted {
-                email: email.to_owned(),
-            })
-            .into_iter()
-            .collect();
-        self.db.commit_with(txn, &events).await?;
+        let events = deleted.then(|| Event::UserDeleted {
+            email: email.to_owned(),
+        });
+        self.db.commit_with(txn, events.as_slice()).await?;
         Ok(deleted)
     }
 }
