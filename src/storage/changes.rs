@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 
 use super::DsnKind;
-use crate::coherence::{Coherence, Envelope, Event};
+use crate::coherence::{Coherence, Event};
 
 /// The PostgreSQL notification channel.
 pub const CHANNEL: &str = "latchkey_cache";
@@ -54,33 +54,29 @@ impl Publisher {
     /// The envelopes that carry `events`: as few as fit the payload limit; an event too large
     /// alone travels as [`Event::Everything`].
     fn envelopes(&self, events: &[Event]) -> Vec<String> {
-        let wrap = |events: Vec<Event>| {
-            serde_json::to_string(&Envelope {
-                node: self.node.clone(),
-                events,
-            })
-            .unwrap_or_default()
-        };
+        // Each event is serialised once; envelopes are filled in order, in the JSON shape of
+        // `coherence::Envelope` (which the receivers parse).
+        let open = format!("{{\"node\":{},\"events\":[", json(&self.node));
+        const CLOSE: &str = "]}";
         let mut out = Vec::new();
-        let mut batch: Vec<Event> = Vec::new();
+        let mut payload = open.clone();
         for e in events {
-            let mut candidate = batch.clone();
-            candidate.push(e.clone());
-            if wrap(candidate.clone()).len() <= MAX_PAYLOAD {
-                batch = candidate;
-                continue;
+            let mut one = json(e);
+            if open.len() + one.len() + CLOSE.len() > MAX_PAYLOAD {
+                one = json(&Event::Everything);
             }
-            if !batch.is_empty() {
-                out.push(wrap(std::mem::take(&mut batch)));
+            let first = payload.len() == open.len();
+            if !first && payload.len() + 1 + one.len() + CLOSE.len() > MAX_PAYLOAD {
+                payload.push_str(CLOSE);
+                out.push(std::mem::replace(&mut payload, open.clone()));
+            } else if !first {
+                payload.push(',');
             }
-            if wrap(vec![e.clone()]).len() <= MAX_PAYLOAD {
-                batch.push(e.clone());
-            } else {
-                batch.push(Event::Everything);
-            }
+            payload.push_str(&one);
         }
-        if !batch.is_empty() {
-            out.push(wrap(batch));
+        if payload.len() > open.len() {
+            payload.push_str(CLOSE);
+            out.push(payload);
         }
         out
     }
@@ -131,5 +127,46 @@ impl Publisher {
         if let Some(o) = self.owner.get() {
             o.apply(events);
         }
+    }
+}
+
+/// An event or the node id as JSON; neither can fail to serialise.
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coherence::Envelope;
+
+    #[test]
+    fn envelopes_fit_the_payload_limit_and_keep_every_event_in_order() {
+        let p = Publisher::new(DsnKind::Postgres);
+        let events: Vec<Event> = (0..400)
+            .map(|i| Event::FamilyRevoked {
+                family: format!("family-{i:04}"),
+            })
+            .collect();
+        let sent = p.envelopes(&events);
+        assert!(sent.len() > 1, "400 events do not fit one notification");
+        let mut back = Vec::new();
+        for s in &sent {
+            assert!(s.len() <= MAX_PAYLOAD, "{}", s.len());
+            let env: Envelope = serde_json::from_str(s).unwrap();
+            assert_eq!(env.node, p.node());
+            back.extend(env.events);
+        }
+        assert_eq!(back, events);
+        let huge = Event::ClientChanged {
+            id: "x".repeat(MAX_PAYLOAD),
+        };
+        let sent = p.envelopes(&[huge, Event::ClientChanged { id: "a".into() }]);
+        let env: Envelope = serde_json::from_str(&sent[0]).unwrap();
+        assert_eq!(
+            env.events,
+            [Event::Everything, Event::ClientChanged { id: "a".into() }],
+            "too large alone: everything"
+        );
     }
 }

@@ -173,19 +173,15 @@ impl TokenCache {
         cache
     }
 
-    fn store_entry(&self, token: Arc<StoredToken>) {
-        let now = self.owner.instant();
-        if let Ok(mut e) = self.entries.write() {
-            e.insert(now, token);
-        }
-    }
-
     /// Caches a token row this process is about to write (a code stored with its flow, a token
     /// being issued): nobody holds the token before the write returns, and any event about it
     /// comes after the write, so after this.
     pub fn remember(&self, token: &StoredToken) {
-        if self.owner.trusted() {
-            self.store_entry(Arc::new(token.clone()));
+        let now = self.owner.instant();
+        if self.owner.trusted_at(now)
+            && let Ok(mut e) = self.entries.write()
+        {
+            e.insert(now, Arc::new(token.clone()));
         }
     }
 
