@@ -24,20 +24,12 @@ command -v wrk >/dev/null || die "wrk is not installed (Debian/Ubuntu: apt-get i
 BASIC="Basic $(printf 'bench:%s' "$SECRET" | base64 -w0)"
 CLIENT='{"client_id": "bench", "client_secret": "'$SECRET'", "grant_types": ["client_credentials"]}'
 
-script() { # file body [authorization]
-  {
-    echo 'wrk.method = "POST"'
-    echo "wrk.body = \"$2\""
-    echo 'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"'
-    if [ -n "${3:-}" ]; then echo "wrk.headers[\"Authorization\"] = \"$3\""; fi
-  } > "$1"
-}
 rps() { # url script
   wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$2" "$1" | awk '/^Requests\/sec:/ {printf "%d", $2}'
 }
 
 build_all
-script "$TMP/token.lua" "grant_type=client_credentials" "$BASIC"
+lua "$TMP/token.lua" "grant_type=client_credentials" "$BASIC"
 for round in $(seq 1 "$ROUNDS"); do
   for which in before now; do
     if [ "$which" = before ]; then bin=$LATCHKEY_BEFORE; else bin=$LATCHKEY; fi
@@ -45,7 +37,7 @@ for round in $(seq 1 "$ROUNDS"); do
     register "$CLIENT"
     token=$(curl -fsS -u "bench:$SECRET" -d grant_type=client_credentials "$PUBLIC_URL/oauth2/token" |
       sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-    script "$TMP/intro.lua" "token=$token"
+    lua "$TMP/intro.lua" "token=$token"
     wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$TMP/token.lua" "$PUBLIC_URL/oauth2/token" > /dev/null
     t=$(rps "$PUBLIC_URL/oauth2/token" "$TMP/token.lua")
     i=$(rps "$ADMIN_URL/admin/oauth2/introspect" "$TMP/intro.lua")

@@ -171,6 +171,16 @@ build_all() {
   fi
 }
 
+# lua FILE BODY [AUTHORIZATION]: a wrk script that POSTs a form body.
+lua() {
+  {
+    echo 'wrk.method = "POST"'
+    echo "wrk.body = \"$2\""
+    echo 'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"'
+    if [ -n "${3:-}" ]; then echo "wrk.headers[\"Authorization\"] = \"$3\""; fi
+  } > "$1"
+}
+
 # The report's ratios, from the result rows ("name|rate|…" in $TMP/results).
 rate() { awk -F'|' -v n="$1" '$1 == n {print $2}' "$TMP/results"; }
 ratio() { # LABEL A B: A's rate over B's, when both were measured

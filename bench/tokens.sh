@@ -28,15 +28,6 @@ WARMUP=${WARMUP:-3s}
 command -v wrk >/dev/null || die "wrk is not installed (Debian/Ubuntu: apt-get install wrk)"
 BASIC="Basic $(printf 'bench:%s' "$SECRET" | base64 -w0)"
 
-lua() { # file body [authorization]
-  {
-    echo 'wrk.method = "POST"'
-    echo "wrk.body = \"$2\""
-    echo 'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"'
-    if [ -n "${3:-}" ]; then echo "wrk.headers[\"Authorization\"] = \"$3\""; fi
-  } > "$1"
-}
-
 # load NAME URL SCRIPT: warm up, measure, append a result row.
 load() {
   local name=$1 url=$2 script=$3 out

@@ -211,6 +211,16 @@ impl Windows {
         self.seen.push((what.to_owned(), w));
     }
 
+    /// [`window`] for the write answered at `written`, recorded under `what`.
+    async fn measure<F, Fut>(&mut self, what: &str, written: Instant, fresh: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let w = window(what, written, fresh).await;
+        self.record(what, w);
+    }
+
     fn check(&self) {
         let limit = target(self.backend);
         let over: Vec<_> = self.seen.iter().filter(|(_, w)| *w > limit).collect();
@@ -333,11 +343,11 @@ async fn two_nodes(backend: Backend) {
         .await;
     let written = Instant::now();
     assert_eq!(st, 200);
-    let w = window("client secret change", written, || async {
-        b.token(("svc", "old-secret"), &cc).await.0 == 401
-    })
-    .await;
-    windows.record("client secret change", w);
+    windows
+        .measure("client secret change", written, || async {
+            b.token(("svc", "old-secret"), &cc).await.0 == 401
+        })
+        .await;
     assert_eq!(b.token(("svc", "new-secret"), &cc).await.0, 200);
 
     // A client deletion.
@@ -346,11 +356,11 @@ async fn two_nodes(backend: Backend) {
         .await;
     let written = Instant::now();
     assert_eq!(st, 204);
-    let w = window("client deletion", written, || async {
-        b.token(("svc", "new-secret"), &cc).await.0 == 401
-    })
-    .await;
-    windows.record("client deletion", w);
+    windows
+        .measure("client deletion", written, || async {
+            b.token(("svc", "new-secret"), &cc).await.0 == 401
+        })
+        .await;
 
     // A token revocation.
     let svc2 = json!({"client_id": "svc2", "client_secret": "svc2-secret", "grant_types": ["client_credentials"]});
@@ -373,11 +383,11 @@ async fn two_nodes(backend: Backend) {
         .unwrap();
     let written = Instant::now();
     assert_eq!(r.status(), 200);
-    let w = window("token revocation", written, || async {
-        !b.active(&at).await
-    })
-    .await;
-    windows.record("token revocation", w);
+    windows
+        .measure("token revocation", written, || async {
+            !b.active(&at).await
+        })
+        .await;
 
     // A replayed code revokes its family, on both nodes.
     let web = json!({"client_id": "web", "client_secret": "web-secret", "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"], "scope": "openid offline_access", "redirect_uris": [CB]});
@@ -396,16 +406,20 @@ async fn two_nodes(backend: Backend) {
     let (st, e) = exchange(&b, &c).await;
     let written = Instant::now();
     assert_eq!((st, e["error"].as_str()), (400, Some("invalid_grant")));
-    let w = window("replayed code, writer", written, || async {
-        !b.active(&at).await
-    })
-    .await;
-    windows.record("replayed code family revocation (replaying node)", w);
-    let w = window("replayed code, other", written, || async {
-        !a.active(&at).await
-    })
-    .await;
-    windows.record("replayed code family revocation (other node)", w);
+    windows
+        .measure(
+            "replayed code family revocation (replaying node)",
+            written,
+            || async { !b.active(&at).await },
+        )
+        .await;
+    windows
+        .measure(
+            "replayed code family revocation (other node)",
+            written,
+            || async { !a.active(&at).await },
+        )
+        .await;
 
     // A refresh rotation, and a reused refresh token revoking its family.
     let c = code(&a, &mut browser, false).await;
@@ -428,21 +442,23 @@ async fn two_nodes(backend: Backend) {
     let (st, t2) = refresh(rt1.clone()).await;
     let written = Instant::now();
     assert_eq!(st, 200, "{t2}");
-    let w = window("refresh rotation", written, || async {
-        !b.active(&rt1).await
-    })
-    .await;
-    windows.record("refresh rotation (old refresh token)", w);
+    windows
+        .measure("refresh rotation (old refresh token)", written, || async {
+            !b.active(&rt1).await
+        })
+        .await;
     let at2 = t2["access_token"].as_str().unwrap().to_owned();
     assert!(b.active(&at2).await, "cached on b");
     let (st, _) = refresh(rt1.clone()).await;
     let written = Instant::now();
     assert_eq!(st, 400);
-    let w = window("reused refresh token", written, || async {
-        !b.active(&at2).await
-    })
-    .await;
-    windows.record("reused refresh token family revocation", w);
+    windows
+        .measure(
+            "reused refresh token family revocation",
+            written,
+            || async { !b.active(&at2).await },
+        )
+        .await;
 
     // A consent revocation, with its tokens.
     let c = code(&a, &mut browser, false).await;
@@ -458,11 +474,11 @@ async fn two_nodes(backend: Backend) {
         .await;
     let written = Instant::now();
     assert_eq!(st, 204);
-    let w = window("consent revocation", written, || async {
-        !b.active(&at).await
-    })
-    .await;
-    windows.record("consent revocation with its tokens", w);
+    windows
+        .measure("consent revocation with its tokens", written, || async {
+            !b.active(&at).await
+        })
+        .await;
 
     // A logout: the login session ended on a is not remembered by b.
     let mut remembered = Browser::new();
@@ -480,12 +496,12 @@ async fn two_nodes(backend: Backend) {
         .await;
     let written = Instant::now();
     assert_eq!(st, 204);
-    let w = window("logout", written, || {
-        let skips = skips_login(&b, remembered.clone());
-        async move { !skips.await }
-    })
-    .await;
-    windows.record("logout (login session ended)", w);
+    windows
+        .measure("logout (login session ended)", written, || {
+            let skips = skips_login(&b, remembered.clone());
+            async move { !skips.await }
+        })
+        .await;
 
     // A key rotation: a new ID token key made on a is published by b.
     let before = kids(&b).await;
@@ -499,11 +515,11 @@ async fn two_nodes(backend: Backend) {
     let written = Instant::now();
     assert_eq!(st, 201, "{made}");
     assert!(!before.contains(&"rotated".to_owned()));
-    let w = window("key rotation", written, || async {
-        kids(&b).await.contains(&"rotated".to_owned())
-    })
-    .await;
-    windows.record("key rotation", w);
+    windows
+        .measure("key rotation", written, || async {
+            kids(&b).await.contains(&"rotated".to_owned())
+        })
+        .await;
 
     windows.check();
 
