@@ -223,14 +223,10 @@ impl Coherence {
         }
     }
 
-    fn elapsed_nanos(&self) -> u64 {
-        u64::try_from(
-            self.clock
-                .instant()
-                .saturating_duration_since(self.base)
-                .as_nanos(),
-        )
-        .unwrap_or(u64::MAX - 1)
+    /// `at` as nanoseconds after `base`, the unit of the lease (`u64::MAX` is kept for "always").
+    fn nanos(&self, at: Instant, plus: Duration) -> u64 {
+        let d = at.saturating_duration_since(self.base).saturating_add(plus);
+        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1)
     }
 
     /// Whether caches may answer now.
@@ -241,9 +237,9 @@ impl Coherence {
     /// Whether caches may answer at `now`, a reading of [`Coherence::instant`] (one clock read
     /// serves both this and an entry's age).
     pub fn trusted_at(&self, now: Instant) -> bool {
-        let at = u64::try_from(now.saturating_duration_since(self.base).as_nanos())
-            .unwrap_or(u64::MAX - 1);
-        self.enabled && self.warm.load(Ordering::Acquire) && at < self.lease.load(Ordering::Acquire)
+        self.enabled
+            && self.warm.load(Ordering::Acquire)
+            && self.nanos(now, Duration::ZERO) < self.lease.load(Ordering::Acquire)
     }
 
     /// No other process shares this database (`memory`): always warm.
@@ -255,20 +251,14 @@ impl Coherence {
     /// Extends trust until `valid` after `from` (a reading of this owner's clock taken when the
     /// proof of being caught up was started: a poll, a heartbeat sent).
     pub fn renew(&self, from: Instant, valid: Duration) {
-        let until = from
-            .saturating_duration_since(self.base)
-            .saturating_add(valid)
-            .as_nanos();
-        self.lease.fetch_max(
-            u64::try_from(until).unwrap_or(u64::MAX - 1),
-            Ordering::AcqRel,
-        );
+        self.lease
+            .fetch_max(self.nanos(from, valid), Ordering::AcqRel);
     }
 
     /// A reading of this owner's clock as a number (nanoseconds since it was made), to travel in
     /// a heartbeat and come back to [`Coherence::renew_stamp`].
     pub fn stamp(&self) -> u64 {
-        self.elapsed_nanos()
+        self.nanos(self.clock.instant(), Duration::ZERO)
     }
 
     /// [`Coherence::renew`] from a [`Coherence::stamp`].
