@@ -49,6 +49,8 @@ pub fn state(
         secrets: crate::crypto::secret_cache::SecretCache::new(),
         clients: client_cache,
         tokens: token_cache.clone(),
+        devices: db.device_store(),
+        device_attempts: crate::flows::device::Attempts::new(clock.clone()),
         token_cache: Some(token_cache),
         flows: Arc::new(crate::storage::flow_cache::FlowCache::new(
             db.flow_store(),
@@ -67,7 +69,7 @@ pub fn state(
         config,
         db,
         clients,
-        oauth,
+        oauth: Arc::new(oauth),
         users,
     })
 }
@@ -90,22 +92,34 @@ pub fn admin_endpoint(state: State) -> impl Endpoint + 'static {
         .data(state)
 }
 
-/// The built-in login/consent/logout app's routes, relative to where it is mounted: `/ui` on the
-/// public listener, or the root with `serve ui`.
-pub fn ui_routes() -> Route {
+/// The built-in app's routes, relative to where it is mounted: `/ui` on the public listener, or
+/// the root with `serve ui`. `sign_in`: the login, consent and logout pages; `device`: the device
+/// verification pages (RFC 8628).
+pub fn ui_routes(sign_in: bool, device: bool) -> Route {
     use http::ui;
-    Route::new()
-        .at("/login", poem::get(ui::login_page).post(ui::login_submit))
-        .at(
-            "/consent",
-            poem::get(ui::consent_page).post(ui::consent_submit),
-        )
-        .at(
-            "/logout",
-            poem::get(ui::logout_page).post(ui::logout_submit),
-        )
-        .at("/signed-out", poem::get(ui::signed_out))
-        .at("/static/*path", poem::get(ui::asset).head(ui::asset))
+    let mut r = Route::new().at("/static/*path", poem::get(ui::asset).head(ui::asset));
+    if sign_in {
+        r = r
+            .at("/login", poem::get(ui::login_page).post(ui::login_submit))
+            .at(
+                "/consent",
+                poem::get(ui::consent_page).post(ui::consent_submit),
+            )
+            .at(
+                "/logout",
+                poem::get(ui::logout_page).post(ui::logout_submit),
+            )
+            .at("/signed-out", poem::get(ui::signed_out));
+    }
+    if device {
+        r = r
+            .at(
+                "/device",
+                poem::get(ui::device_page).post(ui::device_submit),
+            )
+            .at("/device/done", poem::get(ui::device_done));
+    }
+    r
 }
 
 /// The public listener's endpoint: OAuth 2.0 and OpenID Connect, and the built-in app.
@@ -116,11 +130,14 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
         http::VERSION,
     );
     let urls = &state.config.urls;
-    let builtin_app = urls.login.is_none() || urls.consent.is_none() || urls.logout.is_none();
+    // The built-in app's pages are mounted where they are in use.
+    let sign_in = urls.login.is_none() || urls.consent.is_none() || urls.logout.is_none();
+    let device = urls.device.verification.is_none() || urls.device.success.is_none();
+    let builtin_app = sign_in || device;
     let mut routes = Route::new();
     if builtin_app {
         let ui = Arc::new(http::ui::UiState::new(
-            Arc::new(crate::flows::api::InProcess(state.clone())),
+            Arc::new(crate::flows::api::InProcess(state.oauth.clone())),
             state.users.clone(),
             crate::storage::ui_sessions::UiSessionStore::new(
                 state.db.clone(),
@@ -132,7 +149,9 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
         ));
         routes = routes.nest(
             http::ui::BASE,
-            ui_routes().around(http::ui::with_session).data(ui),
+            ui_routes(sign_in, device)
+                .around(http::ui::with_session)
+                .data(ui),
         );
     }
     routes
@@ -149,6 +168,14 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
             poem::get(http::authorize::logout).post(http::authorize::logout),
         )
         .at("/oauth2/token", poem::post(http::oauth::token))
+        .at(
+            "/oauth2/device/auth",
+            poem::post(http::oauth::device_authorization),
+        )
+        .at(
+            "/oauth2/device/verify",
+            poem::get(http::authorize::device_verify),
+        )
         .at("/oauth2/revoke", poem::post(http::oauth::revoke))
         .at(
             "/.well-known/oauth-authorization-server",

@@ -36,6 +36,8 @@ const KEYS: &[(&str, Kind)] = &[
     ("urls.logout", Kind::Str),
     ("urls.error", Kind::Str),
     ("urls.post_logout_redirect", Kind::Str),
+    ("urls.device.verification", Kind::Str),
+    ("urls.device.success", Kind::Str),
     ("serve.public.host", Kind::Str),
     ("serve.public.port", Kind::Int),
     ("serve.admin.host", Kind::Str),
@@ -62,11 +64,25 @@ const KEYS: &[(&str, Kind)] = &[
     ("ttl.auth_code", Kind::Str),
     ("ttl.login_consent_request", Kind::Str),
     ("ttl.authentication_session", Kind::Str),
+    ("ttl.device_user_code", Kind::Str),
     ("strategies.access_token", Kind::Str),
     ("strategies.scope", Kind::Str),
     ("oauth2.pkce.enforced", Kind::Bool),
     ("oauth2.pkce.enforced_for_public_clients", Kind::Bool),
     ("oauth2.expose_internal_errors", Kind::Bool),
+    (
+        "oauth2.device_authorization.token_polling_interval",
+        Kind::Str,
+    ),
+    (
+        "oauth2.device_authorization.user_code.entropy_preset",
+        Kind::Str,
+    ),
+    ("oauth2.device_authorization.user_code.length", Kind::Int),
+    (
+        "oauth2.device_authorization.user_code.character_set",
+        Kind::Str,
+    ),
     ("log.level", Kind::Str),
     ("log.format", Kind::Str),
     ("log.leak_sensitive_values", Kind::Bool),
@@ -146,6 +162,17 @@ pub struct Urls {
     pub logout: Option<String>,
     pub error: Option<String>,
     pub post_logout_redirect: Option<String>,
+    pub device: DeviceUrls,
+}
+
+/// Where the device authorization grant sends the browser (Hydra's `urls.device.*`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeviceUrls {
+    /// The app that asks for the user code (`device_challenge`); the built-in page when unset.
+    pub verification: Option<String>,
+    /// Where the browser lands once the device is authorized; the built-in page when unset.
+    pub success: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -255,6 +282,8 @@ pub struct Ttl {
     pub auth_code: String,
     pub login_consent_request: String,
     pub authentication_session: String,
+    /// How long a device code and its user code live (RFC 8628 §3.2 `expires_in`).
+    pub device_user_code: String,
 }
 
 impl Default for Ttl {
@@ -266,6 +295,7 @@ impl Default for Ttl {
             auth_code: "10m".into(),
             login_consent_request: "30m".into(),
             authentication_session: "720h".into(),
+            device_user_code: "15m".into(),
         }
     }
 }
@@ -291,6 +321,35 @@ impl Default for Strategies {
 pub struct OAuth2 {
     pub pkce: Pkce,
     pub expose_internal_errors: bool,
+    pub device_authorization: DeviceAuthorization,
+}
+
+/// The device authorization grant (RFC 8628) under Hydra's keys.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeviceAuthorization {
+    /// The `interval` devices are told to wait between polls; faster polls get `slow_down`.
+    pub token_polling_interval: String,
+    pub user_code: UserCodeConfig,
+}
+
+impl Default for DeviceAuthorization {
+    fn default() -> Self {
+        Self {
+            token_polling_interval: "5s".into(),
+            user_code: UserCodeConfig::default(),
+        }
+    }
+}
+
+/// How user codes look: a preset, or a length and a character set (not both).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UserCodeConfig {
+    /// `high` (the default), `medium` or `low`.
+    pub entropy_preset: Option<String>,
+    pub length: Option<u32>,
+    pub character_set: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -339,6 +398,67 @@ pub struct CacheConfig {
 impl Default for CacheConfig {
     fn default() -> Self {
         Self { enabled: true }
+    }
+}
+
+impl UserCodeConfig {
+    /// Hydra's presets: `high` and `medium` are 8 characters, `low` 9 digits. `high` draws from
+    /// RFC 8628 §6.1's base-20 alphabet (consonants only: no words, no look-alikes such as 0/O or
+    /// 1/I, and entry is case-insensitive), about 34.6 bits.
+    pub fn alphabet(&self) -> (usize, Vec<char>) {
+        if let (Some(len), Some(set)) = (self.length, &self.character_set) {
+            return (len as usize, set.chars().collect());
+        }
+        match self.entropy_preset.as_deref() {
+            Some("medium") => (8, ('A'..='Z').collect()),
+            Some("low") => (9, ('0'..='9').collect()),
+            _ => (8, "BCDFGHJKLMNPQRSTVWXZ".chars().collect()),
+        }
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        const KEY: &str = "oauth2.device_authorization.user_code";
+        match (&self.entropy_preset, self.length, &self.character_set) {
+            (Some(p), None, None) => one_of(
+                &format!("{KEY}.entropy_preset"),
+                p,
+                &["high", "medium", "low"],
+            ),
+            (None, None, None) => Ok(()),
+            (None, Some(len), Some(set)) => {
+                if len < 6 {
+                    return Err(bad(&format!("{KEY}.length"), "must be at least 6"));
+                }
+                if len > 64 {
+                    return Err(bad(&format!("{KEY}.length"), "must be at most 64"));
+                }
+                let chars: Vec<char> = set.chars().collect();
+                let mut distinct = chars.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                if distinct.len() != chars.len() || chars.len() < 8 {
+                    return Err(bad(
+                        &format!("{KEY}.character_set"),
+                        "needs at least 8 characters, each once",
+                    ));
+                }
+                // Entry ignores case, dashes and spaces (RFC 8628 §6.1), so the set must too.
+                if chars
+                    .iter()
+                    .any(|c| !c.is_ascii_alphanumeric() || c.is_ascii_lowercase())
+                {
+                    return Err(bad(
+                        &format!("{KEY}.character_set"),
+                        "may hold only digits and upper-case letters A-Z (entry ignores case)",
+                    ));
+                }
+                Ok(())
+            }
+            _ => Err(bad(
+                KEY,
+                "set either entropy_preset, or both length and character_set",
+            )),
+        }
     }
 }
 
@@ -437,6 +557,11 @@ impl Config {
             "urls.post_logout_redirect",
             self.urls.post_logout_redirect.as_ref(),
         )?;
+        check_url(
+            "urls.device.verification",
+            self.urls.device.verification.as_ref(),
+        )?;
+        check_url("urls.device.success", self.urls.device.success.as_ref())?;
         for (key, l) in [
             ("serve.public", &self.serve.public),
             ("serve.admin", &self.serve.admin),
@@ -471,12 +596,18 @@ impl Config {
             ("ttl.auth_code", &ttl.auth_code),
             ("ttl.login_consent_request", &ttl.login_consent_request),
             ("ttl.authentication_session", &ttl.authentication_session),
+            ("ttl.device_user_code", &ttl.device_user_code),
+            (
+                "oauth2.device_authorization.token_polling_interval",
+                &self.oauth2.device_authorization.token_polling_interval,
+            ),
         ] {
             let d = parse_duration(v).map_err(|e| bad(key, e))?;
             if d.is_zero() {
                 return Err(bad(key, "must be longer than zero"));
             }
         }
+        self.oauth2.device_authorization.user_code.check()?;
         one_of(
             "strategies.access_token",
             &self.strategies.access_token,

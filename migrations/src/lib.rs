@@ -11,6 +11,7 @@ mod m20261129_000005_flows;
 mod m20261129_000006_users;
 mod m20261129_000007_ui_sessions;
 mod m20261201_000008_cache_events;
+mod m20261202_000009_device_codes;
 
 /// The ordered list of every migration Latchkey knows.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_users::Migration),
             Box::new(m20261129_000007_ui_sessions::Migration),
             Box::new(m20261201_000008_cache_events::Migration),
+            Box::new(m20261202_000009_device_codes::Migration),
         ]
     }
 }

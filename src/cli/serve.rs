@@ -216,7 +216,7 @@ async fn run_ui(flags: UiFlags) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, admin = flags.admin_url, "login app listening");
     let ep = poem::EndpointExt::around(
         poem::EndpointExt::data(
-            poem::EndpointExt::around(app::ui_routes(), crate::http::ui::with_session),
+            poem::EndpointExt::around(app::ui_routes(true, true), crate::http::ui::with_session),
             ui,
         ),
         crate::http::request_log,

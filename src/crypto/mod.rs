@@ -16,3 +16,22 @@ pub fn random_token(n: usize) -> String {
     getrandom::fill(&mut buf).expect("the operating system's random number generator failed");
     URL_SAFE_NO_PAD.encode(buf)
 }
+
+/// `n` characters drawn uniformly from `alphabet` (rejection sampling: no modulo bias).
+pub fn random_chars(alphabet: &[char], n: usize) -> String {
+    let len = alphabet.len().clamp(1, 256);
+    // The largest multiple of `len` that fits a byte: bytes at or above it are drawn again.
+    let limit = 256 - 256 % len;
+    let mut out = String::with_capacity(n);
+    let mut buf = [0u8; 64];
+    while out.chars().count() < n {
+        #[allow(clippy::expect_used)]
+        getrandom::fill(&mut buf).expect("the operating system's random number generator failed");
+        for b in buf {
+            if (b as usize) < limit && out.chars().count() < n {
+                out.push(alphabet[b as usize % len]);
+            }
+        }
+    }
+    out
+}

@@ -17,6 +17,8 @@ pub enum TokenKind {
     AccessToken,
     RefreshToken,
     AuthorizeCode,
+    /// RFC 8628 §3.2 `device_code`.
+    DeviceCode,
 }
 
 impl TokenKind {
@@ -25,6 +27,7 @@ impl TokenKind {
             Self::AccessToken => "ory_at_",
             Self::RefreshToken => "ory_rt_",
             Self::AuthorizeCode => "ory_ac_",
+            Self::DeviceCode => "ory_dc_",
         }
     }
 
@@ -33,6 +36,7 @@ impl TokenKind {
             Self::AccessToken => "access_token",
             Self::RefreshToken => "refresh_token",
             Self::AuthorizeCode => "authorize_code",
+            Self::DeviceCode => "device_code",
         }
     }
 }
@@ -84,6 +88,23 @@ impl OpaqueSigner {
             token: format!("{}{random}.{signature}", kind.prefix()),
             signature,
         })
+    }
+
+    /// Keyed digests of a short secret (a device flow's user code) under every secret, the
+    /// signing one first: what is stored is the first, and a lookup tries each (rotation). A
+    /// stolen database does not reveal the codes, and a lookup by digest compares no secret
+    /// byte by byte.
+    pub fn digests(&self, context: &str, value: &str) -> Vec<String> {
+        self.keys
+            .iter()
+            .map(|key| {
+                let mut mac = key.clone();
+                mac.update(context.as_bytes());
+                mac.update(&[0]);
+                mac.update(value.as_bytes());
+                URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+            })
+            .collect()
     }
 
     /// Checks a presented token's HMAC against every secret and returns the signature to look up.

@@ -12,8 +12,9 @@ use crate::error::AdminError;
 use crate::{
     oauth::OAuthCore,
     wire::{
-        AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, OAuth2ConsentRequest,
-        OAuth2LoginRequest, OAuth2LogoutRequest, OAuth2RedirectTo, RejectOAuth2Request,
+        AcceptDeviceUserCodeRequest, AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest,
+        OAuth2ConsentRequest, OAuth2LoginRequest, OAuth2LogoutRequest, OAuth2RedirectTo,
+        RejectOAuth2Request,
     },
 };
 
@@ -37,16 +38,21 @@ pub trait ChallengeApi: Send + Sync {
         body: RejectOAuth2Request,
     ) -> Result<OAuth2RedirectTo, AdminError>;
     async fn logout_request(&self, ch: &str) -> Result<OAuth2LogoutRequest, AdminError>;
+    async fn accept_user_code(
+        &self,
+        ch: &str,
+        body: AcceptDeviceUserCodeRequest,
+    ) -> Result<OAuth2RedirectTo, AdminError>;
     async fn accept_logout(&self, ch: &str) -> Result<OAuth2RedirectTo, AdminError>;
     async fn reject_logout(&self, ch: &str) -> Result<(), AdminError>;
 }
 
 /// In process: straight to the core.
-pub struct InProcess(pub Arc<crate::http::AppState>);
+pub struct InProcess(pub Arc<OAuthCore>);
 
 impl InProcess {
     fn core(&self) -> &OAuthCore {
-        &self.0.oauth
+        &self.0
     }
 }
 
@@ -81,6 +87,13 @@ impl ChallengeApi for InProcess {
     }
     async fn logout_request(&self, ch: &str) -> Result<OAuth2LogoutRequest, AdminError> {
         self.core().logout_request(ch).await
+    }
+    async fn accept_user_code(
+        &self,
+        ch: &str,
+        body: AcceptDeviceUserCodeRequest,
+    ) -> Result<OAuth2RedirectTo, AdminError> {
+        self.core().accept_user_code(ch, body).await
     }
     async fn accept_logout(&self, ch: &str) -> Result<OAuth2RedirectTo, AdminError> {
         self.core().accept_logout(ch)
@@ -163,6 +176,7 @@ impl OverHttp {
 const LOGIN: &str = "/admin/oauth2/auth/requests/login";
 const CONSENT: &str = "/admin/oauth2/auth/requests/consent";
 const LOGOUT: &str = "/admin/oauth2/auth/requests/logout";
+const DEVICE: &str = "/admin/oauth2/auth/requests/device";
 
 #[async_trait]
 impl ChallengeApi for OverHttp {
@@ -216,6 +230,19 @@ impl ChallengeApi for OverHttp {
     async fn logout_request(&self, ch: &str) -> Result<OAuth2LogoutRequest, AdminError> {
         self.must::<_, ()>(Method::GET, LOGOUT, ("logout_challenge", ch), None)
             .await
+    }
+    async fn accept_user_code(
+        &self,
+        ch: &str,
+        body: AcceptDeviceUserCodeRequest,
+    ) -> Result<OAuth2RedirectTo, AdminError> {
+        self.must(
+            Method::PUT,
+            &format!("{DEVICE}/accept"),
+            ("device_challenge", ch),
+            Some(&body),
+        )
+        .await
     }
     async fn accept_logout(&self, ch: &str) -> Result<OAuth2RedirectTo, AdminError> {
         self.must::<_, ()>(

@@ -1,22 +1,24 @@
 //! The authorization endpoint's three entries: a fresh request (→ login app), a request carrying a
 //! login verifier (→ consent app), and one carrying a consent verifier (→ the client, with a code,
-//! tokens or an ID token). See the module docs of [`crate::flows`].
+//! tokens or an ID token). The steps themselves are [`super::engine`]'s; what is particular to
+//! an authorization request is here: `prompt`, `max_age` and `id_token_hint`, matching each
+//! verifier to the request it returns with, and the response. See the module docs of
+//! [`crate::flows`].
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{FlowState, SESSION_COOKIE, SetCookie, Stage, csrf_cookie, random_hex, with_param};
+use super::{
+    SetCookie, Stage, csrf_cookie,
+    engine::{Begin, BrowserStep, Completed, ConsentSkip, Starter, StepError},
+};
 use crate::{
-    crypto::opaque::TokenKind,
     oauth::{
         ErrorCode, OAuthCore, OAuthError,
-        access_token::Grant,
         authorize::{AuthorizeError, AuthorizeRequest, ClientResponse},
         client_auth::AuthenticatedClient,
+        mint::{FromFlow, Issue, Issuing},
     },
-    oidc::id_token::IdTokenInput,
-    storage::{LoginSession, StoredFlow, StoredToken},
-    wire::{ConsentSessionData, OidcContext},
+    wire::OidcContext,
 };
 
 /// What the HTTP layer does with an authorization request.
@@ -36,34 +38,10 @@ pub enum AuthorizeOutcome {
     Page(OAuthError),
 }
 
-/// What a completed flow keeps besides its columns (the `document` of the `flows` table).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct FlowRecord {
-    pub request_url: String,
-    pub requested_scope: Vec<String>,
-    pub requested_audience: Vec<String>,
-    pub redirect_uri: String,
-    /// The request named its redirect URI, so the token request must repeat it (RFC 6749 §4.1.3).
-    #[serde(default)]
-    pub redirect_uri_sent: bool,
-    pub code_challenge: Option<String>,
-    pub nonce: Option<String>,
-    pub requested_at: i64,
-    pub auth_time: i64,
-    pub acr: Option<String>,
-    pub amr: Option<Vec<String>>,
-    pub login_context: Option<Value>,
-    pub context: Option<Value>,
-    pub session: ConsentSessionData,
-    pub remember_for: i64,
-    pub handled_at: i64,
-    pub oidc_context: Option<OidcContext>,
-}
-
-impl FlowRecord {
-    pub fn of(flow: &StoredFlow) -> Result<Self, OAuthError> {
-        serde_json::from_value(flow.document.clone())
-            .map_err(|e| OAuthError::server(format!("flow {}: {e}", flow.id)))
+fn redirect(step: BrowserStep) -> AuthorizeOutcome {
+    AuthorizeOutcome::Redirect {
+        location: step.location,
+        cookies: step.cookies,
     }
 }
 
@@ -116,36 +94,14 @@ impl OAuthCore {
         })
     }
 
-    fn app_url(&self, configured: Option<&String>, path: &str) -> String {
-        configured
-            .cloned()
-            .unwrap_or_else(|| format!("{}/ui/{path}", self.config.public_base()))
-    }
-
-    /// The remembered login session of this browser, if it is still valid.
-    pub(crate) async fn current_session(
-        &self,
-        cookie: &(dyn Fn(&str) -> Option<String> + Sync),
-    ) -> Result<Option<LoginSession>, OAuthError> {
-        let Some(id) = cookie(SESSION_COOKIE).filter(|v| !v.is_empty() && v.len() <= 64) else {
-            return Ok(None);
-        };
-        let now = self.clock.now().timestamp_millis();
-        Ok(self
-            .flows
-            .get_login_session(&id)
-            .await?
-            .filter(|s| s.expires_at > now))
-    }
-
     /// A fresh request: decide whether the login may be skipped, then send the browser to the
-    /// login app with a sealed login challenge.
+    /// login app.
     async fn start_flow(
         &self,
         req: &AuthorizeRequest,
         raw: &[u8],
         cookie: &(dyn Fn(&str) -> Option<String> + Sync),
-    ) -> Result<AuthorizeOutcome, (OAuthError, Vec<SetCookie>)> {
+    ) -> Result<AuthorizeOutcome, StepError> {
         let fail = |e: OAuthError| (e, vec![]);
         let now = self.clock.now().timestamp_millis();
         let mut session = self.current_session(cookie).await.map_err(fail)?;
@@ -189,207 +145,89 @@ impl OAuthCore {
             )));
         }
         let query = String::from_utf8_lossy(raw);
-        let request_url = format!("{}/oauth2/auth?{query}", self.config.public_base());
-        let oidc = OidcContext {
-            acr_values: (!req.acr_values.is_empty()).then(|| req.acr_values.clone()),
-            display: req.display.clone(),
-            id_token_hint_claims: hint_claims,
-            login_hint: req.login_hint.clone(),
-            ui_locales: (!req.ui_locales.is_empty()).then(|| req.ui_locales.clone()),
-        };
-        let flow = FlowState {
-            id: uuid::Uuid::now_v7().simple().to_string(),
-            client_id: req.client.id.clone(),
-            request_url,
-            requested_scope: req.scope.clone(),
-            requested_audience: req.audience.clone(),
-            oidc_context: Some(oidc),
-            requested_at: now,
-            session_id: session
-                .as_ref()
-                .map(|s| s.id.clone())
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-            login_skip: session.is_some(),
-            subject: session
-                .as_ref()
-                .map(|s| s.subject.clone())
-                .unwrap_or_default(),
-            session_auth_time: session.as_ref().map(|s| s.authenticated_at),
-            login_csrf: random_hex(),
-            ..FlowState::default()
-        };
-        let challenge = self.seal_flow(Stage::LoginChallenge, &flow).map_err(fail)?;
-        let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
-        Ok(AuthorizeOutcome::Redirect {
-            location: with_param(
-                &self.app_url(self.config.urls.login.as_ref(), "login"),
-                "login_challenge",
-                &challenge,
-            ),
-            cookies: vec![SetCookie {
-                name: csrf_cookie("login", &flow.client_id),
-                value: flow.login_csrf,
-                max_age: ttl.as_secs() as i64,
-            }],
-        })
+        let step = self
+            .begin_login(Begin {
+                id: uuid::Uuid::now_v7().simple().to_string(),
+                starter: Starter::Authorize,
+                client_id: req.client.id.clone(),
+                request_url: format!("{}/oauth2/auth?{query}", self.config.public_base()),
+                scope: req.scope.clone(),
+                audience: req.audience.clone(),
+                oidc_context: Some(OidcContext {
+                    acr_values: (!req.acr_values.is_empty()).then(|| req.acr_values.clone()),
+                    display: req.display.clone(),
+                    id_token_hint_claims: hint_claims,
+                    login_hint: req.login_hint.clone(),
+                    ui_locales: (!req.ui_locales.is_empty()).then(|| req.ui_locales.clone()),
+                }),
+                session,
+            })
+            .map_err(fail)?;
+        Ok(redirect(step))
     }
 
-    /// Opens a verifier and checks it belongs to this request and this browser.
-    fn open_verifier(
+    /// Opens a verifier of this authorization request: the same client and the same parameters
+    /// as the request that started the flow. A rejected flow fails with the app's error.
+    fn open_authorize_verifier(
         &self,
         stage: Stage,
         req: &AuthorizeRequest,
         verifier: &str,
         cookie: &(dyn Fn(&str) -> Option<String> + Sync),
-    ) -> Result<FlowState, OAuthError> {
-        let invalid = || {
-            OAuthError::new(
-                ErrorCode::AccessDenied,
-                "The verifier is invalid, has expired, or belongs to another request.",
-            )
-        };
-        let flow: FlowState = self.open_flow(stage, verifier).ok_or_else(invalid)?;
-        let query = flow
-            .request_url
-            .split_once('?')
-            .map(|(_, q)| q)
-            .unwrap_or_default();
-        if flow.client_id != req.client.id
-            || crate::oauth::authorize::canonical(query.as_bytes()) != req.canonical
-            || self.flow_expired(&flow)
-        {
-            return Err(invalid());
+    ) -> Result<super::FlowState, OAuthError> {
+        let flow = self.open_verifier(stage, verifier, cookie, |flow| {
+            let query = flow
+                .request_url
+                .split_once('?')
+                .map(|(_, q)| q)
+                .unwrap_or_default();
+            flow.starter == Starter::Authorize
+                && flow.client_id == req.client.id
+                && crate::oauth::authorize::canonical(query.as_bytes()) == req.canonical
+        })?;
+        match &flow.denied {
+            Some(d) => Err(d.to_error()),
+            None => Ok(flow),
         }
-        let (kind, expected) = match stage {
-            Stage::LoginVerifier => ("login", &flow.login_csrf),
-            _ => ("consent", &flow.consent_csrf),
-        };
-        let presented = cookie(&csrf_cookie(kind, &flow.client_id)).unwrap_or_default();
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(
-            presented.as_bytes(),
-            expected.as_bytes(),
-        )) || expected.is_empty()
-        {
-            return Err(OAuthError::new(
-                ErrorCode::RequestForbidden,
-                "The flow was started in another browser, or its cookie expired (CSRF check failed).",
-            ));
-        }
-        if let Some(d) = &flow.denied {
-            return Err(d.to_error());
-        }
-        Ok(flow)
     }
 
-    /// The login app answered: remember the login if asked, then send the browser to the
-    /// consent app.
+    /// The login app answered: on to the consent app.
     async fn finish_login(
         &self,
         req: &AuthorizeRequest,
         verifier: &str,
         cookie: &(dyn Fn(&str) -> Option<String> + Sync),
-    ) -> Result<AuthorizeOutcome, (OAuthError, Vec<SetCookie>)> {
+    ) -> Result<AuthorizeOutcome, StepError> {
         let clear_csrf = vec![SetCookie::delete(csrf_cookie("login", &req.client.id))];
-        let mut flow = self
-            .open_verifier(Stage::LoginVerifier, req, verifier, cookie)
-            .map_err(|e| (e, clear_csrf.clone()))?;
         let fail = |e: OAuthError| (e, clear_csrf.clone());
-        let login = flow
-            .login
-            .clone()
-            .ok_or_else(|| fail(OAuthError::server("a login verifier without a login")))?;
+        let flow = self
+            .open_authorize_verifier(Stage::LoginVerifier, req, verifier, cookie)
+            .map_err(fail)?;
         if req.prompt.none && !flow.login_skip {
             return Err(fail(OAuthError::new(
                 ErrorCode::LoginRequired,
                 "prompt=none was requested, but the user had to log in.",
             )));
         }
-        let mut cookies = clear_csrf.clone();
-        let now = self.clock.now().timestamp_millis();
-        let session_ttl = self.config.ttl(&self.config.ttl.authentication_session);
-        let remember_ms = match login.remember_for {
-            0 => session_ttl.as_millis() as i64,
-            s => (s * 1000).min(session_ttl.as_millis() as i64),
+        let skip = ConsentSkip::Decide {
+            prompt_consent: req.prompt.consent,
+            client_skips: req.client.metadata.skip_consent == Some(true),
         };
-        if login.remember && (!flow.login_skip || login.extend_session_lifespan) {
-            self.flows
-                .put_login_session(&LoginSession {
-                    id: flow.session_id.clone(),
-                    subject: login.subject.clone(),
-                    authenticated_at: login.authenticated_at,
-                    expires_at: now + remember_ms,
-                })
-                .await
-                .map_err(|e| fail(e.into()))?;
-            cookies.push(SetCookie {
-                name: SESSION_COOKIE.into(),
-                value: flow.session_id.clone(),
-                max_age: remember_ms / 1000,
-            });
-        } else if !login.remember && !flow.login_skip {
-            // A login not to be remembered ends whatever session this browser had.
-            if let Some(old) = cookie(SESSION_COOKIE).filter(|v| !v.is_empty() && v.len() <= 64) {
-                self.flows
-                    .delete_login_sessions(None, Some(&old))
-                    .await
-                    .map_err(|e| fail(e.into()))?;
-                cookies.push(SetCookie::delete(SESSION_COOKIE));
-            }
-        }
-        let skip_consent = if req.prompt.consent {
-            false
-        } else if req.client.metadata.skip_consent == Some(true) {
-            true
-        } else {
-            match self
-                .flows
-                .remembered_consent(&login.subject, &req.client.id, now)
-                .await
-                .map_err(|e| fail(e.into()))?
-            {
-                Some(prev) => {
-                    req.scope.iter().all(|s| prev.granted_scope.contains(s))
-                        && req
-                            .audience
-                            .iter()
-                            .all(|a| prev.granted_audience.contains(a))
-                }
-                None => false,
-            }
-        };
-        flow.consent_skip = skip_consent;
-        flow.consent_csrf = random_hex();
-        let challenge = self
-            .seal_flow(Stage::ConsentChallenge, &flow)
-            .map_err(fail)?;
-        let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
-        cookies.push(SetCookie {
-            name: csrf_cookie("consent", &flow.client_id),
-            value: flow.consent_csrf,
-            max_age: ttl.as_secs() as i64,
-        });
-        Ok(AuthorizeOutcome::Redirect {
-            location: with_param(
-                &self.app_url(self.config.urls.consent.as_ref(), "consent"),
-                "consent_challenge",
-                &challenge,
-            ),
-            cookies,
-        })
+        Ok(redirect(self.after_login(flow, cookie, skip).await?))
     }
 
-    /// The consent app answered: store the flow (and its code), mint what the response type asks
-    /// for, and answer the client.
+    /// The consent app answered: store the flow (with its code and tokens), and answer the
+    /// client with what the response type asks for.
     async fn finish_consent(
         &self,
         req: &AuthorizeRequest,
         verifier: &str,
         cookie: &(dyn Fn(&str) -> Option<String> + Sync),
-    ) -> Result<AuthorizeOutcome, (OAuthError, Vec<SetCookie>)> {
+    ) -> Result<AuthorizeOutcome, StepError> {
         let cookies = vec![SetCookie::delete(csrf_cookie("consent", &req.client.id))];
         let fail = |e: OAuthError| (e, cookies.clone());
         let flow = self
-            .open_verifier(Stage::ConsentVerifier, req, verifier, cookie)
+            .open_authorize_verifier(Stage::ConsentVerifier, req, verifier, cookie)
             .map_err(fail)?;
         if req.prompt.none && !flow.consent_skip {
             return Err(fail(OAuthError::new(
@@ -397,87 +235,42 @@ impl OAuthCore {
                 "prompt=none was requested, but the user had to give consent.",
             )));
         }
-        let (Some(login), Some(consent)) = (flow.login.clone(), flow.consent.clone()) else {
-            return Err(fail(OAuthError::server(
-                "a consent verifier without login and consent",
-            )));
-        };
+        let mut done = Completed::of(&flow).map_err(fail)?;
+        done.record.redirect_uri = req.redirect.uri().to_owned();
+        done.record.redirect_uri_sent = req.canonical.iter().any(|(k, _)| k == "redirect_uri");
+        done.record.code_challenge = req.code_challenge.clone();
+        done.record.nonce = req.nonce.clone();
         let now = self.clock.now().timestamp_millis();
-        let record = FlowRecord {
-            request_url: flow.request_url.clone(),
-            requested_scope: flow.requested_scope.clone(),
-            requested_audience: flow.requested_audience.clone(),
-            redirect_uri: req.redirect.uri().to_owned(),
-            redirect_uri_sent: req.canonical.iter().any(|(k, _)| k == "redirect_uri"),
-            code_challenge: req.code_challenge.clone(),
-            nonce: req.nonce.clone(),
-            requested_at: flow.requested_at,
-            auth_time: login.authenticated_at,
-            acr: login.acr.clone(),
-            amr: login.amr.clone(),
-            login_context: login.context.clone(),
-            context: consent.context.clone(),
-            session: consent.session.clone(),
-            remember_for: consent.remember_for,
-            handled_at: consent.handled_at,
-            oidc_context: flow.oidc_context.clone(),
-        };
-        let stored = StoredFlow {
-            id: flow.id.clone(),
-            client_id: flow.client_id.clone(),
-            subject: login.subject.clone(),
-            login_session_id: Some(flow.session_id.clone()),
-            consent_skip: flow.consent_skip,
-            remember: consent.remember,
-            remember_until: (consent.remember_for > 0)
-                .then(|| consent.handled_at + consent.remember_for * 1000),
-            granted_scope: consent.grant_scope.clone(),
-            granted_audience: consent.grant_audience.clone(),
-            document: serde_json::to_value(&record).map_err(|e| fail(OAuthError::server(e)))?,
-            created_at: now,
-        };
-        let extra = consent
-            .session
-            .access_token
-            .clone()
-            .unwrap_or(Value::Object(Default::default()));
-        let mut params: Vec<(&'static str, String)> = Vec::new();
-        let code = if req.response_type.code {
-            let minted = self
-                .signer
-                .mint(TokenKind::AuthorizeCode)
-                .ok_or_else(|| fail(OAuthError::server("no system secret")))?;
-            let ttl = self.config.ttl(&self.config.ttl.auth_code);
-            let row = StoredToken {
-                signature: minted.signature,
-                kind: TokenKind::AuthorizeCode.as_str().into(),
-                request_id: flow.id.clone(),
-                client_id: flow.client_id.clone(),
-                subject: login.subject.clone(),
-                scope: consent.grant_scope.join(" "),
-                audience: consent.grant_audience.clone(),
-                extra: extra.clone(),
-                issued_at: now,
-                expires_at: now + ttl.as_millis() as i64,
-                active: true,
-            };
-            Some((minted.token, row))
-        } else {
-            None
-        };
+        let stored = done.stored(&flow, now).map_err(fail)?;
+        let client = as_client(req);
+        let rt = req.response_type;
+        let issued = self
+            .mint(&Issue {
+                issuing: Issuing::Implicit,
+                client: &client,
+                request_id: &flow.id,
+                subject: &done.login.subject,
+                scope: &done.consent.grant_scope,
+                audience: &done.consent.grant_audience,
+                flow: Some(FromFlow {
+                    record: &done.record,
+                    sid: Some(&flow.session_id),
+                }),
+                code: rt.code,
+                access_token: rt.token,
+                id_token: rt.id_token,
+            })
+            .await
+            .map_err(fail)?;
         // The code is cached before it is written (write-through: it is exchanged moments later),
         // so any event about it, which can only follow the write, follows the caching too.
-        let cached_code = self
-            .token_cache
-            .as_ref()
-            .zip(code.as_ref().map(|(_, row)| row));
+        let code_row = issued.code.as_ref().map(|(_, row)| row);
+        let cached_code = self.token_cache.as_ref().zip(code_row);
         if let Some((cache, row)) = cached_code {
             cache.remember(row);
         }
-        let completed = self
-            .flows
-            .complete_flow(&stored, code.as_ref().map(|(_, row)| row))
-            .await;
+        let rows: Vec<_> = code_row.into_iter().chain(&issued.rows).cloned().collect();
+        let completed = self.flows.complete_flow(&stored, &rows).await;
         if let (Err(_), Some((cache, row))) = (&completed, cached_code) {
             cache.forget(&row.signature);
         }
@@ -491,83 +284,23 @@ impl OAuthCore {
             }
             Err(e) => return Err(fail(e.into())),
         }
-        let client = as_client(req);
-        let scope_refs: Vec<&str> = consent.grant_scope.iter().map(String::as_str).collect();
-        let mut access_token = None;
-        if let Some((c, _)) = &code {
+        let mut params: Vec<(&'static str, String)> = Vec::new();
+        if let Some((c, _)) = &issued.code {
             params.push(("code", c.clone()));
-            if !req.response_type.token {
+            if !rt.token {
                 // The granted scope, as Hydra sends it with a code (RFC 6749 §5.1 lets the
                 // client learn it; a token response carries it below).
-                params.push(("scope", consent.grant_scope.join(" ")));
+                params.push(("scope", issued.scope.clone()));
             }
         }
-        if req.response_type.token {
-            let life = self.lifespan(
-                client
-                    .metadata
-                    .implicit_grant_access_token_lifespan
-                    .as_ref(),
-                &self.config.ttl.access_token,
-            );
-            let expires_at = now + life.as_millis() as i64;
-            let minted = self
-                .mint_access_token(&Grant {
-                    client: &client,
-                    subject: &login.subject,
-                    scope: &scope_refs,
-                    audience: &consent.grant_audience,
-                    extra: &extra,
-                    issued_at_ms: now,
-                    expires_at_ms: expires_at,
-                })
-                .await
-                .map_err(fail)?;
-            self.tokens
-                .insert_token(&StoredToken {
-                    signature: minted.signature,
-                    kind: TokenKind::AccessToken.as_str().into(),
-                    request_id: flow.id.clone(),
-                    client_id: client.id.clone(),
-                    subject: login.subject.clone(),
-                    scope: consent.grant_scope.join(" "),
-                    audience: consent.grant_audience.clone(),
-                    extra: extra.clone(),
-                    issued_at: now,
-                    expires_at,
-                    active: true,
-                })
-                .await
-                .map_err(|e| fail(e.into()))?;
-            params.push(("access_token", minted.token.clone()));
+        if let Some(t) = &issued.access_token {
+            params.push(("access_token", t.clone()));
             params.push(("token_type", "bearer".into()));
-            params.push(("expires_in", life.as_secs().to_string()));
-            params.push(("scope", consent.grant_scope.join(" ")));
-            access_token = Some(minted.token);
+            params.push(("expires_in", issued.expires_in.to_string()));
+            params.push(("scope", issued.scope.clone()));
         }
-        if req.response_type.id_token {
-            let life = self.lifespan(
-                client.metadata.implicit_grant_id_token_lifespan.as_ref(),
-                &self.config.ttl.id_token,
-            );
-            let token = self
-                .id_token(&IdTokenInput {
-                    client_id: &client.id,
-                    subject: &login.subject,
-                    auth_time_ms: login.authenticated_at,
-                    requested_at_ms: flow.requested_at,
-                    nonce: req.nonce.as_deref(),
-                    acr: login.acr.as_deref(),
-                    amr: login.amr.as_deref(),
-                    sid: Some(&flow.session_id),
-                    access_token: access_token.as_deref(),
-                    code: code.as_ref().map(|(c, _)| c.as_str()),
-                    extra: consent.session.id_token.as_ref(),
-                    lifespan: life,
-                })
-                .await
-                .map_err(fail)?;
-            params.push(("id_token", token));
+        if let Some(t) = &issued.id_token {
+            params.push(("id_token", t.clone()));
         }
         Ok(AuthorizeOutcome::Client {
             response: req.redirect.respond(&self.config.urls.self_.issuer, params),

@@ -18,7 +18,9 @@
 
 pub mod admin;
 pub mod api;
+pub mod device;
 pub mod endpoint;
+pub mod engine;
 pub mod logout;
 pub mod sessions;
 
@@ -42,6 +44,8 @@ pub enum Stage {
     ConsentVerifier,
     LogoutChallenge,
     LogoutVerifier,
+    DeviceChallenge,
+    DeviceVerifier,
 }
 
 impl Stage {
@@ -53,6 +57,8 @@ impl Stage {
             Self::ConsentVerifier => b"latchkey/flow/consent_verifier",
             Self::LogoutChallenge => b"latchkey/flow/logout_challenge",
             Self::LogoutVerifier => b"latchkey/flow/logout_verifier",
+            Self::DeviceChallenge => b"latchkey/flow/device_challenge",
+            Self::DeviceVerifier => b"latchkey/flow/device_verifier",
         }
     }
 }
@@ -105,9 +111,12 @@ impl Denied {
 pub struct FlowState {
     /// The flow's id: the consent request id, and the request id of its tokens.
     pub id: String,
+    /// What started the flow (and how it ends).
+    #[serde(default)]
+    pub starter: engine::Starter,
     pub client_id: String,
-    /// The authorization request as the browser made it; a verifier only completes the request
-    /// with the same parameters.
+    /// Where the verifiers return: the authorization request as the browser made it (a verifier
+    /// only completes the request with the same parameters), or the device verification URL.
     pub request_url: String,
     pub requested_scope: Vec<String>,
     pub requested_audience: Vec<String>,

@@ -3,7 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 
-use super::endpoint::FlowRecord;
+use crate::storage::FlowRecord;
 use crate::{
     clients::{next_page, page_params},
     error::AdminError,

@@ -164,6 +164,19 @@ pub async fn authorize(req: &Request, body: Body, state: Data<&State>) -> Respon
     }
 }
 
+/// `GET /oauth2/device/verify`: the device flow's steps in the browser (RFC 8628 §3.3).
+/// Failures show the error page: there is no client redirect URI in a device flow.
+#[handler]
+pub async fn device_verify(req: &Request, state: Data<&State>) -> Response {
+    let raw = req.uri().query().unwrap_or_default().as_bytes().to_vec();
+    let cookie = |name: &str| read_cookie(req, name);
+    let secure = state.config.public_base().starts_with("https://");
+    match state.oauth.device_verify(&raw, &cookie).await {
+        Ok(step) => browser(redirect(&step.location, false), &step.cookies, secure),
+        Err((e, cookies)) => browser(error_page(&state, &e), &cookies, secure),
+    }
+}
+
 /// RFC 6750 §3: a bearer challenge with the error.
 use super::error::bearer as bearer_error;
 

@@ -24,7 +24,7 @@ pub struct AppState {
     pub config: Config,
     pub db: Db,
     pub clients: ClientService,
-    pub oauth: crate::oauth::OAuthCore,
+    pub oauth: Arc<crate::oauth::OAuthCore>,
     /// The built-in login app's users.
     pub users: Arc<crate::users::UserService>,
 }

@@ -66,6 +66,23 @@ pub async fn token(req: &Request, body: Body, state: Data<&State>) -> Response {
     }
 }
 
+/// `POST /oauth2/device/auth` (RFC 8628 §3.1); errors as at the token endpoint (§3.2).
+#[handler]
+pub async fn device_authorization(req: &Request, body: Body, state: Data<&State>) -> Response {
+    let result = async {
+        let bytes = form_body(req, body).await?;
+        state
+            .oauth
+            .device_authorization(authorization(req)?, &bytes)
+            .await
+    }
+    .await;
+    match result {
+        Ok(t) => json_ok(&t),
+        Err(e) => render_error(&e),
+    }
+}
+
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414 §3) and
 /// `/.well-known/openid-configuration` (the same document), cacheable for a minute.
 #[handler]

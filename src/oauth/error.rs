@@ -2,7 +2,8 @@
 //! and a private cause that is logged and never sent.
 
 /// Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1, OIDC Core §3.1.2.6,
-/// and Hydra's `request_forbidden` (a flow that does not belong to this browser).
+/// RFC 8628 §3.5 (the device grant's polling answers), and Hydra's `request_forbidden` (a flow
+/// that does not belong to this browser).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidRequest,
@@ -26,10 +27,13 @@ pub enum ErrorCode {
     InvalidToken,
     InsufficientScope,
     RequestForbidden,
+    AuthorizationPending,
+    SlowDown,
+    ExpiredToken,
 }
 
 /// Every code, for parsing the `error` a login or consent app rejects with.
-const ALL: [ErrorCode; 21] = [
+const ALL: [ErrorCode; 24] = [
     ErrorCode::InvalidRequest,
     ErrorCode::InvalidClient,
     ErrorCode::InvalidGrant,
@@ -51,6 +55,9 @@ const ALL: [ErrorCode; 21] = [
     ErrorCode::InvalidToken,
     ErrorCode::InsufficientScope,
     ErrorCode::RequestForbidden,
+    ErrorCode::AuthorizationPending,
+    ErrorCode::SlowDown,
+    ErrorCode::ExpiredToken,
 ];
 
 impl ErrorCode {
@@ -77,6 +84,9 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::RequestForbidden => "request_forbidden",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
         }
     }
 

@@ -6,9 +6,11 @@ pub mod access_token;
 pub mod assertion;
 pub mod authorize;
 pub mod client_auth;
+pub mod device;
 pub mod error;
 pub mod grants;
 pub mod introspect;
+pub mod mint;
 pub mod params;
 pub mod revoke;
 pub mod scope;
@@ -30,6 +32,10 @@ pub struct OAuthCore {
     pub config: Config,
     pub clients: Arc<crate::clients::cache::ClientCache>,
     pub tokens: Arc<dyn TokenStore>,
+    /// RFC 8628 device authorizations.
+    pub devices: Arc<dyn crate::storage::DeviceStore>,
+    /// Wrong user codes tried at the device verification step.
+    pub device_attempts: crate::flows::device::Attempts,
     /// Completed flows and remembered logins.
     pub flows: Arc<dyn crate::storage::FlowStore>,
     /// The token cache itself, for write-through of codes stored with their flow.
@@ -46,20 +52,15 @@ pub struct OAuthCore {
     pub http: std::sync::OnceLock<reqwest::Client>,
 }
 
-impl OAuthCore {
-    /// A client's lifespan setting for a token (e.g. `refresh_token_grant_access_token_lifespan`)
-    /// if it is set and not zero, otherwise the configured `default` TTL.
-    pub fn lifespan(&self, client_value: Option<&String>, default: &str) -> std::time::Duration {
-        client_value
-            .and_then(|s| crate::config::parse_duration(s).ok())
-            .filter(|d| !d.is_zero())
-            .unwrap_or_else(|| self.config.ttl(default))
-    }
-}
-
 impl std::fmt::Debug for dyn crate::storage::FlowStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("FlowStore")
+    }
+}
+
+impl std::fmt::Debug for dyn crate::storage::DeviceStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeviceStore")
     }
 }
 

@@ -21,6 +21,9 @@ pub struct Metadata {
     pub issuer: String,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
+    /// RFC 8628 §4. Hydra's published schema requires it, so its SDKs cannot read a document
+    /// without it.
+    pub device_authorization_endpoint: String,
     pub userinfo_endpoint: String,
     /// RP-Initiated Logout 1.0.
     pub end_session_endpoint: String,
@@ -69,6 +72,7 @@ impl Metadata {
             issuer: config.urls.self_.issuer.clone(),
             authorization_endpoint: format!("{base}/oauth2/auth"),
             token_endpoint: format!("{base}/oauth2/token"),
+            device_authorization_endpoint: format!("{base}/oauth2/device/auth"),
             userinfo_endpoint: format!("{base}/userinfo"),
             end_session_endpoint: format!("{base}/oauth2/sessions/logout"),
             frontchannel_logout_supported: true,
@@ -92,6 +96,7 @@ impl Metadata {
                 "implicit",
                 "refresh_token",
                 "client_credentials",
+                crate::oauth::grants::DEVICE_CODE_GRANT,
             ],
             scopes_supported: vec!["openid", "offline_access", "offline"],
             claims_supported: vec![

@@ -6,9 +6,9 @@
 use serde_json::{Map, Value, json};
 
 use crate::{
-    flows::endpoint::FlowRecord,
     oauth::{ErrorCode, OAuthCore, OAuthError},
     oidc::id_token::session_claims,
+    storage::FlowRecord,
 };
 
 fn invalid_token() -> OAuthError {

@@ -188,3 +188,32 @@ pub mod ui_session {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod device_code {
+    //! The `device_codes` table (see migration `m20261202_000009_device_codes`).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "device_codes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub signature: String,
+        pub user_code: String,
+        pub request_id: String,
+        pub client_id: String,
+        #[sea_orm(column_type = "Text")]
+        pub scope: String,
+        #[sea_orm(column_type = "Text")]
+        pub audience: String,
+        pub state: i16,
+        pub interval_ms: i64,
+        pub polled_at: i64,
+        pub requested_at: i64,
+        pub expires_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

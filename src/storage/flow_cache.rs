@@ -52,12 +52,12 @@ impl FlowStore for FlowCache {
     async fn complete_flow(
         &self,
         flow: &StoredFlow,
-        code: Option<&StoredToken>,
+        tokens: &[StoredToken],
     ) -> Result<(), StoreError> {
         // Write-through, with a ticket taken before the write: a revocation that commits after
         // the flow and is applied before this line keeps it out.
         let ticket = self.entries.ticket();
-        self.store.complete_flow(flow, code).await?;
+        self.store.complete_flow(flow, tokens).await?;
         self.entries.admit(ticket, &flow.id, Arc::new(flow.clone()));
         Ok(())
     }

@@ -24,7 +24,7 @@ fn to_json<T: serde::Serialize>(id: &str, v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(corrupt(id))
 }
 
-fn to_active(f: &StoredFlow) -> Result<flow::ActiveModel, StoreError> {
+pub(super) fn to_active(f: &StoredFlow) -> Result<flow::ActiveModel, StoreError> {
     Ok(flow::ActiveModel {
         id: Set(f.id.clone()),
         client_id: Set(f.client_id.clone()),
@@ -72,13 +72,13 @@ impl FlowStore for SqlStore {
     async fn complete_flow(
         &self,
         f: &StoredFlow,
-        code: Option<&StoredToken>,
+        tokens: &[StoredToken],
     ) -> Result<(), StoreError> {
         let row = to_active(f)?;
-        let code = code.map(token_row).transpose()?;
+        let tokens = tokens.iter().map(token_row).collect::<Result<_, _>>()?;
         self.db
             .writer()
-            .write(Op::Complete(Box::new(row), code))
+            .write(Op::Complete(Box::new(row), tokens))
             .await
             .map(|_| ())
             .map_err(write_error)
@@ -254,8 +254,21 @@ impl FlowStore for SqlStore {
                     .equals((flow::Entity, flow::Column::Id)),
             )
             .to_owned();
+        // A device flow waits for its device's poll with no token yet.
+        let device_waiting = Query::select()
+            .expr(Expr::val(1))
+            .from(super::entities::device_code::Entity)
+            .and_where(
+                Expr::col((
+                    super::entities::device_code::Entity,
+                    super::entities::device_code::Column::RequestId,
+                ))
+                .equals((flow::Entity, flow::Column::Id)),
+            )
+            .to_owned();
         let flows = flow::Entity::delete_many()
             .filter(Expr::exists(tokens_left).not())
+            .filter(Expr::exists(device_waiting).not())
             .filter(
                 Condition::any()
                     .add(flow::Column::Remember.eq(false))

@@ -7,6 +7,7 @@
 
 pub mod changes;
 mod clients;
+mod devices;
 pub mod entities;
 pub mod flow_cache;
 mod flows;
@@ -135,8 +136,8 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_request(&self, request_id: &str) -> Result<u64, StoreError>;
     /// Deletes every token of a client; returns how many.
     async fn delete_client_tokens(&self, client_id: &str) -> Result<u64, StoreError>;
-    /// Deletes tokens (and used-assertion records) that expired before the given time; returns
-    /// how many tokens.
+    /// Deletes tokens (and used-assertion records and device authorizations) that expired before
+    /// the given time; returns how many tokens.
     async fn delete_expired(&self, before_ms: i64) -> Result<u64, StoreError>;
     /// Records a client assertion's `jti` key as used; `false` when it was used before.
     async fn remember_jti(&self, id: &str, expires_at_ms: i64) -> Result<bool, StoreError>;
@@ -170,10 +171,133 @@ pub struct StoredFlow {
     pub remember_until: Option<i64>,
     pub granted_scope: Vec<String>,
     pub granted_audience: Vec<String>,
-    /// Everything else, read back whole (see [`crate::flows::FlowRecord`]).
+    /// Everything else, read back whole (see [`FlowRecord`]).
     pub document: serde_json::Value,
     /// When consent completed, milliseconds since the epoch.
     pub created_at: i64,
+}
+
+/// What a completed flow keeps besides its columns (the `document` of the `flows` table).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct FlowRecord {
+    pub request_url: String,
+    pub requested_scope: Vec<String>,
+    pub requested_audience: Vec<String>,
+    pub redirect_uri: String,
+    /// The request named its redirect URI, so the token request must repeat it (RFC 6749 §4.1.3).
+    #[serde(default)]
+    pub redirect_uri_sent: bool,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub requested_at: i64,
+    pub auth_time: i64,
+    pub acr: Option<String>,
+    pub amr: Option<Vec<String>>,
+    pub login_context: Option<serde_json::Value>,
+    pub context: Option<serde_json::Value>,
+    pub session: crate::wire::ConsentSessionData,
+    pub remember_for: i64,
+    pub handled_at: i64,
+    pub oidc_context: Option<crate::wire::OidcContext>,
+}
+
+impl FlowRecord {
+    /// Reads the record of a stored flow.
+    pub fn of(flow: &StoredFlow) -> Result<Self, StoreError> {
+        serde_json::from_value(flow.document.clone())
+            .map_err(|e| StoreError::Corrupt(format!("flow {}: {e}", flow.id)))
+    }
+}
+
+/// Where a device authorization stands (RFC 8628 §3.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceState {
+    /// The user has not finished yet: `authorization_pending`.
+    Pending,
+    /// The user consented; the next poll gets the tokens.
+    Accepted,
+    /// The user (or the login or consent app) refused: `access_denied`.
+    Denied,
+    /// The tokens were issued; another poll is a replay.
+    Spent,
+}
+
+impl DeviceState {
+    pub fn code(self) -> i16 {
+        match self {
+            Self::Pending => 0,
+            Self::Accepted => 1,
+            Self::Denied => 2,
+            Self::Spent => 3,
+        }
+    }
+
+    pub fn of(code: i16) -> Option<Self> {
+        [Self::Pending, Self::Accepted, Self::Denied, Self::Spent]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+}
+
+/// A device authorization (RFC 8628 §3.2) as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredDevice {
+    /// The device code's HMAC signature.
+    pub signature: String,
+    /// A keyed digest of the normalised user code.
+    pub user_code: String,
+    /// The flow that completes it: its id, and the request id of the tokens it buys.
+    pub request_id: String,
+    pub client_id: String,
+    pub scope: Vec<String>,
+    pub audience: Vec<String>,
+    pub state: DeviceState,
+    /// The polling interval now in force (it grows with every `slow_down`).
+    pub interval_ms: i64,
+    /// Milliseconds since the epoch; 0 before the first poll.
+    pub polled_at: i64,
+    pub requested_at: i64,
+    pub expires_at: i64,
+}
+
+/// What the device authorization endpoint, the device grant and the device verification flow
+/// need from storage.
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    /// [`StoreError::Conflict`] when the user code is taken (the caller draws another).
+    async fn create_device(&self, device: &StoredDevice) -> Result<(), StoreError>;
+    /// The device authorization of a user code, by any of its digests (one per system secret).
+    async fn device_by_user_code(
+        &self,
+        digests: &[String],
+    ) -> Result<Option<StoredDevice>, StoreError>;
+    async fn device_by_request(&self, request_id: &str)
+    -> Result<Option<StoredDevice>, StoreError>;
+    async fn device_by_code(&self, signature: &str) -> Result<Option<StoredDevice>, StoreError>;
+    /// Records a poll of a pending authorization at `now_ms`: `true` when the previous poll was
+    /// at least the interval before; otherwise the interval grows by `slow_down_ms` for this and
+    /// every later poll (RFC 8628 §3.5) and `false`. Atomic, so polls spread over nodes count
+    /// alike.
+    async fn poll_device(
+        &self,
+        signature: &str,
+        now_ms: i64,
+        slow_down_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Completes a pending, unexpired device authorization with its flow (whose id is the
+    /// authorization's `request_id`): stores the flow and marks the authorization accepted, in one
+    /// transaction. `false`, and nothing written, when it is no longer pending or has expired;
+    /// [`StoreError::Conflict`] when the flow was stored before.
+    async fn accept_device(&self, flow: &StoredFlow, now_ms: i64) -> Result<bool, StoreError>;
+    /// Marks a pending authorization denied; `false` when it was not pending.
+    async fn deny_device(&self, request_id: &str) -> Result<bool, StoreError>;
+    /// Spends an accepted authorization and stores the tokens it buys, in one transaction;
+    /// `false`, and nothing written, when it was not accepted (spent already: a replay).
+    async fn redeem_device(
+        &self,
+        signature: &str,
+        tokens: &[StoredToken],
+    ) -> Result<bool, StoreError>;
 }
 
 /// A user of the built-in login app.
@@ -231,13 +355,13 @@ pub struct LoginSession {
 /// What the authorization endpoint and the login/consent admin API need from storage.
 #[async_trait]
 pub trait FlowStore: Send + Sync {
-    /// Stores a completed flow and, if the response carries one, its authorization code, in one
-    /// transaction; [`StoreError::Conflict`] when the flow was completed before (a replayed
-    /// consent verifier), and then nothing is written.
+    /// Stores a completed flow and the tokens the response carries (its authorization code, the
+    /// implicit responses' access token), in one transaction; [`StoreError::Conflict`] when the
+    /// flow was completed before (a replayed consent verifier), and then nothing is written.
     async fn complete_flow(
         &self,
         flow: &StoredFlow,
-        code: Option<&StoredToken>,
+        tokens: &[StoredToken],
     ) -> Result<(), StoreError>;
     async fn get_flow(&self, id: &str) -> Result<Option<StoredFlow>, StoreError>;
     /// The newest remembered, unexpired, not-skipped consent of a subject to a client.
@@ -449,6 +573,10 @@ impl Db {
     }
 
     pub fn flow_store(&self) -> Arc<dyn FlowStore> {
+        Arc::new(SqlStore { db: self.clone() })
+    }
+
+    pub fn device_store(&self) -> Arc<dyn DeviceStore> {
         Arc::new(SqlStore { db: self.clone() })
     }
 

@@ -155,6 +155,10 @@ impl TokenStore for SqlStore {
             .filter(assertion_jti::Column::ExpiresAt.lt(before_ms))
             .exec(&self.db.conn)
             .await?;
+        super::entities::device_code::Entity::delete_many()
+            .filter(super::entities::device_code::Column::ExpiresAt.lt(before_ms))
+            .exec(&self.db.conn)
+            .await?;
         let res = token::Entity::delete_many()
             .filter(token::Column::ExpiresAt.lt(before_ms))
             .exec(&self.db.conn)

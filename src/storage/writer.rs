@@ -38,11 +38,13 @@ use crate::{
 };
 
 /// One write.
+// Insert, the hot path's write, stays unboxed: one allocation fewer per token.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Op {
     /// Insert a token row.
     Insert(token::ActiveModel),
-    /// Insert a completed flow and its code; conflicts when the flow exists.
-    Complete(Box<flow::ActiveModel>, Option<token::ActiveModel>),
+    /// Insert a completed flow and its tokens; conflicts when the flow exists.
+    Complete(Box<flow::ActiveModel>, Vec<token::ActiveModel>),
     /// Mark an active token inactive; if this write did it (`true`), also revoke the access tokens
     /// of a request and insert new tokens.
     Exchange {
@@ -204,9 +206,9 @@ async fn apply_batch(
     for (i, op) in ops.iter().enumerate() {
         match op {
             Op::Insert(t) => tokens.push(t.clone()),
-            Op::Complete(f, code) => {
+            Op::Complete(f, issued) => {
                 flows.push(f.as_ref().clone());
-                tokens.extend(code.clone());
+                tokens.extend(issued.iter().cloned());
             }
             Op::Exchange { spend, .. } => consumes.push((i, spend.clone())),
         }

@@ -137,6 +137,17 @@ pub struct OAuth2RedirectTo {
     pub redirect_to: String,
 }
 
+/// The user code a device verification app read from the user (Hydra's
+/// `acceptDeviceUserCodeRequest`).
+#[derive(Clone, Debug, Default, Object, Serialize, Deserialize, PartialEq)]
+#[oai(rename = "acceptDeviceUserCodeRequest")]
+pub struct AcceptDeviceUserCodeRequest {
+    /// The code as the user typed it; case, dashes and spaces do not matter.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_code: Option<String>,
+}
+
 /// A consent request, as the consent app sees it.
 #[derive(Clone, Debug, Object, Serialize, Deserialize, PartialEq)]
 #[oai(rename = "oAuth2ConsentRequest")]

@@ -10,9 +10,9 @@ pub mod jwk;
 pub use client::{JsonPatchOp, OAuth2Client};
 pub use error::GenericError;
 pub use flows::{
-    AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, ConsentSessionData, OAuth2ConsentRequest,
-    OAuth2ConsentSession, OAuth2LoginRequest, OAuth2LogoutRequest, OAuth2RedirectTo, OidcContext,
-    RejectOAuth2Request,
+    AcceptDeviceUserCodeRequest, AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest,
+    ConsentSessionData, OAuth2ConsentRequest, OAuth2ConsentSession, OAuth2LoginRequest,
+    OAuth2LogoutRequest, OAuth2RedirectTo, OidcContext, RejectOAuth2Request,
 };
 pub use introspection::Introspection;
 pub use jwk::{CreateJsonWebKeySet, JsonWebKey, JsonWebKeySet};

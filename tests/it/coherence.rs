@@ -185,7 +185,7 @@ async fn every_write_path_emits_its_event(backend: Backend) {
         created_at: 1,
     };
     emits!(
-        flows.complete_flow(&flow, Some(&token("code1", "authorize_code", "f2"))),
+        flows.complete_flow(&flow, &[token("code1", "authorize_code", "f2")]),
         []
     );
     let session = LoginSession {

@@ -9,8 +9,9 @@ use super::{AdminResult, Deleted};
 use crate::{
     http::{State, payload::StrictJson, public::Tag},
     wire::{
-        AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, OAuth2ConsentRequest,
-        OAuth2LoginRequest, OAuth2LogoutRequest, OAuth2RedirectTo, RejectOAuth2Request,
+        AcceptDeviceUserCodeRequest, AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest,
+        OAuth2ConsentRequest, OAuth2LoginRequest, OAuth2LogoutRequest, OAuth2RedirectTo,
+        RejectOAuth2Request,
     },
 };
 
@@ -71,6 +72,31 @@ impl FlowsApi {
     ) -> AdminResult<Json<OAuth2RedirectTo>> {
         Ok(Json(
             state.oauth.reject_login(&login_challenge.0, body.0).await?,
+        ))
+    }
+
+    /// Accept a device grant user code.
+    ///
+    /// The device verification app calls this with the `device_challenge` it was sent and the
+    /// user code the user typed. A code of a pending device authorization continues the flow:
+    /// send the browser to `redirect_to` (then to the login and consent apps). A wrong or
+    /// expired code is a 400; after too many wrong codes the challenge is refused.
+    #[oai(
+        path = "/admin/oauth2/auth/requests/device/accept",
+        method = "put",
+        operation_id = "acceptUserCodeRequest"
+    )]
+    async fn accept_user_code(
+        &self,
+        state: Data<&State>,
+        device_challenge: Query<String>,
+        body: StrictJson<AcceptDeviceUserCodeRequest>,
+    ) -> AdminResult<Json<OAuth2RedirectTo>> {
+        Ok(Json(
+            state
+                .oauth
+                .accept_user_code(&device_challenge.0, body.0)
+                .await?,
         ))
     }
 

@@ -11,13 +11,16 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{Issuing, Spendable, TokenResponse, invalid_grant, mint_for_flow};
+use super::{ClientAuth, FromForm, Grant, Spendable, TokenResponse, invalid_grant};
 use crate::{
     crypto::opaque::TokenKind,
-    flows::endpoint::FlowRecord,
     oauth::{
-        ErrorCode, OAuthCore, OAuthError, client_auth::AuthenticatedClient, params::FormParams,
+        OAuthCore, OAuthError,
+        client_auth::AuthenticatedClient,
+        mint::{Issue, Issuing},
+        params::FormParams,
     },
+    storage::FlowRecord,
 };
 
 const CODE: Spendable = Spendable {
@@ -26,18 +29,45 @@ const CODE: Spendable = Spendable {
     replayed: "The authorization code has already been used; the tokens issued from it are revoked.",
 };
 
-pub async fn handle(
+pub struct AuthorizationCode;
+
+/// RFC 6749 §4.1.3 and RFC 7636 §4.5.
+pub struct Params {
+    code: String,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+}
+
+impl FromForm for Params {
+    fn from_form(form: &FormParams) -> Result<Self, OAuthError> {
+        Ok(Self {
+            code: form.require("code")?.to_owned(),
+            redirect_uri: form.get("redirect_uri").map(str::to_owned),
+            code_verifier: form.get("code_verifier").map(str::to_owned),
+        })
+    }
+}
+
+impl Grant for AuthorizationCode {
+    const NAME: &'static str = "authorization_code";
+    const CLIENT_AUTH: ClientAuth = ClientAuth::AnyClient;
+    type Params = Params;
+
+    async fn handle(
+        core: &OAuthCore,
+        client: &AuthenticatedClient,
+        params: Params,
+    ) -> Result<TokenResponse, OAuthError> {
+        exchange(core, client, &params).await
+    }
+}
+
+async fn exchange(
     core: &OAuthCore,
     client: &AuthenticatedClient,
-    params: &FormParams,
+    params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
-    if !client.has_grant("authorization_code") {
-        return Err(OAuthError::new(
-            ErrorCode::UnauthorizedClient,
-            "The client is not allowed to use the authorization_code grant type.",
-        ));
-    }
-    let (signature, row) = CODE.check(core, client, params.require("code")?).await?;
+    let (signature, row) = CODE.check(core, client, &params.code).await?;
     let unknown = || invalid_grant(CODE.unknown);
     let flow = core
         .flows
@@ -45,7 +75,7 @@ pub async fn handle(
         .await?
         .ok_or_else(unknown)?;
     let record = FlowRecord::of(&flow)?;
-    match params.get("redirect_uri") {
+    match params.redirect_uri.as_deref() {
         Some(r) if r == record.redirect_uri => {}
         None if !record.redirect_uri_sent => {}
         _ => {
@@ -54,7 +84,7 @@ pub async fn handle(
             ));
         }
     }
-    match (&record.code_challenge, params.get("code_verifier")) {
+    match (&record.code_challenge, params.code_verifier.as_deref()) {
         (None, None) => {}
         (None, Some(_)) => {
             return Err(invalid_grant(
@@ -76,15 +106,16 @@ pub async fn handle(
             }
         }
     }
-    let (response, rows) = mint_for_flow(
-        core,
-        client,
-        &flow,
-        &record,
-        &flow.granted_scope,
-        Issuing::AuthorizationCode,
-    )
-    .await?;
-    CODE.spend(core, &signature, &row, false, &rows).await?;
-    Ok(response)
+    let issued = core
+        .mint(&Issue::from_flow(
+            Issuing::AuthorizationCode,
+            client,
+            &flow,
+            &record,
+            &flow.granted_scope,
+        ))
+        .await?;
+    CODE.spend(core, &signature, &row, false, &issued.rows)
+        .await?;
+    Ok(issued.response())
 }

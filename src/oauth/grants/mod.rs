@@ -1,13 +1,50 @@
 //! The token endpoint's grants: `grant_type` parsed into a closed enum and matched exhaustively,
-//! one file per grant.
+//! one file per grant. Each grant is a [`Grant`]: it names its grant type, declares its
+//! parameters as a type and whether it needs client authentication, and the dispatcher does the
+//! rest in one order for all — authenticate the client, check it may use the grant, parse the
+//! parameters — before the grant runs. What a grant issues is minted by [`super::mint`].
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod refresh_token;
 
+pub use device_code::DEVICE_CODE_GRANT;
 use serde::Serialize;
 
-use super::{ErrorCode, OAuthCore, OAuthError, client_auth::Presented, params::FormParams};
+use super::{
+    ErrorCode, OAuthCore, OAuthError,
+    client_auth::{AuthenticatedClient, Presented},
+    params::FormParams,
+};
+
+/// Which clients may use a grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// Any client: a confidential one authenticates, a public one (`none`) names itself with
+    /// `client_id` (RFC 6749 §3.2.1).
+    AnyClient,
+    /// Confidential clients only (RFC 6749 §4.4: client credentials).
+    Confidential,
+}
+
+/// A grant's parameters, read from the token request's form.
+pub trait FromForm: Sized {
+    fn from_form(form: &FormParams) -> Result<Self, OAuthError>;
+}
+
+/// One grant type of the token endpoint.
+pub trait Grant {
+    /// The `grant_type` value, also what the client's `grant_types` must list.
+    const NAME: &'static str;
+    const CLIENT_AUTH: ClientAuth;
+    type Params: FromForm;
+    fn handle(
+        core: &OAuthCore,
+        client: &AuthenticatedClient,
+        params: Self::Params,
+    ) -> impl Future<Output = Result<TokenResponse, OAuthError>> + Send;
+}
 
 /// The grant types this server knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +52,7 @@ pub enum GrantType {
     AuthorizationCode,
     ClientCredentials,
     RefreshToken,
+    DeviceCode,
 }
 
 impl GrantType {
@@ -24,6 +62,7 @@ impl GrantType {
             "authorization_code" => Ok(Self::AuthorizationCode),
             "client_credentials" => Ok(Self::ClientCredentials),
             "refresh_token" => Ok(Self::RefreshToken),
+            device_code::DEVICE_CODE_GRANT => Ok(Self::DeviceCode),
             other => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("The grant type {other:?} is not supported by this server."),
@@ -56,16 +95,50 @@ impl OAuthCore {
         let params = FormParams::parse(body, &["audience", "resource"])?;
         let presented = Presented::from_request(authorization, &params)?;
         let grant = GrantType::parse(params.require("grant_type")?)?;
-        let client = self.authenticate(&presented).await?;
         match grant {
             GrantType::AuthorizationCode => {
-                authorization_code::handle(self, &client, &params).await
+                self.run::<authorization_code::AuthorizationCode>(&presented, &params)
+                    .await
             }
             GrantType::ClientCredentials => {
-                client_credentials::handle(self, &client, &params).await
+                self.run::<client_credentials::ClientCredentials>(&presented, &params)
+                    .await
             }
-            GrantType::RefreshToken => refresh_token::handle(self, &client, &params).await,
+            GrantType::RefreshToken => {
+                self.run::<refresh_token::RefreshToken>(&presented, &params)
+                    .await
+            }
+            GrantType::DeviceCode => {
+                self.run::<device_code::DeviceCode>(&presented, &params)
+                    .await
+            }
         }
+    }
+
+    /// Authenticates the client, checks it may use grant `G`, parses `G`'s parameters, runs it.
+    async fn run<G: Grant>(
+        &self,
+        presented: &Presented,
+        form: &FormParams,
+    ) -> Result<TokenResponse, OAuthError> {
+        let client = self.authenticate(presented).await?;
+        if !client.has_grant(G::NAME) {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                format!(
+                    "The client is not allowed to use the {} grant type.",
+                    G::NAME
+                ),
+            ));
+        }
+        if G::CLIENT_AUTH == ClientAuth::Confidential && client.method == "none" {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidClient,
+                format!("Public clients cannot use the {} grant.", G::NAME),
+            ));
+        }
+        let params = G::Params::from_form(form)?;
+        G::handle(self, &client, params).await
     }
 }
 
@@ -89,7 +162,7 @@ impl Spendable {
     async fn check(
         &self,
         core: &OAuthCore,
-        client: &super::client_auth::AuthenticatedClient,
+        client: &AuthenticatedClient,
         presented: &str,
     ) -> Result<(String, crate::storage::StoredToken), OAuthError> {
         let unknown = || invalid_grant(self.unknown);
@@ -132,121 +205,4 @@ impl Spendable {
         }
         Ok(())
     }
-}
-
-/// Which grant is issuing, for the client's per-grant lifespans.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Issuing {
-    AuthorizationCode,
-    Refresh,
-}
-
-/// Mints the tokens of a completed flow: an access token; a refresh token when `offline` or
-/// `offline_access` was granted and the client may refresh; an ID token when `openid` was
-/// granted. Every token carries the flow id as its request id. Returns the response and the rows
-/// to store, which the caller commits together with spending what paid for them.
-async fn mint_for_flow(
-    core: &OAuthCore,
-    client: &super::client_auth::AuthenticatedClient,
-    flow: &crate::storage::StoredFlow,
-    record: &crate::flows::endpoint::FlowRecord,
-    scope: &[String],
-    issuing: Issuing,
-) -> Result<(TokenResponse, Vec<crate::storage::StoredToken>), OAuthError> {
-    use crate::{crypto::opaque::TokenKind, storage::StoredToken};
-    let m = &client.metadata;
-    let (at_life, rt_life, id_life) = match issuing {
-        Issuing::AuthorizationCode => (
-            m.authorization_code_grant_access_token_lifespan.as_ref(),
-            m.authorization_code_grant_refresh_token_lifespan.as_ref(),
-            m.authorization_code_grant_id_token_lifespan.as_ref(),
-        ),
-        Issuing::Refresh => (
-            m.refresh_token_grant_access_token_lifespan.as_ref(),
-            m.refresh_token_grant_refresh_token_lifespan.as_ref(),
-            m.refresh_token_grant_id_token_lifespan.as_ref(),
-        ),
-    };
-    let at_life = core.lifespan(at_life, &core.config.ttl.access_token);
-    let now = core.clock.now().timestamp_millis();
-    let extra = record
-        .session
-        .access_token
-        .clone()
-        .unwrap_or(serde_json::Value::Object(Default::default()));
-    let scope_refs: Vec<&str> = scope.iter().map(String::as_str).collect();
-    let row = |signature: String, kind: TokenKind, expires_at: i64| StoredToken {
-        signature,
-        kind: kind.as_str().into(),
-        request_id: flow.id.clone(),
-        client_id: client.id.clone(),
-        subject: flow.subject.clone(),
-        scope: scope.join(" "),
-        audience: flow.granted_audience.clone(),
-        extra: extra.clone(),
-        issued_at: now,
-        expires_at,
-        active: true,
-    };
-    let at_expires = now + at_life.as_millis() as i64;
-    let minted = core
-        .mint_access_token(&super::access_token::Grant {
-            client,
-            subject: &flow.subject,
-            scope: &scope_refs,
-            audience: &flow.granted_audience,
-            extra: &extra,
-            issued_at_ms: now,
-            expires_at_ms: at_expires,
-        })
-        .await?;
-    let mut rows = vec![row(minted.signature, TokenKind::AccessToken, at_expires)];
-    let offline = scope
-        .iter()
-        .any(|s| s == "offline" || s == "offline_access");
-    let refresh_token = if offline && client.has_grant("refresh_token") {
-        let rt = core
-            .signer
-            .mint(TokenKind::RefreshToken)
-            .ok_or_else(|| OAuthError::server("no system secret"))?;
-        let life = core.lifespan(rt_life, &core.config.ttl.refresh_token);
-        rows.push(row(
-            rt.signature,
-            TokenKind::RefreshToken,
-            now + life.as_millis() as i64,
-        ));
-        Some(rt.token)
-    } else {
-        None
-    };
-    let id_token = if scope.iter().any(|s| s == "openid") {
-        Some(
-            core.id_token(&crate::oidc::id_token::IdTokenInput {
-                client_id: &client.id,
-                subject: &flow.subject,
-                auth_time_ms: record.auth_time,
-                requested_at_ms: record.requested_at,
-                nonce: record.nonce.as_deref(),
-                acr: record.acr.as_deref(),
-                amr: record.amr.as_deref(),
-                sid: flow.login_session_id.as_deref(),
-                access_token: Some(&minted.token),
-                code: None,
-                extra: record.session.id_token.as_ref(),
-                lifespan: core.lifespan(id_life, &core.config.ttl.id_token),
-            })
-            .await?,
-        )
-    } else {
-        None
-    };
-    let response = TokenResponse {
-        access_token: minted.token,
-        token_type: "bearer",
-        expires_in: at_life.as_secs() as i64,
-        scope: scope.join(" "),
-        refresh_token,
-        id_token,
-    };
-    Ok((response, rows))
 }

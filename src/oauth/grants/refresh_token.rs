@@ -4,13 +4,16 @@
 //! spent refresh token means it was copied, so the whole family — every token of the flow — is
 //! revoked. A narrower `scope` may be asked for, never a wider one (RFC 6749 §6).
 
-use super::{Issuing, Spendable, TokenResponse, invalid_grant, mint_for_flow};
+use super::{ClientAuth, FromForm, Grant, Spendable, TokenResponse, invalid_grant};
 use crate::{
     crypto::opaque::TokenKind,
-    flows::endpoint::FlowRecord,
     oauth::{
-        ErrorCode, OAuthCore, OAuthError, client_auth::AuthenticatedClient, params::FormParams,
+        ErrorCode, OAuthCore, OAuthError,
+        client_auth::AuthenticatedClient,
+        mint::{Issue, Issuing},
+        params::FormParams,
     },
+    storage::FlowRecord,
 };
 
 const REFRESH: Spendable = Spendable {
@@ -19,20 +22,43 @@ const REFRESH: Spendable = Spendable {
     replayed: "The refresh token has already been used; every token of its grant is now revoked.",
 };
 
-pub async fn handle(
+pub struct RefreshToken;
+
+/// RFC 6749 §6.
+pub struct Params {
+    refresh_token: String,
+    scope: Option<String>,
+}
+
+impl FromForm for Params {
+    fn from_form(form: &FormParams) -> Result<Self, OAuthError> {
+        Ok(Self {
+            refresh_token: form.require("refresh_token")?.to_owned(),
+            scope: form.get("scope").map(str::to_owned),
+        })
+    }
+}
+
+impl Grant for RefreshToken {
+    const NAME: &'static str = "refresh_token";
+    const CLIENT_AUTH: ClientAuth = ClientAuth::AnyClient;
+    type Params = Params;
+
+    async fn handle(
+        core: &OAuthCore,
+        client: &AuthenticatedClient,
+        params: Params,
+    ) -> Result<TokenResponse, OAuthError> {
+        refresh(core, client, &params).await
+    }
+}
+
+async fn refresh(
     core: &OAuthCore,
     client: &AuthenticatedClient,
-    params: &FormParams,
+    params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
-    if !client.has_grant("refresh_token") {
-        return Err(OAuthError::new(
-            ErrorCode::UnauthorizedClient,
-            "The client is not allowed to use the refresh_token grant type.",
-        ));
-    }
-    let (signature, row) = REFRESH
-        .check(core, client, params.require("refresh_token")?)
-        .await?;
+    let (signature, row) = REFRESH.check(core, client, &params.refresh_token).await?;
     let unknown = || invalid_grant(REFRESH.unknown);
     let granted: Vec<String> = row
         .scope
@@ -40,7 +66,7 @@ pub async fn handle(
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    let scope = match params.get("scope") {
+    let scope = match params.scope.as_deref() {
         None => granted.clone(),
         Some(s) => {
             let asked: Vec<String> = s
@@ -67,8 +93,17 @@ pub async fn handle(
     // A narrowed scope holds for this and later tokens; one without offline ends the chain (no
     // new refresh token). The tokens it replaces: the spent refresh token and the family's access
     // tokens, in the same transaction.
-    let (response, rows) =
-        mint_for_flow(core, client, &flow, &record, &scope, Issuing::Refresh).await?;
-    REFRESH.spend(core, &signature, &row, true, &rows).await?;
-    Ok(response)
+    let issued = core
+        .mint(&Issue::from_flow(
+            Issuing::Refresh,
+            client,
+            &flow,
+            &record,
+            &scope,
+        ))
+        .await?;
+    REFRESH
+        .spend(core, &signature, &row, true, &issued.rows)
+        .await?;
+    Ok(issued.response())
 }

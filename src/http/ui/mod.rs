@@ -1,4 +1,4 @@
-//! The built-in login, consent and logout app under `/ui/` on the public listener: askama pages
+//! The built-in login, consent, logout and device app under `/ui/` on the public listener: askama pages
 //! that use only the login/consent/logout challenge operations (here in-process), as an external
 //! app would use the admin API.
 //!
@@ -8,6 +8,10 @@
 //! secret and the form's challenge, so a token is good for one browser session and one flow only.
 //! "Remember me" is Latchkey's own login session, not this one. Pages run no script and may not be
 //! framed.
+
+mod device;
+
+pub use device::{device_done, device_page, device_submit};
 
 use askama::Template;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -153,6 +157,9 @@ struct ConsentPage<'a> {
     tos_uri: Option<String>,
     subject_label: String,
     scopes: Vec<ScopeItem>,
+    /// The flow was started on a device (RFC 8628 §5.2: say so, and warn against codes from
+    /// anyone else).
+    device: bool,
 }
 
 #[derive(Template)]
@@ -612,6 +619,11 @@ pub async fn consent_page(req: &Request, state: Data<&State>, q: Query<ConsentQu
             policy_uri: https(client.policy_uri),
             tos_uri: https(client.tos_uri),
             subject_label,
+            device: cr
+                .request_url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .is_some_and(|u| u.path() == crate::oauth::device::VERIFY_PATH),
             scopes: cr
                 .requested_scope
                 .iter()

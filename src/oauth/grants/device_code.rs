@@ -1,0 +1,135 @@
+//! The device authorization grant's token request (RFC 8628 §3.4–3.5). The device polls with its
+//! device code until the user has finished: `authorization_pending` while they have not,
+//! `slow_down` (and five more seconds of interval) when it polls faster than told,
+//! `access_denied` once they refused, `expired_token` once the code has expired. A device code is
+//! bound to the client it was issued to and buys tokens once: it is spent by one conditional
+//! `UPDATE` together with storing them; presenting it again is a replay, and every token issued
+//! from it is revoked (as for a replayed authorization code, RFC 9700 §4.2.2).
+
+use super::{ClientAuth, FromForm, Grant, TokenResponse, invalid_grant};
+use crate::{
+    crypto::opaque::TokenKind,
+    oauth::{
+        ErrorCode, OAuthCore, OAuthError,
+        client_auth::AuthenticatedClient,
+        device::SLOW_DOWN_MS,
+        mint::{Issue, Issuing},
+        params::FormParams,
+    },
+    storage::{DeviceState, FlowRecord},
+};
+
+/// RFC 8628 §7.2's grant type.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+const UNKNOWN: &str = "The device code is invalid, or was issued to another client.";
+const REPLAYED: &str =
+    "The device code has already been used; the tokens issued from it are revoked.";
+
+pub struct DeviceCode;
+
+/// RFC 8628 §3.4.
+pub struct Params {
+    device_code: String,
+}
+
+impl FromForm for Params {
+    fn from_form(form: &FormParams) -> Result<Self, OAuthError> {
+        Ok(Self {
+            device_code: form.require("device_code")?.to_owned(),
+        })
+    }
+}
+
+impl Grant for DeviceCode {
+    const NAME: &'static str = DEVICE_CODE_GRANT;
+    const CLIENT_AUTH: ClientAuth = ClientAuth::AnyClient;
+    type Params = Params;
+
+    async fn handle(
+        core: &OAuthCore,
+        client: &AuthenticatedClient,
+        params: Params,
+    ) -> Result<TokenResponse, OAuthError> {
+        poll(core, client, &params.device_code).await
+    }
+}
+
+async fn poll(
+    core: &OAuthCore,
+    client: &AuthenticatedClient,
+    presented: &str,
+) -> Result<TokenResponse, OAuthError> {
+    let unknown = || invalid_grant(UNKNOWN);
+    let signature = core
+        .signer
+        .verify(TokenKind::DeviceCode, presented)
+        .ok_or_else(unknown)?;
+    let device = core
+        .devices
+        .device_by_code(&signature)
+        .await?
+        .ok_or_else(unknown)?;
+    if device.client_id != client.id {
+        return Err(unknown());
+    }
+    let now = core.clock.now().timestamp_millis();
+    match device.state {
+        DeviceState::Spent => {
+            core.tokens.revoke_request(&device.request_id).await?;
+            return Err(invalid_grant(REPLAYED));
+        }
+        _ if device.expires_at <= now => {
+            return Err(OAuthError::new(
+                ErrorCode::ExpiredToken,
+                "The device code has expired; start a new device authorization.",
+            ));
+        }
+        DeviceState::Denied => {
+            return Err(OAuthError::new(
+                ErrorCode::AccessDenied,
+                "The user denied the authorization request.",
+            ));
+        }
+        DeviceState::Pending => {
+            return Err(
+                if core
+                    .devices
+                    .poll_device(&signature, now, SLOW_DOWN_MS)
+                    .await?
+                {
+                    OAuthError::new(
+                        ErrorCode::AuthorizationPending,
+                        "The user has not yet completed the authorization.",
+                    )
+                } else {
+                    OAuthError::new(
+                        ErrorCode::SlowDown,
+                        "The device is polling too fast; the interval is now five seconds longer.",
+                    )
+                },
+            );
+        }
+        DeviceState::Accepted => {}
+    }
+    let flow = core
+        .flows
+        .get_flow(&device.request_id)
+        .await?
+        .ok_or_else(unknown)?;
+    let record = FlowRecord::of(&flow)?;
+    let issued = core
+        .mint(&Issue::from_flow(
+            Issuing::DeviceCode,
+            client,
+            &flow,
+            &record,
+            &flow.granted_scope,
+        ))
+        .await?;
+    if !core.devices.redeem_device(&signature, &issued.rows).await? {
+        core.tokens.revoke_request(&device.request_id).await?;
+        return Err(invalid_grant(REPLAYED));
+    }
+    Ok(issued.response())
+}

@@ -1,0 +1,293 @@
+//! The one place tokens are made. Every grant at the token endpoint and the authorization
+//! endpoint's code, implicit and hybrid responses describe what they issue as an [`Issue`]; this
+//! module decides the lifespans (grant × the client's per-grant lifespans × `ttl.*`), mints the
+//! authorization code, access token (opaque or JWT, see [`super::access_token`]), refresh token
+//! and ID token, and builds the rows to store. It stores nothing: the caller commits the rows with
+//! whatever paid for them (a spent code, a completed flow), so a token never exists without its
+//! reason.
+
+use std::time::Duration;
+
+use super::{OAuthCore, OAuthError, access_token::Grant, client_auth::AuthenticatedClient};
+use crate::{
+    crypto::opaque::TokenKind,
+    oidc::id_token::IdTokenInput,
+    storage::{FlowRecord, StoredToken},
+    wire::OAuth2Client,
+};
+
+/// Which grant is issuing: it chooses the client's lifespan fields and whether a refresh token
+/// may come with the access token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Issuing {
+    AuthorizationCode,
+    /// The authorization endpoint's `token` / `id_token` responses (implicit and hybrid).
+    Implicit,
+    Refresh,
+    ClientCredentials,
+    /// RFC 8628 device authorization grant.
+    DeviceCode,
+}
+
+/// How long each kind of token lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifespans {
+    pub access_token: Duration,
+    pub refresh_token: Duration,
+    pub id_token: Duration,
+    pub auth_code: Duration,
+}
+
+impl Issuing {
+    /// The client's lifespan fields for this grant: access, refresh, ID token (Hydra's
+    /// `*_grant_*_lifespan`).
+    fn client_fields(self, m: &OAuth2Client) -> [Option<&String>; 3] {
+        match self {
+            Self::AuthorizationCode => [
+                m.authorization_code_grant_access_token_lifespan.as_ref(),
+                m.authorization_code_grant_refresh_token_lifespan.as_ref(),
+                m.authorization_code_grant_id_token_lifespan.as_ref(),
+            ],
+            Self::Implicit => [
+                m.implicit_grant_access_token_lifespan.as_ref(),
+                None,
+                m.implicit_grant_id_token_lifespan.as_ref(),
+            ],
+            Self::Refresh => [
+                m.refresh_token_grant_access_token_lifespan.as_ref(),
+                m.refresh_token_grant_refresh_token_lifespan.as_ref(),
+                m.refresh_token_grant_id_token_lifespan.as_ref(),
+            ],
+            Self::ClientCredentials => [
+                m.client_credentials_grant_access_token_lifespan.as_ref(),
+                None,
+                None,
+            ],
+            Self::DeviceCode => [
+                m.device_authorization_grant_access_token_lifespan.as_ref(),
+                m.device_authorization_grant_refresh_token_lifespan.as_ref(),
+                m.device_authorization_grant_id_token_lifespan.as_ref(),
+            ],
+        }
+    }
+
+    /// RFC 6749 §4.2.2 and §4.4.3: the implicit and client credentials grants issue no refresh
+    /// token.
+    fn may_refresh(self) -> bool {
+        !matches!(self, Self::Implicit | Self::ClientCredentials)
+    }
+}
+
+/// The completed flow a token is issued from: what the ID token and `ext` claims come from.
+pub struct FromFlow<'a> {
+    pub record: &'a FlowRecord,
+    /// The login session (`sid`).
+    pub sid: Option<&'a str>,
+}
+
+/// What to issue, for whom.
+pub struct Issue<'a> {
+    pub issuing: Issuing,
+    pub client: &'a AuthenticatedClient,
+    /// The family (grant) every token belongs to; revoking it revokes them all.
+    pub request_id: &'a str,
+    pub subject: &'a str,
+    /// Granted scopes.
+    pub scope: &'a [String],
+    pub audience: &'a [String],
+    pub flow: Option<FromFlow<'a>>,
+    /// An authorization code too (the authorization endpoint's `code` response types).
+    pub code: bool,
+    /// An access token (everything but the authorization endpoint's `code` and `id_token`
+    /// responses).
+    pub access_token: bool,
+    /// An ID token (with a flow only).
+    pub id_token: bool,
+}
+
+impl<'a> Issue<'a> {
+    /// What the token endpoint issues from a completed flow: an access token, a refresh token when
+    /// `offline` or `offline_access` was granted and the client may refresh, an ID token when
+    /// `openid` was granted.
+    pub fn from_flow(
+        issuing: Issuing,
+        client: &'a AuthenticatedClient,
+        flow: &'a crate::storage::StoredFlow,
+        record: &'a FlowRecord,
+        scope: &'a [String],
+    ) -> Self {
+        Self {
+            issuing,
+            client,
+            request_id: &flow.id,
+            subject: &flow.subject,
+            scope,
+            audience: &flow.granted_audience,
+            flow: Some(FromFlow {
+                record,
+                sid: flow.login_session_id.as_deref(),
+            }),
+            code: false,
+            access_token: true,
+            id_token: scope.iter().any(|s| s == "openid"),
+        }
+    }
+}
+
+/// What was minted: the tokens to hand out and the rows to store with them.
+#[derive(Debug, Default)]
+pub struct Issued {
+    /// The authorization code and its row.
+    pub code: Option<(String, StoredToken)>,
+    pub access_token: Option<String>,
+    /// The access token's lifespan in seconds.
+    pub expires_in: i64,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    /// The granted scope, space-separated.
+    pub scope: String,
+    /// The access and refresh token rows (the code's is in `code`).
+    pub rows: Vec<StoredToken>,
+}
+
+impl Issued {
+    /// RFC 6749 §5.1: the token endpoint's answer.
+    pub fn response(self) -> super::grants::TokenResponse {
+        super::grants::TokenResponse {
+            access_token: self.access_token.unwrap_or_default(),
+            token_type: "bearer",
+            expires_in: self.expires_in,
+            scope: self.scope,
+            refresh_token: self.refresh_token,
+            id_token: self.id_token,
+        }
+    }
+}
+
+/// A duration in milliseconds, for adding to a timestamp.
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl OAuthCore {
+    /// A lifespan setting (a client's `…_lifespan`) if it is set and not zero, otherwise the
+    /// configured `default` TTL.
+    fn lifespan(&self, client_value: Option<&String>, default: &str) -> Duration {
+        client_value
+            .and_then(|s| crate::config::parse_duration(s).ok())
+            .filter(|d| !d.is_zero())
+            .unwrap_or_else(|| self.config.ttl(default))
+    }
+
+    /// The lifespans of the tokens a grant issues to a client.
+    pub fn lifespans(&self, issuing: Issuing, client: &OAuth2Client) -> Lifespans {
+        let [access, refresh, id] = issuing.client_fields(client);
+        let ttl = &self.config.ttl;
+        Lifespans {
+            access_token: self.lifespan(access, &ttl.access_token),
+            refresh_token: self.lifespan(refresh, &ttl.refresh_token),
+            id_token: self.lifespan(id, &ttl.id_token),
+            auth_code: self.config.ttl(&ttl.auth_code),
+        }
+    }
+
+    /// Mints everything `issue` asks for. Nothing is stored (see the module docs).
+    pub async fn mint(&self, issue: &Issue<'_>) -> Result<Issued, OAuthError> {
+        let life = self.lifespans(issue.issuing, &issue.client.metadata);
+        let now = self.clock.now().timestamp_millis();
+        let no_secret = || OAuthError::server("no system secret");
+        let extra = issue
+            .flow
+            .as_ref()
+            .and_then(|f| f.record.session.access_token.clone())
+            .unwrap_or(serde_json::Value::Object(Default::default()));
+        let scope = issue.scope.join(" ");
+        let row = |signature: String, kind: TokenKind, lifespan: Duration| StoredToken {
+            signature,
+            kind: kind.as_str().into(),
+            request_id: issue.request_id.to_owned(),
+            client_id: issue.client.id.clone(),
+            subject: issue.subject.to_owned(),
+            scope: scope.clone(),
+            audience: issue.audience.to_vec(),
+            extra: extra.clone(),
+            issued_at: now,
+            expires_at: now.saturating_add(ms(lifespan)),
+            active: true,
+        };
+        let mut out = Issued {
+            scope: scope.clone(),
+            ..Issued::default()
+        };
+        if issue.code {
+            let m = self
+                .signer
+                .mint(TokenKind::AuthorizeCode)
+                .ok_or_else(no_secret)?;
+            let r = row(m.signature, TokenKind::AuthorizeCode, life.auth_code);
+            out.code = Some((m.token, r));
+        }
+        if issue.access_token {
+            let scope_refs: Vec<&str> = issue.scope.iter().map(String::as_str).collect();
+            let expires = row(String::new(), TokenKind::AccessToken, life.access_token);
+            let minted = self
+                .mint_access_token(&Grant {
+                    client: issue.client,
+                    subject: issue.subject,
+                    scope: &scope_refs,
+                    audience: issue.audience,
+                    extra: &extra,
+                    issued_at_ms: now,
+                    expires_at_ms: expires.expires_at,
+                })
+                .await?;
+            out.rows.push(StoredToken {
+                signature: minted.signature,
+                ..expires
+            });
+            out.access_token = Some(minted.token);
+            out.expires_in = i64::try_from(life.access_token.as_secs()).unwrap_or(i64::MAX);
+        }
+        let offline = issue
+            .scope
+            .iter()
+            .any(|s| s == "offline" || s == "offline_access");
+        if issue.access_token
+            && issue.issuing.may_refresh()
+            && offline
+            && issue.client.has_grant("refresh_token")
+        {
+            let m = self
+                .signer
+                .mint(TokenKind::RefreshToken)
+                .ok_or_else(no_secret)?;
+            out.rows.push(row(
+                m.signature,
+                TokenKind::RefreshToken,
+                life.refresh_token,
+            ));
+            out.refresh_token = Some(m.token);
+        }
+        if let (true, Some(flow)) = (issue.id_token, &issue.flow) {
+            let r = flow.record;
+            out.id_token = Some(
+                self.id_token(&IdTokenInput {
+                    client_id: &issue.client.id,
+                    subject: issue.subject,
+                    auth_time_ms: r.auth_time,
+                    requested_at_ms: r.requested_at,
+                    nonce: r.nonce.as_deref(),
+                    acr: r.acr.as_deref(),
+                    amr: r.amr.as_deref(),
+                    sid: flow.sid,
+                    access_token: out.access_token.as_deref(),
+                    code: out.code.as_ref().map(|(c, _)| c.as_str()),
+                    extra: r.session.id_token.as_ref(),
+                    lifespan: life.id_token,
+                })
+                .await?,
+            );
+        }
+        Ok(out)
+    }
+}
