@@ -76,13 +76,13 @@ impl OAuthCore {
                 format!("The client is not allowed to use the {DEVICE_CODE_GRANT} grant type."),
             ));
         }
-        let scope: Vec<String> = form
-            .get("scope")
-            .unwrap_or_default()
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
+        // RFC 6749 §3.3: a set of scopes; a repeated one counts once.
+        let mut scope: Vec<String> = Vec::new();
+        for s in form.get("scope").unwrap_or_default().split(' ') {
+            if !s.is_empty() && !scope.iter().any(|have| have == s) {
+                scope.push(s.to_owned());
+            }
+        }
         let audience = form.list("audience");
         self.check_scope_and_audience(&client, &scope, &audience)?;
         let config = &self.config;

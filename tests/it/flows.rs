@@ -142,7 +142,7 @@ pub async fn admin_get(s: &impl Api, path: &str) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-fn enc(s: &str) -> String {
+pub fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
@@ -273,7 +273,7 @@ pub async fn web_client(s: &TestServer, id: &str, extra: Value) {
     make_client(s, body).await;
 }
 
-async fn jwks(s: &TestServer) -> CoreJsonWebKeySet {
+pub async fn jwks(s: &TestServer) -> CoreJsonWebKeySet {
     s.http
         .get(format!("{}/.well-known/jwks.json", s.public))
         .send()

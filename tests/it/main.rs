@@ -16,6 +16,7 @@ mod coherence;
 mod compat;
 mod config_errors;
 mod dev;
+mod device;
 mod flows;
 mod flows_prompt;
 mod health;
