@@ -17,9 +17,19 @@ const FORM_LIMIT: usize = 64 * 1024;
 use super::error::{no_store, oauth as render_error};
 
 /// Reads a form body, refusing other content types and oversized bodies with `invalid_request`.
+/// A request with neither a body nor a content type has no parameters (Hydra's SDKs send the
+/// device authorization request so, the client's credentials in the Authorization header).
 async fn form_body(req: &Request, body: Body) -> Result<Vec<u8>, OAuthError> {
     let ct = req.content_type().unwrap_or_default();
     let essence = ct.split(';').next().unwrap_or_default().trim();
+    let no_body = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .is_none_or(|l| l.as_bytes() == b"0")
+        && req.headers().get(header::TRANSFER_ENCODING).is_none();
+    if essence.is_empty() && no_body {
+        return Ok(Vec::new());
+    }
     if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Err(OAuthError::invalid_request(
             "The request body must be application/x-www-form-urlencoded (RFC 6749 §3.2).",

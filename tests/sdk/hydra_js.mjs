@@ -185,6 +185,45 @@ await jwk.deleteJsonWebKey({ set: 'js-set', kid: 'js-k1' });
 await jwk.deleteJsonWebKeySet({ set: 'js-set-2' });
 await expectStatus(jwk.getJsonWebKeySet({ set: 'js-set-2' }), 404, 'getJsonWebKeySet: deleted');
 
+// The device grant with the SDK's current major version (25.x, installed as `hydra25`: 2.2 has no
+// device operations). The device asks with Basic credentials (the operation takes no
+// parameters), the verification app accepts the user code, login and consent as above, and the
+// device's poll gets the tokens.
+const hydra25 = require('hydra25');
+const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
+await oauth2.createOAuth2Client({ oAuth2Client: { client_id: 'js-tv', client_secret: 'js-tv-secret-0123', grant_types: [DEVICE], scope: 'openid' } });
+const basic = `Basic ${Buffer.from('js-tv:js-tv-secret-0123').toString('base64')}`;
+const oauth25 = new hydra25.OAuth2Api(new hydra25.Configuration({ basePath: ADMIN }));
+const dev = (await new hydra25.OAuth2Api(new hydra25.Configuration({ basePath: PUBLIC })).oAuth2DeviceFlow({ headers: { Authorization: basic } })).data;
+check(dev.device_code.startsWith('ory_dc_') && dev.verification_uri === `${PUBLIC}/oauth2/device/verify`, 'oAuth2DeviceFlow');
+async function poll() {
+  const r = await fetch(`${PUBLIC}/oauth2/token`, {
+    method: 'POST',
+    headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: DEVICE, device_code: dev.device_code }),
+  });
+  return [r.status, await r.json()];
+}
+let [st, answer] = await poll();
+check(st === 400 && answer.error === 'authorization_pending', `device pending: ${JSON.stringify(answer)}`);
+const bd = new Browser();
+loc = await bd.get(dev.verification_uri_complete);
+const deviceChallenge = param(loc, 'device_challenge');
+await expectStatus(oauth25.acceptUserCodeRequest({ deviceChallenge, acceptDeviceUserCodeRequest: { user_code: 'BCDF-GHJK' } }), 400, 'acceptUserCodeRequest: a wrong code');
+redirect = (await oauth25.acceptUserCodeRequest({ deviceChallenge, acceptDeviceUserCodeRequest: { user_code: dev.user_code } })).data.redirect_to;
+loc = await bd.get(redirect);
+redirect = (await oauth25.acceptOAuth2LoginRequest({ loginChallenge: param(loc, 'login_challenge'), acceptOAuth2LoginRequest: { subject: 'js-tv-user' } })).data.redirect_to;
+loc = await bd.get(redirect);
+const deviceConsent = (await oauth25.getOAuth2ConsentRequest({ consentChallenge: param(loc, 'consent_challenge') })).data;
+check(deviceConsent.client.client_id === 'js-tv' && !deviceConsent.skip, 'device consent request');
+redirect = (await oauth25.acceptOAuth2ConsentRequest({ consentChallenge: param(loc, 'consent_challenge'), acceptOAuth2ConsentRequest: { grant_scope: deviceConsent.requested_scope } })).data.redirect_to;
+loc = await bd.get(redirect);
+check(loc.includes('/ui/device/done') && param(loc, 'client_id') === 'js-tv', `device success page: ${loc}`);
+[st, answer] = await poll();
+check(st === 200 && answer.access_token, `device tokens: ${JSON.stringify(answer)}`);
+check((await oauth2.introspectOAuth2Token({ token: answer.access_token })).data.sub === 'js-tv-user', 'device token introspected');
+await oauth2.deleteOAuth2Client({ id: 'js-tv' });
+
 // And the clients go.
 await oauth2.deleteOAuth2Client({ id: 'js-other' });
 await oauth2.deleteOAuth2Client({ id: 'js-web' });

@@ -4,11 +4,14 @@ revocation calls a login/consent app or relying party makes with it. Run by test
 
     python3 hydra_python.py ADMIN_URL PUBLIC_URL
 
-Exits non-zero, with the failing step, on the first wrong answer. Discovery is not read here:
-this SDK's model requires `device_authorization_endpoint`, which arrives with the device grant.
+Exits non-zero, with the failing step, on the first wrong answer. Discovery is read with the
+SDK's OidcApi (its model requires `device_authorization_endpoint`), and the device grant runs
+through the SDK's device operations (oAuth2DeviceFlow, acceptUserCodeRequest).
 """
 
+import base64
 import hashlib
+import json
 import secrets
 import sys
 import urllib.error
@@ -19,6 +22,7 @@ from base64 import urlsafe_b64encode
 import ory_hydra_client as hydra
 from ory_hydra_client.exceptions import NotFoundException
 from ory_hydra_client.models import (
+    AcceptDeviceUserCodeRequest,
     AcceptOAuth2ConsentRequest,
     AcceptOAuth2ConsentRequestSession,
     AcceptOAuth2LoginRequest,
@@ -229,6 +233,68 @@ try:
     check(False, "a deleted set is 404")
 except NotFoundException:
     pass
+
+# Discovery, as the SDK's model reads it.
+disc = hydra.OidcApi(hydra.ApiClient(hydra.Configuration(host=PUBLIC))).discover_oidc_configuration()
+check(disc.device_authorization_endpoint == f"{PUBLIC}/oauth2/device/auth", "discoverOidcConfiguration")
+check("urn:ietf:params:oauth:grant-type:device_code" in disc.grant_types_supported, "device grant listed")
+
+# The device grant: the device asks with the SDK (a confidential client, Basic credentials; the
+# operation takes no parameters), the verification app accepts the user code with the SDK, the
+# login and consent apps as above, and the device's poll gets tokens.
+DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
+oauth2.create_o_auth2_client(
+    OAuth2Client(client_id="py-tv", client_secret="py-tv-secret-0123", grant_types=[DEVICE], scope="openid")
+)
+basic = "Basic " + base64.b64encode(b"py-tv:py-tv-secret-0123").decode()
+public_plain = hydra.OAuth2Api(hydra.ApiClient(hydra.Configuration(host=PUBLIC)))
+dev = public_plain.o_auth2_device_flow(_headers={"Authorization": basic})
+check(dev.device_code.startswith("ory_dc_") and dev.interval >= 1 and dev.expires_in > 0, "oAuth2DeviceFlow")
+check(dev.verification_uri == f"{PUBLIC}/oauth2/device/verify", f"verification_uri {dev.verification_uri}")
+
+
+def poll(device_code):
+    body = urllib.parse.urlencode({"grant_type": DEVICE, "device_code": device_code}).encode()
+    req = urllib.request.Request(f"{PUBLIC}/oauth2/token", data=body, headers={"Authorization": basic})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
+status, answer = poll(dev.device_code)
+check(status == 400 and answer["error"] == "authorization_pending", f"pending: {answer}")
+bd = Browser()
+loc = bd.get(dev.verification_uri_complete)
+device_challenge = param(loc, "device_challenge")
+check(device_challenge and param(loc, "user_code") == dev.user_code, f"device challenge: {loc}")
+try:
+    oauth2.accept_user_code_request(device_challenge, AcceptDeviceUserCodeRequest(user_code="BCDF-GHJK"))
+    check(False, "a wrong user code is refused")
+except hydra.exceptions.BadRequestException:
+    pass
+accepted = oauth2.accept_user_code_request(
+    device_challenge, AcceptDeviceUserCodeRequest(user_code=dev.user_code.lower())
+)
+loc = bd.get(accepted.redirect_to)
+login_challenge = param(loc, "login_challenge")
+check(oauth2.get_o_auth2_login_request(login_challenge).client.client_id == "py-tv", "device login")
+accepted = oauth2.accept_o_auth2_login_request(login_challenge, AcceptOAuth2LoginRequest(subject="py-tv-user"))
+loc = bd.get(accepted.redirect_to)
+consent_challenge = param(loc, "consent_challenge")
+consent = oauth2.get_o_auth2_consent_request(consent_challenge)
+check(not consent.skip and "/oauth2/device/verify" in consent.request_url, "device consent")
+accepted = oauth2.accept_o_auth2_consent_request(
+    consent_challenge, AcceptOAuth2ConsentRequest(grant_scope=consent.requested_scope)
+)
+loc = bd.get(accepted.redirect_to)
+check("/ui/device/done" in loc and param(loc, "client_id") == "py-tv", f"success page: {loc}")
+status, answer = poll(dev.device_code)
+check(status == 200 and answer["access_token"] and "id_token" not in answer, f"device tokens: {answer}")
+intro = oauth2.introspect_o_auth2_token(token=answer["access_token"])
+check(intro.active and intro.sub == "py-tv-user" and intro.client_id == "py-tv", "device token introspected")
+oauth2.delete_o_auth2_client("py-tv")
 
 # And the clients go.
 oauth2.delete_o_auth2_client("py-other")

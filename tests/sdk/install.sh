@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs Hydra's SDKs for tests/it/sdks.rs outside the clone, once per machine (from PyPI, npm
-# and the Go module proxy): ory-hydra-client 25.4.0 (Python), @ory/hydra-client 2.2.0
-# (JavaScript) and hydra-client-go v2.2.1 (Go, built into a small program from tests/sdk/go).
+# and the Go module proxy): ory-hydra-client 25.4.0 (Python), @ory/hydra-client 2.2.0 and, as
+# `hydra25`, 25.4.0 (JavaScript; 2.2 has no device operations) and hydra-client-go v2.2.1 (Go, built into a small program from tests/sdk/go).
 # Prints the directory; tests read it from LATCHKEY_SDKS (default ~/.cache/latchkey-sdks).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,6 +15,10 @@ if [ ! -d "$dir/js/node_modules/@ory/hydra-client" ]; then
   echo "sdk: @ory/hydra-client (JavaScript)" >&2
   mkdir -p "$dir/js"
   (cd "$dir/js" && npm init -y > /dev/null && npm install --no-audit --no-fund --silent @ory/hydra-client@2.2.0 >&2)
+fi
+if [ ! -d "$dir/js/node_modules/hydra25" ]; then
+  echo "sdk: @ory/hydra-client 25.4.0 as hydra25 (JavaScript)" >&2
+  (cd "$dir/js" && npm install --no-audit --no-fund --silent hydra25@npm:@ory/hydra-client@25.4.0 >&2)
 fi
 # The Go program is rebuilt when its source changes.
 sum=$(cat "$here/go/main.go" "$here/go/go.mod" "$here/go/go.sum" | sha256sum | cut -c1-16)
