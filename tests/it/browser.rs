@@ -1,6 +1,7 @@
 //! The built-in app in a real browser: headless Chromium driven through chromedriver. Signs in
 //! (after a wrong password), allows consent, lands on the callback with a code; then Remember me
-//! skips the form and Deny reaches the client; then logout. Skipped where chromedriver is missing
+//! skips the form and Deny reaches the client; then logout; then a device is connected through
+//! the device pages. Skipped where chromedriver is missing
 //! (Debian: `apt-get install chromium chromium-driver`; `.ci/run` installs them).
 
 use std::{process::Stdio, time::Duration};
@@ -193,6 +194,51 @@ async fn builtin_app_in_a_real_browser() {
     c.goto(&auth).await.unwrap();
     // Signed out: the form is back.
     text_when(&c, "h1", |t| t == "Sign in").await;
+
+    // The device grant: the TV shows a code; the user opens verification_uri_complete (the code
+    // is prefilled), mistypes it once, types it in lower case, signs in, sees the device warning
+    // with the client's name, allows, and the TV's next poll gets its tokens.
+    crate::device::tv_client(&s, "tv").await;
+    let (st, d) = crate::device::device_auth(&s, "tv", "openid").await;
+    assert_eq!(st, 200, "{d}");
+    let user_code = d["user_code"].as_str().unwrap().to_owned();
+    c.goto(d["verification_uri_complete"].as_str().unwrap())
+        .await
+        .unwrap();
+    text_when(&c, "h1", |t| t == "Connect a device").await;
+    let input = c.find(Locator::Id("user_code")).await.unwrap();
+    assert_eq!(
+        input.prop("value").await.unwrap().as_deref(),
+        Some(user_code.as_str())
+    );
+    let enter = async |code: &str| {
+        let input = c.find(Locator::Id("user_code")).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(code).await.unwrap();
+        c.find(Locator::Css("button[value=continue]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    };
+    enter("BCDF-GHJK").await;
+    text_when(&c, "[role=alert]", |t| t.contains("not valid")).await;
+    enter(&user_code.to_lowercase().replace('-', " ")).await;
+    text_when(&c, "h1", |t| t == "Sign in").await;
+    sign_in("correct horse", false).await;
+    let warning = text_when(&c, "[role=note]", |t| t.contains("Living Room TV")).await;
+    assert!(warning.contains("device"), "{warning}");
+    c.find(Locator::Css("button[value=allow]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_when(&c, "h1", |t| t == "Your device is connected").await;
+    let (st, tokens) = crate::device::poll(&s, "tv", d["device_code"].as_str().unwrap()).await;
+    assert_eq!(st, 200, "{tokens}");
+    assert!(tokens["id_token"].is_string());
     c.close().await.unwrap();
     s.stop().await;
 }
