@@ -291,7 +291,11 @@ pub async fn perform(remote: &RemoteArgs, a: &AuthCodeArgs) -> anyhow::Result<()
     print_tokens(remote.format, &body, claims.as_ref())
 }
 
-fn print_tokens(format: Format, body: &Value, claims: Option<&Value>) -> anyhow::Result<()> {
+pub(super) fn print_tokens(
+    format: Format,
+    body: &Value,
+    claims: Option<&Value>,
+) -> anyhow::Result<()> {
     if format != Format::Text {
         let mut out = body.clone();
         if let Some(c) = claims {

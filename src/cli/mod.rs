@@ -3,6 +3,7 @@
 
 mod authcode;
 mod clients;
+mod device;
 mod keys;
 mod migrate;
 mod output;
@@ -277,6 +278,14 @@ pub enum PerformWhat {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// Sign a device in with the device authorization grant (RFC 8628): print where to go and
+    /// the code, poll, and print the tokens.
+    DeviceCode {
+        #[command(flatten)]
+        flow: device::DeviceCodeArgs,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -373,6 +382,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Perform(PerformCmd {
             what: PerformWhat::AuthorizationCode { flow, remote },
         }) => authcode::perform(&remote, &flow).await,
+        Command::Perform(PerformCmd {
+            what: PerformWhat::DeviceCode { flow, remote },
+        }) => device::perform(&remote, &flow).await,
         Command::Introspect(IntrospectCmd {
             what:
                 IntrospectWhat::Token {

@@ -49,7 +49,7 @@ async fn start(args: &[&str], port: u16) -> (KillOnDrop, String) {
 }
 
 /// Waits for the CLI to exit; returns (success, stdout, stderr).
-async fn finish(mut child: KillOnDrop) -> (bool, String, String) {
+pub async fn finish(mut child: KillOnDrop) -> (bool, String, String) {
     for _ in 0..200 {
         if let Some(status) = child.0.try_wait().unwrap() {
             let mut out = String::new();

@@ -631,3 +631,80 @@ device_tests!(
     expiry,
     two_nodes
 );
+
+/// `perform device-code` (Hydra's command): prints where to go and the code, polls while the user
+/// verifies in a browser, prints the tokens; with a confidential client registered for
+/// client_secret_post, which it falls back to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn perform_device_code() {
+    use std::io::BufRead;
+    let s = server(Backend::Sqlite).await.unwrap();
+    make_client(
+        &s,
+        json!({"client_id": "cli-tv", "client_secret": "cli-tv-secret", "token_endpoint_auth_method": "client_secret_post",
+               "grant_types": [GRANT, "refresh_token"], "scope": "openid offline"}),
+    )
+    .await;
+    let mut child = crate::support::KillOnDrop(
+        crate::support::latchkey()
+            .args([
+                "perform",
+                "device-code",
+                "--client-id",
+                "cli-tv",
+                "--client-secret",
+                "cli-tv-secret",
+                "--endpoint",
+                &s.public,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = child.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut printed = String::new();
+    let link = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("no verification address printed: {printed}"));
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(at) = line.find("http") {
+            break line[at..].trim().to_owned();
+        }
+    };
+    let code = param(&link, "user_code").unwrap();
+    let (page, _) = verify(&s, &mut Browser::new(), &link, &code, &App::accept("ada")).await;
+    assert!(
+        page.location
+            .unwrap_or_default()
+            .contains("/ui/device/done"),
+        "{}",
+        page.body
+    );
+    let mut status = None;
+    for _ in 0..100 {
+        if let Some(st) = child.0.try_wait().unwrap() {
+            status = Some(st);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.0.stdout.take().unwrap(), &mut out).unwrap();
+    assert!(status.expect("the CLI exits").success(), "{out}");
+    assert!(out.contains("ACCESS TOKEN\n\tory_at_"), "{out}");
+    assert!(out.contains("REFRESH TOKEN\n\tory_rt_"), "{out}");
+    assert!(out.contains("ID TOKEN\n\tey"), "{out}");
+    s.stop().await;
+}
