@@ -44,7 +44,7 @@ pub fn state(
         owner.clone(),
     ));
     let oauth = crate::oauth::OAuthCore {
-        keys,
+        keys: keys.clone(),
         signer: crate::crypto::opaque::OpaqueSigner::new(&config.secrets.system),
         secrets: crate::crypto::secret_cache::SecretCache::new(),
         clients: client_cache,
@@ -70,6 +70,7 @@ pub fn state(
         db,
         clients,
         oauth: Arc::new(oauth),
+        keys,
         users,
     })
 }

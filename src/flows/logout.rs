@@ -11,7 +11,7 @@ use crate::error::AdminError;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{SESSION_COOKIE, SetCookie, Stage, with_param};
 use crate::{
@@ -313,41 +313,6 @@ impl OAuthCore {
             },
         };
         self.end_login_session(&subject, sid).await.map(|_| ())
-    }
-
-    /// Back-Channel Logout 1.0 §2.4: a logout token, signed like ID tokens.
-    async fn logout_token(
-        &self,
-        client_id: &str,
-        subject: &str,
-        sid: &str,
-    ) -> Result<String, OAuthError> {
-        let set = self
-            .keys
-            .signing_set(crate::keys::ID_TOKEN_SET)
-            .await
-            .map_err(|e| OAuthError::server(format!("ID token signing key: {e:?}")))?;
-        let signer = set
-            .signer
-            .as_ref()
-            .ok_or_else(|| OAuthError::server("the ID token set has no signing key"))?;
-        let now = self.clock.now().timestamp();
-        let claims = json!({
-            "iss": self.config.urls.self_.issuer,
-            "sub": subject,
-            "aud": [client_id],
-            "iat": now,
-            "exp": now + 120,
-            "jti": uuid::Uuid::new_v4().to_string(),
-            "sid": sid,
-            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
-        });
-        let mut header = jsonwebtoken::Header::new(signer.alg);
-        header.typ = Some("logout+jwt".into());
-        header.kid = Some(signer.kid.clone());
-        signer
-            .sign(&header, &claims)
-            .map_err(|e| OAuthError::server(format!("signing a logout token: {e}")))
     }
 
     /// `GET /admin/oauth2/auth/requests/logout`.

@@ -90,4 +90,18 @@ impl OAuthCore {
     ) -> Result<u64, AdminError> {
         Ok(self.flows.revoke_consents(subject, client).await?)
     }
+
+    /// `DELETE /admin/oauth2/auth/sessions/login?subject=`: ends every remembered login session
+    /// of a subject.
+    pub async fn end_sessions_of(&self, subject: &str) -> Result<u64, AdminError> {
+        Ok(self
+            .flows
+            .delete_login_sessions(Some(subject), None)
+            .await?)
+    }
+
+    /// `DELETE /admin/oauth2/tokens?client_id=`: deletes every token of a client.
+    pub async fn delete_client_tokens(&self, client_id: &str) -> Result<u64, AdminError> {
+        Ok(self.tokens.delete_client_tokens(client_id).await?)
+    }
 }

@@ -25,6 +25,8 @@ pub struct AppState {
     pub db: Db,
     pub clients: ClientService,
     pub oauth: Arc<crate::oauth::OAuthCore>,
+    /// JSON Web Key sets (the admin API, `jwks.json`, discovery's algorithms).
+    pub keys: Arc<crate::keys::KeyService>,
     /// The built-in login app's users.
     pub users: Arc<crate::users::UserService>,
 }

@@ -97,12 +97,7 @@ pub async fn device_authorization(req: &Request, body: Body, state: Data<&State>
 /// `/.well-known/openid-configuration` (the same document), cacheable for a minute.
 #[handler]
 pub async fn metadata(state: Data<&State>) -> Response {
-    let algs = match state
-        .oauth
-        .keys
-        .signing_algs(crate::keys::ID_TOKEN_SET)
-        .await
-    {
+    let algs = match state.keys.signing_algs(crate::keys::ID_TOKEN_SET).await {
         Ok(algs) => algs,
         Err(e) => return internal_error(&e),
     };
@@ -141,7 +136,7 @@ pub async fn revoke(req: &Request, body: Body, state: Data<&State>) -> Response 
 /// (RFC 7517 §5). The reserved sets get their first key here if they have none yet.
 #[handler]
 pub async fn jwks(state: Data<&State>) -> Response {
-    match state.oauth.keys.public_jwks().await {
+    match state.keys.public_jwks().await {
         Ok(set) => Response::builder()
             .content_type("application/json")
             .header(header::CACHE_CONTROL, "public, max-age=60")

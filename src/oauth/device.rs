@@ -11,10 +11,7 @@ use super::{
     ErrorCode, OAuthCore, OAuthError, client_auth::Presented, grants::DEVICE_CODE_GRANT,
     params::FormParams,
 };
-use crate::{
-    crypto::opaque::TokenKind,
-    storage::{DeviceState, StoreError, StoredDevice},
-};
+use crate::storage::{DeviceState, StoreError, StoredDevice};
 
 /// Domain separation for user-code digests.
 const USER_CODE: &str = "latchkey/device/user_code";
@@ -92,10 +89,7 @@ impl OAuthCore {
         let now = self.clock.now().timestamp_millis();
         // A user code may collide with a live one (the digest is unique): draw again.
         for _ in 0..5 {
-            let device = self
-                .signer
-                .mint(TokenKind::DeviceCode)
-                .ok_or_else(|| OAuthError::server("no system secret"))?;
+            let device = self.mint_device_code()?;
             let user_code = crate::crypto::random_chars(&alphabet, length);
             let digest = self
                 .signer

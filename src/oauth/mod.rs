@@ -29,27 +29,27 @@ pub use error::{ErrorCode, OAuthError};
 /// Everything the OAuth endpoints share.
 #[derive(Debug)]
 pub struct OAuthCore {
-    pub config: Config,
-    pub clients: Arc<crate::clients::cache::ClientCache>,
-    pub tokens: Arc<dyn TokenStore>,
+    pub(crate) config: Config,
+    pub(crate) clients: Arc<crate::clients::cache::ClientCache>,
+    pub(crate) tokens: Arc<dyn TokenStore>,
     /// RFC 8628 device authorizations.
-    pub devices: Arc<dyn crate::storage::DeviceStore>,
+    pub(crate) devices: Arc<dyn crate::storage::DeviceStore>,
     /// Wrong user codes tried at the device verification step.
-    pub device_attempts: crate::flows::device::Attempts,
+    pub(crate) device_attempts: crate::flows::device::Attempts,
     /// Completed flows and remembered logins.
-    pub flows: Arc<dyn crate::storage::FlowStore>,
+    pub(crate) flows: Arc<dyn crate::storage::FlowStore>,
     /// The token cache itself, for write-through of codes stored with their flow.
-    pub token_cache: Option<Arc<crate::storage::token_cache::TokenCache>>,
-    pub signer: OpaqueSigner,
+    pub(crate) token_cache: Option<Arc<crate::storage::token_cache::TokenCache>>,
+    pub(crate) signer: OpaqueSigner,
     /// Seals flows in progress into their challenges and verifiers.
-    pub sealer: crate::crypto::seal::Sealer,
-    pub secrets: SecretCache,
+    pub(crate) sealer: crate::crypto::seal::Sealer,
+    pub(crate) secrets: SecretCache,
     /// JSON Web Key sets: the signers of JWT access tokens (and later ID tokens).
-    pub keys: Arc<crate::keys::KeyService>,
-    pub clock: Arc<dyn Clock>,
+    pub(crate) keys: Arc<crate::keys::KeyService>,
+    pub(crate) clock: Arc<dyn Clock>,
     /// Fetches clients' `jwks_uri`; made on first use (building it loads the TLS roots, which
     /// would otherwise add milliseconds to every start).
-    pub http: std::sync::OnceLock<reqwest::Client>,
+    pub(crate) http: std::sync::OnceLock<reqwest::Client>,
 }
 
 impl std::fmt::Debug for dyn crate::storage::FlowStore {

@@ -1,5 +1,6 @@
-//! ID tokens (OIDC Core §2, §3.1.3.6, §3.2.2.10, §3.3.2.11), signed with the newest key of the
-//! `hydra.openid.id-token` set (RS256 unless an operator added another key).
+//! What ID tokens say (OIDC Core §2, §3.1.3.6, §3.2.2.10, §3.3.2.11); they are signed in
+//! [`crate::oauth::mint`] with the newest key of the `hydra.openid.id-token` set (RS256 unless an
+//! operator added another key).
 //!
 //! Claims: `iss`, `sub`, `aud` (the client), `exp`, `iat`, `auth_time`, `rat` (when the request
 //! was made), `jti`, `azp`, and when known `nonce`, `acr`, `amr`, `sid`; `at_hash` and `c_hash`
@@ -7,14 +8,9 @@
 //! consent's `session.id_token` claims are added, except that they cannot replace any of those.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, Header};
-use serde_json::{Map, Value, json};
+use jsonwebtoken::Algorithm;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384, Sha512};
-
-use crate::{
-    keys::ID_TOKEN_SET,
-    oauth::{OAuthCore, OAuthError},
-};
 
 /// Claims a consent's `session.id_token` may not set: the ones this server vouches for.
 const PROTECTED: &[&str] = &[
@@ -84,62 +80,10 @@ pub fn session_claims(extra: Option<&Value>) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
-impl OAuthCore {
-    /// Signs an ID token.
-    pub async fn id_token(&self, input: &IdTokenInput<'_>) -> Result<String, OAuthError> {
-        let set = self
-            .keys
-            .signing_set(ID_TOKEN_SET)
-            .await
-            .map_err(|e| OAuthError::server(format!("ID token signing key: {e:?}")))?;
-        let signer = set
-            .signer
-            .as_ref()
-            .ok_or_else(|| OAuthError::server("the ID token set has no signing key"))?;
-        let now = self.clock.now().timestamp();
-        let mut claims = session_claims(input.extra);
-        let mut put = |k: &str, v: Value| {
-            claims.insert(k.to_owned(), v);
-        };
-        put("iss", json!(self.config.urls.self_.issuer));
-        put("sub", json!(input.subject));
-        put("aud", json!([input.client_id]));
-        put("azp", json!(input.client_id));
-        put("iat", json!(now));
-        put("exp", json!(now + input.lifespan.as_secs() as i64));
-        put("auth_time", json!(input.auth_time_ms / 1000));
-        put("rat", json!(input.requested_at_ms / 1000));
-        put("jti", json!(uuid::Uuid::new_v4().to_string()));
-        if let Some(n) = input.nonce {
-            put("nonce", json!(n));
-        }
-        if let Some(a) = input.acr.filter(|a| !a.is_empty()) {
-            put("acr", json!(a));
-        }
-        if let Some(a) = input.amr.filter(|a| !a.is_empty()) {
-            put("amr", json!(a));
-        }
-        if let Some(s) = input.sid {
-            put("sid", json!(s));
-        }
-        if let Some(t) = input.access_token {
-            put("at_hash", json!(half_hash(signer.alg, t)));
-        }
-        if let Some(c) = input.code {
-            put("c_hash", json!(half_hash(signer.alg, c)));
-        }
-        let mut header = Header::new(signer.alg);
-        header.typ = Some("JWT".into());
-        header.kid = Some(signer.kid.clone());
-        signer
-            .sign(&header, &claims)
-            .map_err(|e| OAuthError::server(format!("signing an ID token: {e}")))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn half_hash_matches_oidc_example() {

@@ -27,6 +27,7 @@ mod migrate;
 mod nodes;
 mod openapi;
 mod sdks;
+mod structure;
 mod tls;
 mod tokens;
 mod tutorial;

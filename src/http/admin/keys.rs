@@ -37,7 +37,7 @@ impl KeysApi {
         set: Path<String>,
         req: StrictJson<CreateJsonWebKeySet>,
     ) -> AdminResult<KeySetCreated> {
-        let created = state.oauth.keys.create(&set.0, req.0).await?;
+        let created = state.keys.create(&set.0, req.0).await?;
         let location = format!(
             "/admin/keys/{}",
             url::form_urlencoded::byte_serialize(set.0.as_bytes()).collect::<String>()
@@ -56,7 +56,7 @@ impl KeysApi {
         state: Data<&State>,
         set: Path<String>,
     ) -> AdminResult<Json<JsonWebKeySet>> {
-        Ok(Json(state.oauth.keys.get_set(&set.0).await?))
+        Ok(Json(state.keys.get_set(&set.0).await?))
     }
 
     /// Replace a JSON Web Key set with the given keys; the first one is the newest.
@@ -71,7 +71,7 @@ impl KeysApi {
         set: Path<String>,
         keys: StrictJson<JsonWebKeySet>,
     ) -> AdminResult<Json<JsonWebKeySet>> {
-        Ok(Json(state.oauth.keys.put_set(&set.0, keys.0).await?))
+        Ok(Json(state.keys.put_set(&set.0, keys.0).await?))
     }
 
     /// Delete a JSON Web Key set and every key in it. Deleting a set that has no keys (or does
@@ -82,7 +82,7 @@ impl KeysApi {
         operation_id = "deleteJsonWebKeySet"
     )]
     async fn delete_set(&self, state: Data<&State>, set: Path<String>) -> AdminResult<Deleted> {
-        state.oauth.keys.delete_set(&set.0).await?;
+        state.keys.delete_set(&set.0).await?;
         Ok(Deleted::NoContent)
     }
 
@@ -98,7 +98,7 @@ impl KeysApi {
         set: Path<String>,
         kid: Path<String>,
     ) -> AdminResult<Json<JsonWebKeySet>> {
-        Ok(Json(state.oauth.keys.get_key(&set.0, &kid.0).await?))
+        Ok(Json(state.keys.get_key(&set.0, &kid.0).await?))
     }
 
     /// Store a JSON Web Key under a key id, replacing the key with that id.
@@ -117,7 +117,7 @@ impl KeysApi {
         kid: Path<String>,
         key: StrictJson<JsonWebKey>,
     ) -> AdminResult<Json<JsonWebKey>> {
-        Ok(Json(state.oauth.keys.put_key(&set.0, &kid.0, key.0).await?))
+        Ok(Json(state.keys.put_key(&set.0, &kid.0, key.0).await?))
     }
 
     /// Delete one JSON Web Key. Deleting a key that does not exist succeeds too, as in Hydra.
@@ -132,7 +132,7 @@ impl KeysApi {
         set: Path<String>,
         kid: Path<String>,
     ) -> AdminResult<Deleted> {
-        state.oauth.keys.delete_key(&set.0, &kid.0).await?;
+        state.keys.delete_key(&set.0, &kid.0).await?;
         Ok(Deleted::NoContent)
     }
 }

@@ -55,11 +55,7 @@ impl OAuth2Api {
         state: Data<&State>,
         client_id: Query<String>,
     ) -> AdminResult<Deleted> {
-        state
-            .oauth
-            .tokens
-            .delete_client_tokens(&client_id.0)
-            .await?;
+        state.oauth.delete_client_tokens(&client_id.0).await?;
         Ok(Deleted::NoContent)
     }
 }

@@ -133,12 +133,7 @@ impl SessionsApi {
                     .map_err(|e| AdminError::Internal(format!("{e:?}")))?;
             }
             (Some(subject), None) => {
-                state
-                    .oauth
-                    .flows
-                    .delete_login_sessions(Some(subject), None)
-                    .await
-                    .map_err(AdminError::from)?;
+                state.oauth.end_sessions_of(subject).await?;
             }
             (None, None) => {
                 return Err(

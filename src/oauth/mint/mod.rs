@@ -1,4 +1,4 @@
-//! The one place tokens are made. Every grant at the token endpoint and the authorization
+//! The one place tokens are made (signing in [`sign`]). Every grant at the token endpoint and the authorization
 //! endpoint's code, implicit and hybrid responses describe what they issue as an [`Issue`]; this
 //! module decides the lifespans (grant × the client's per-grant lifespans × `ttl.*`), mints the
 //! authorization code, access token (opaque or JWT, see [`super::access_token`]), refresh token
@@ -6,15 +6,18 @@
 //! whatever paid for them (a spent code, a completed flow), so a token never exists without its
 //! reason.
 
+mod sign;
+
 use std::time::Duration;
 
-use super::{OAuthCore, OAuthError, access_token::Grant, client_auth::AuthenticatedClient};
+use super::{OAuthCore, OAuthError, client_auth::AuthenticatedClient};
 use crate::{
     crypto::opaque::TokenKind,
     oidc::id_token::IdTokenInput,
     storage::{FlowRecord, StoredToken},
     wire::OAuth2Client,
 };
+use sign::Grant;
 
 /// Which grant is issuing: it chooses the client's lifespan fields and whether a refresh token
 /// may come with the access token.
@@ -191,6 +194,13 @@ impl OAuthCore {
         }
     }
 
+    /// A device code (RFC 8628 §3.2) and its signature.
+    pub(crate) fn mint_device_code(&self) -> Result<crate::crypto::opaque::Minted, OAuthError> {
+        self.signer
+            .mint(TokenKind::DeviceCode)
+            .ok_or_else(|| OAuthError::server("no system secret"))
+    }
+
     /// Mints everything `issue` asks for. Nothing is stored (see the module docs).
     pub async fn mint(&self, issue: &Issue<'_>) -> Result<Issued, OAuthError> {
         let life = self.lifespans(issue.issuing, &issue.client.metadata);
@@ -271,7 +281,7 @@ impl OAuthCore {
         if let (true, Some(flow)) = (issue.id_token, &issue.flow) {
             let r = flow.record;
             out.id_token = Some(
-                self.id_token(&IdTokenInput {
+                self.sign_id_token(&IdTokenInput {
                     client_id: &issue.client.id,
                     subject: issue.subject,
                     auth_time_ms: r.auth_time,
