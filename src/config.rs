@@ -799,6 +799,80 @@ mod tests {
     }
 
     #[test]
+    fn device_keys_are_hydras_and_checked() {
+        let c = load(&[
+            ("URLS_DEVICE_VERIFICATION", "https://app.example.com/device"),
+            ("URLS_DEVICE_SUCCESS", "https://app.example.com/device/done"),
+            ("TTL_DEVICE_USER_CODE", "10m"),
+            ("OAUTH2_DEVICE_AUTHORIZATION_TOKEN_POLLING_INTERVAL", "2s"),
+            (
+                "OAUTH2_DEVICE_AUTHORIZATION_USER_CODE_ENTROPY_PRESET",
+                "low",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.urls.device.verification.as_deref(),
+            Some("https://app.example.com/device")
+        );
+        assert_eq!(c.ttl(&c.ttl.device_user_code), Duration::from_secs(600));
+        assert_eq!(c.oauth2.device_authorization.user_code.alphabet().0, 9);
+        let own = load(&[
+            ("OAUTH2_DEVICE_AUTHORIZATION_USER_CODE_LENGTH", "10"),
+            (
+                "OAUTH2_DEVICE_AUTHORIZATION_USER_CODE_CHARACTER_SET",
+                "ABCDEFGHJK",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(own.oauth2.device_authorization.user_code.alphabet().0, 10);
+        for (env, key) in [
+            (
+                vec![(
+                    "OAUTH2_DEVICE_AUTHORIZATION_USER_CODE_ENTROPY_PRESET",
+                    "max",
+                )],
+                "entropy_preset",
+            ),
+            (
+                vec![("OAUTH2_DEVICE_AUTHORIZATION_USER_CODE_LENGTH", "8")],
+                "set either entropy_preset",
+            ),
+            (
+                vec![
+                    ("OAUTH2_DEVICE_AUTHORIZATION_USER_CODE_LENGTH", "8"),
+                    (
+                        "OAUTH2_DEVICE_AUTHORIZATION_USER_CODE_CHARACTER_SET",
+                        "abcdefgh",
+                    ),
+                ],
+                "upper-case",
+            ),
+            (
+                vec![
+                    ("OAUTH2_DEVICE_AUTHORIZATION_USER_CODE_LENGTH", "8"),
+                    (
+                        "OAUTH2_DEVICE_AUTHORIZATION_USER_CODE_CHARACTER_SET",
+                        "AABBCCDD",
+                    ),
+                ],
+                "each once",
+            ),
+            (
+                vec![("TTL_DEVICE_USER_CODE", "soon")],
+                "ttl.device_user_code",
+            ),
+            (
+                vec![("URLS_DEVICE_SUCCESS", "not a url")],
+                "urls.device.success",
+            ),
+        ] {
+            let e = load(&env).unwrap_err().to_string();
+            assert!(e.contains(key), "{env:?}: {e}");
+        }
+    }
+
+    #[test]
     fn env_keys_with_underscores_resolve() {
         let c = load(&[
             ("TTL_ACCESS_TOKEN", "2h"),

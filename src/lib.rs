@@ -8,11 +8,15 @@
 //! - [`app`]: builds the public and admin endpoints and runs them until shutdown.
 //! - [`http`]: poem / poem-openapi adapters only — handlers (`http::admin` has a file per admin
 //!   resource), middleware, and `http::error`, where every error is rendered.
-//! - [`oauth`]: the OAuth 2.0 core — parameters, client authentication, grants, introspection,
-//!   revocation; no HTTP types.
+//! - [`oauth`]: the OAuth 2.0 core — parameters, client authentication, grants (each declares
+//!   its parameters and whether it needs client authentication), the device authorization
+//!   endpoint, introspection, revocation; no HTTP types. [`oauth::mint`] is the one place tokens
+//!   are made: lifespans, rows, and the signing of JWT access, ID and logout tokens.
 //! - [`oidc`]: discovery metadata, ID tokens, userinfo.
-//! - [`flows`]: the login → consent state machine behind `/oauth2/auth` and Hydra's challenge API;
-//!   flows in progress travel sealed in their challenges, completed ones are stored.
+//! - [`flows`]: the login → consent engine ([`flows::engine`]) and what starts it — the
+//!   authorization endpoint ([`flows::endpoint`]) or a device authorization
+//!   ([`flows::device`], RFC 8628) — with Hydra's challenge API; flows in progress travel sealed
+//!   in their challenges, completed ones are stored (the record is [`storage::FlowRecord`]).
 //! - [`clients`]: the OAuth 2.0 client registry (validation, secrets, JSON Patch); no HTTP types.
 //! - [`wire`]: the JSON shapes of Hydra's API, shared by server and CLI.
 //! - [`storage`]: narrow store traits and their one sea-orm implementation for SQLite,

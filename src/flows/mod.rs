@@ -1,4 +1,6 @@
-//! The login → consent state machine behind the authorization endpoint and Hydra's challenge API.
+//! The login → consent state machine behind the authorization endpoint, the device grant and
+//! Hydra's challenge API. [`engine`] holds the steps every flow takes; [`endpoint`] (the
+//! authorization request) and [`device`] (RFC 8628) start flows and answer their ends.
 //!
 //! A flow in progress is never stored. Its whole state ([`FlowState`]) travels sealed (AEAD under
 //! `secrets.system`, see [`crate::crypto::seal`]) inside the challenge or verifier of the current
