@@ -7,6 +7,7 @@
 #
 #   bench/flows.sh                  # every server
 #   HYDRA=0 PEER=0 bench/flows.sh   # Latchkey only (PG=0: SQLite only)
+#   BEFORE=<commit> bench/flows.sh  # also the build of that commit, right after this one
 #
 # Knobs: CONC (concurrent users, 32), DURATION (10 s), WARMUP (3 s), and those of bench/lib.sh.
 set -euo pipefail
@@ -66,6 +67,13 @@ for db in "${DATABASES[@]}"; do
     challenge_api "latchkey/sqlite/$SOLO" CONC="$SOLO"
   fi
   stop_server
+  if [ -n "${LATCHKEY_BEFORE:-}" ]; then
+    echo "Latchkey at $BEFORE on $db" >&2
+    LK_BIN=$LATCHKEY_BEFORE start_latchkey "$db"
+    register "$CLIENT"
+    challenge_api "latchkey@$BEFORE/$db"
+    stop_server
+  fi
   if [ "$HYDRA" = 1 ]; then
     echo "Hydra v2.3.0 on $db" >&2
     start_hydra "$db"
@@ -98,3 +106,8 @@ echo
 ratio "latchkey/sqlite vs hydra/sqlite, $SOLO user(s):" "latchkey/sqlite/$SOLO" "hydra/sqlite/$SOLO"
 ratio "latchkey/postgres vs hydra/postgres:" "latchkey/postgres" "hydra/postgres"
 ratio "latchkey/sqlite vs oidc-provider:" "latchkey/sqlite" "oidc-provider"
+if [ -n "${BEFORE:-}" ]; then
+  for db in "${DATABASES[@]}"; do
+    ratio "latchkey/$db vs @$BEFORE:" "latchkey/$db" "latchkey@$BEFORE/$db"
+  done
+fi

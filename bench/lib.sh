@@ -186,7 +186,7 @@ rate() { awk -F'|' -v n="$1" '$1 == n {print $2}' "$TMP/results"; }
 ratio() { # LABEL A B: A's rate over B's, when both were measured
   local a b
   a=$(rate "$2"); b=$(rate "$3")
-  [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" -v l="$1" 'BEGIN {printf "%-52s %.1fx\n", l, a / b}'
+  [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" -v l="$1" 'BEGIN {printf "%-52s %.2fx\n", l, a / b}'
   return 0
 }
 
