@@ -66,7 +66,10 @@ start_latchkey() {
     dsn=$LK_DSN
   else
     case $1 in
-      sqlite) dsn="sqlite://$TMP/latchkey.sqlite?mode=rwc" ;;
+      sqlite)
+        rm -f "$TMP"/latchkey.sqlite "$TMP"/latchkey.sqlite-wal "$TMP"/latchkey.sqlite-shm
+        dsn="sqlite://$TMP/latchkey.sqlite?mode=rwc"
+        ;;
       postgres) dsn=$(fresh_pg latchkey_bench) ;;
     esac
     DSN=$dsn SECRETS_SYSTEM=$SECRET "$bin" migrate sql up -e --yes > /dev/null

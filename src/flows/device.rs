@@ -55,6 +55,9 @@ struct DeviceStep {
     /// The device authorization the user code named (verifier only).
     request_id: Option<String>,
     client_id: Option<String>,
+    /// `prompt=login` came back (the login app refused the remembered user): sign in afresh.
+    #[serde(default)]
+    fresh_login: bool,
 }
 
 /// Counts of wrong user codes: per challenge, and for this node per window.
@@ -113,6 +116,7 @@ impl Attempts {
 #[derive(Default)]
 struct VerifyQuery {
     user_code: Option<String>,
+    prompt: Option<String>,
     client_id: Option<String>,
     device_verifier: Option<String>,
     login_verifier: Option<String>,
@@ -126,6 +130,7 @@ impl VerifyQuery {
             let v = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
             match k.as_ref() {
                 "user_code" => q.user_code = v,
+                "prompt" => q.prompt = v,
                 "client_id" => q.client_id = v,
                 "device_verifier" => q.device_verifier = v,
                 "login_verifier" => q.login_verifier = v,
@@ -179,6 +184,10 @@ impl OAuthCore {
             id: random_hex(),
             csrf: random_hex(),
             requested_at: self.clock.now().timestamp_millis(),
+            fresh_login: q
+                .prompt
+                .as_deref()
+                .is_some_and(|p| p.split(' ').any(|p| p == "login")),
             ..DeviceStep::default()
         };
         let challenge = self.seal_flow(Stage::DeviceChallenge, &step)?;
@@ -291,7 +300,11 @@ impl OAuthCore {
             .map_err(|e| fail(e.into()))?
             .filter(|d| d.state == DeviceState::Pending && d.expires_at > now)
             .ok_or_else(|| fail(expired_device()))?;
-        let session = self.current_session(cookie).await.map_err(fail)?;
+        let session = if step.fresh_login {
+            None
+        } else {
+            self.current_session(cookie).await.map_err(fail)?
+        };
         let mut next = self
             .begin_login(Begin {
                 id: device.request_id,

@@ -607,6 +607,83 @@ async fn two_nodes(backend: Backend) {
     a.stop().await;
 }
 
+/// A browser that remembers one user, and a login app that signs in another: the login starts
+/// afresh (`prompt=login` back at the verification URI), the code is asked again, and the next
+/// login is not skipped.
+async fn another_user_in_a_remembering_browser(backend: Backend) {
+    let Some(s) = server(backend).await else {
+        return;
+    };
+    tv_client(&s, "tv").await;
+    let mut b = Browser::new();
+    let remember = App {
+        login: Ok(json!({"subject": "ada", "remember": true})),
+        consent: Ok(json!({})),
+    };
+    let (_, first) = device_auth(&s, "tv", "openid").await;
+    verify(
+        &s,
+        &mut b,
+        first["verification_uri_complete"].as_str().unwrap(),
+        first["user_code"].as_str().unwrap(),
+        &remember,
+    )
+    .await;
+    let (_, d) = device_auth(&s, "tv", "openid").await;
+    let code = d["user_code"].as_str().unwrap();
+    let page = b
+        .get(&local(&s, d["verification_uri_complete"].as_str().unwrap()))
+        .await;
+    let challenge = param(&page.location.unwrap(), "device_challenge").unwrap();
+    let accept_code = async |challenge: &str| {
+        let (st, r) = admin_put(
+            &s,
+            &format!(
+                "/admin/oauth2/auth/requests/device/accept?device_challenge={}",
+                enc(challenge)
+            ),
+            json!({ "user_code": code }),
+        )
+        .await;
+        assert_eq!(st, 200, "{r}");
+        r["redirect_to"].as_str().unwrap().to_owned()
+    };
+    let to = accept_code(&challenge).await;
+    let login = b.get(&local(&s, &to)).await.location.unwrap();
+    let login_challenge = param(&login, "login_challenge").unwrap();
+    let path = format!(
+        "/admin/oauth2/auth/requests/login?login_challenge={}",
+        enc(&login_challenge)
+    );
+    let (_, lr) = crate::flows::admin_get(&s, &path).await;
+    assert_eq!(
+        (lr["skip"].as_bool(), lr["subject"].as_str()),
+        (Some(true), Some("ada"))
+    );
+    let (_, r) = admin_put(
+        &s,
+        &format!(
+            "/admin/oauth2/auth/requests/login/accept?login_challenge={}",
+            enc(&login_challenge)
+        ),
+        json!({"subject": "bob"}),
+    )
+    .await;
+    let again = r["redirect_to"].as_str().unwrap();
+    assert!(again.contains("prompt=login"), "{again}");
+    let page = b.get(&local(&s, again)).await;
+    let challenge = param(&page.location.unwrap(), "device_challenge").unwrap();
+    let to = accept_code(&challenge).await;
+    let login = b.get(&local(&s, &to)).await.location.unwrap();
+    let path = format!(
+        "/admin/oauth2/auth/requests/login?login_challenge={}",
+        enc(&param(&login, "login_challenge").unwrap())
+    );
+    let (_, lr) = crate::flows::admin_get(&s, &path).await;
+    assert_eq!(lr["skip"], false, "{lr}");
+    s.stop().await;
+}
+
 /// One test per database, each on a fresh server that tells devices to poll every second.
 macro_rules! device_tests {
     ($($name:ident),* $(,)?) => {
@@ -628,6 +705,7 @@ device_tests!(
     device_flow,
     device_errors,
     user_code_entry,
+    another_user_in_a_remembering_browser,
     expiry,
     two_nodes
 );

@@ -336,7 +336,8 @@ async fn builtin_app(s: TestServer) {
 crate::on_all_databases!(builtin_app);
 
 /// `serve ui`: the same app alone at its root, over the admin API, swapped in through
-/// `urls.login` / `urls.consent` / `urls.logout` (and then not mounted under `/ui`).
+/// `urls.login` / `urls.consent` / `urls.logout` / `urls.device.*` (and then not mounted under
+/// `/ui`); a code flow, then a device connected through its device pages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_ui_over_the_admin_api() {
     let port = crate::authcode::free_port();
@@ -348,6 +349,8 @@ async fn serve_ui_over_the_admin_api() {
         c.urls.login = Some(format!("{app}/login"));
         c.urls.consent = Some(format!("{app}/consent"));
         c.urls.logout = Some(format!("{app}/logout"));
+        c.urls.device.verification = Some(format!("{app}/device"));
+        c.urls.device.success = Some(format!("{app}/device/done"));
     })
     .await;
     s.state
@@ -356,6 +359,7 @@ async fn serve_ui_over_the_admin_api() {
         .await
         .unwrap();
     web_client(&s, "rp", json!({})).await;
+    crate::device::tv_client(&s, "tv").await;
     let child = crate::support::latchkey()
         .args([
             "serve",
@@ -431,6 +435,91 @@ async fn serve_ui_over_the_admin_api() {
         .await;
     let done = follow(&s, &mut b, r).await;
     assert!(param(&done.location.unwrap(), "code").is_some());
+
+    let r = s
+        .http
+        .get(format!("{}/ui/device", s.public))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "nor its device pages");
+    let (st, d) = crate::device::device_auth(&s, "tv", "openid").await;
+    assert_eq!(st, 200, "{d}");
+    let start = b
+        .get(&local(&s, d["verification_uri_complete"].as_str().unwrap()))
+        .await;
+    assert!(
+        start
+            .location
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with(&format!("{app}/device?"))
+    );
+    let form = follow(&s, &mut b, start).await;
+    assert!(form.body.contains("Connect a device"), "{}", form.body);
+    let challenge = hidden(&form, "device_challenge");
+    let csrf = hidden(&form, "csrf_token");
+    let wrong = b
+        .post_form(
+            &format!("{app}/device"),
+            &[
+                ("device_challenge", &challenge),
+                ("csrf_token", &csrf),
+                ("user_code", "BCDF-GHJK"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body.contains("not valid"), "{}", wrong.body);
+    let r = b
+        .post_form(
+            &format!("{app}/device"),
+            &[
+                ("device_challenge", &challenge),
+                ("csrf_token", &csrf),
+                ("user_code", d["user_code"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let login = follow(&s, &mut b, r).await;
+    assert!(login.body.contains("Sign in"), "{}", login.body);
+    let r = b
+        .post_form(
+            &format!("{app}/login"),
+            &[
+                ("login_challenge", &hidden(&login, "login_challenge")),
+                ("csrf_token", &hidden(&login, "csrf_token")),
+                ("email", "ada@example.com"),
+                ("password", "correct horse"),
+            ],
+        )
+        .await;
+    let consent = follow(&s, &mut b, r).await;
+    assert!(
+        consent.body.contains("comes from a device"),
+        "{}",
+        consent.body
+    );
+    let r = b
+        .post_form(
+            &format!("{app}/consent"),
+            &[
+                ("consent_challenge", &hidden(&consent, "consent_challenge")),
+                ("csrf_token", &hidden(&consent, "csrf_token")),
+                ("grant_scope", "openid"),
+                ("action", "allow"),
+            ],
+        )
+        .await;
+    let done = follow(&s, &mut b, r).await;
+    assert!(
+        done.body.contains("Your device is connected"),
+        "{}",
+        done.body
+    );
+    let (st, t) = crate::device::poll(&s, "tv", d["device_code"].as_str().unwrap()).await;
+    assert_eq!(st, 200, "{t}");
     s.stop().await;
 }
 

@@ -623,7 +623,7 @@ pub async fn consent_page(req: &Request, state: Data<&State>, q: Query<ConsentQu
                 .request_url
                 .as_deref()
                 .and_then(|u| url::Url::parse(u).ok())
-                .is_some_and(|u| u.path() == crate::oauth::device::VERIFY_PATH),
+                .is_some_and(|u| u.path().ends_with(crate::oauth::device::VERIFY_PATH)),
             scopes: cr
                 .requested_scope
                 .iter()
