@@ -11,7 +11,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{ClientAuth, FromForm, Grant, Spendable, TokenResponse, invalid_grant};
+use super::{ClientAuth, FromForm, Grant, Spendable, TokenResponse, completed_flow, invalid_grant};
 use crate::{
     crypto::opaque::TokenKind,
     oauth::{
@@ -20,7 +20,6 @@ use crate::{
         mint::{Issue, Issuing},
         params::FormParams,
     },
-    storage::FlowRecord,
 };
 
 const CODE: Spendable = Spendable {
@@ -68,13 +67,7 @@ async fn exchange(
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let (signature, row) = CODE.check(core, client, &params.code).await?;
-    let unknown = || invalid_grant(CODE.unknown);
-    let flow = core
-        .flows
-        .get_flow(&row.request_id)
-        .await?
-        .ok_or_else(unknown)?;
-    let record = FlowRecord::of(&flow)?;
+    let (flow, record) = completed_flow(core, &row.request_id, CODE.unknown).await?;
     match params.redirect_uri.as_deref() {
         Some(r) if r == record.redirect_uri => {}
         None if !record.redirect_uri_sent => {}

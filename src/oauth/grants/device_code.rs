@@ -6,7 +6,7 @@
 //! `UPDATE` together with storing them; presenting it again is a replay, and every token issued
 //! from it is revoked (as for a replayed authorization code, RFC 9700 §4.2.2).
 
-use super::{ClientAuth, FromForm, Grant, TokenResponse, invalid_grant};
+use super::{ClientAuth, FromForm, Grant, TokenResponse, completed_flow, invalid_grant};
 use crate::{
     crypto::opaque::TokenKind,
     oauth::{
@@ -16,7 +16,7 @@ use crate::{
         mint::{Issue, Issuing},
         params::FormParams,
     },
-    storage::{DeviceState, FlowRecord},
+    storage::DeviceState,
 };
 
 /// RFC 8628 §7.2's grant type.
@@ -112,12 +112,7 @@ async fn poll(
         }
         DeviceState::Accepted => {}
     }
-    let flow = core
-        .flows
-        .get_flow(&device.request_id)
-        .await?
-        .ok_or_else(unknown)?;
-    let record = FlowRecord::of(&flow)?;
+    let (flow, record) = completed_flow(core, &device.request_id, UNKNOWN).await?;
     let issued = core
         .mint(&Issue::from_flow(
             Issuing::DeviceCode,

@@ -142,6 +142,22 @@ impl OAuthCore {
     }
 }
 
+/// The completed flow a code, refresh token or device code was issued from, and its record. A
+/// revoked consent deleted it: then the token is `unknown` (`invalid_grant`).
+async fn completed_flow(
+    core: &OAuthCore,
+    request_id: &str,
+    unknown: &str,
+) -> Result<(crate::storage::StoredFlow, crate::storage::FlowRecord), OAuthError> {
+    let flow = core
+        .flows
+        .get_flow(request_id)
+        .await?
+        .ok_or_else(|| invalid_grant(unknown))?;
+    let record = crate::storage::FlowRecord::of(&flow)?;
+    Ok((flow, record))
+}
+
 /// How a grant words its `invalid_grant` errors.
 struct Spendable {
     kind: crate::crypto::opaque::TokenKind,

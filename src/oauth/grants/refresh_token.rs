@@ -4,7 +4,7 @@
 //! spent refresh token means it was copied, so the whole family — every token of the flow — is
 //! revoked. A narrower `scope` may be asked for, never a wider one (RFC 6749 §6).
 
-use super::{ClientAuth, FromForm, Grant, Spendable, TokenResponse, invalid_grant};
+use super::{ClientAuth, FromForm, Grant, Spendable, TokenResponse, completed_flow};
 use crate::{
     crypto::opaque::TokenKind,
     oauth::{
@@ -13,7 +13,6 @@ use crate::{
         mint::{Issue, Issuing},
         params::FormParams,
     },
-    storage::FlowRecord,
 };
 
 const REFRESH: Spendable = Spendable {
@@ -59,7 +58,6 @@ async fn refresh(
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let (signature, row) = REFRESH.check(core, client, &params.refresh_token).await?;
-    let unknown = || invalid_grant(REFRESH.unknown);
     let granted: Vec<String> = row
         .scope
         .split(' ')
@@ -84,12 +82,7 @@ async fn refresh(
         }
     };
     // A revoked consent deletes the flow: its refresh tokens stop working.
-    let flow = core
-        .flows
-        .get_flow(&row.request_id)
-        .await?
-        .ok_or_else(unknown)?;
-    let record = FlowRecord::of(&flow)?;
+    let (flow, record) = completed_flow(core, &row.request_id, REFRESH.unknown).await?;
     // A narrowed scope holds for this and later tokens; one without offline ends the chain (no
     // new refresh token). The tokens it replaces: the spent refresh token and the family's access
     // tokens, in the same transaction.

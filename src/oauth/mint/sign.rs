@@ -64,18 +64,6 @@ impl OAuthCore {
                 signature: m.signature,
             });
         }
-        let set = self
-            .keys
-            .signing_set(ACCESS_TOKEN_SET)
-            .await
-            .map_err(|e| OAuthError::server(format!("access token signing key: {e:?}")))?;
-        let signer = set
-            .signer
-            .as_ref()
-            .ok_or_else(|| OAuthError::server("the access token set has no signing key"))?;
-        let mut header = Header::new(signer.alg);
-        header.typ = Some("at+jwt".into());
-        header.kid = Some(signer.kid.clone());
         let scope = g.scope.join(" ");
         let claims = AccessClaims {
             iss: &self.config.urls.self_.issuer,
@@ -94,9 +82,9 @@ impl OAuthCore {
                 .filter(|m| !m.is_empty())
                 .map(|_| g.extra),
         };
-        let token = signer
-            .sign(&header, &claims)
-            .map_err(|e| OAuthError::server(format!("signing an access token: {e}")))?;
+        let token = self
+            .sign_jwt(ACCESS_TOKEN_SET, "at+jwt", |_| claims)
+            .await?;
         let signature = jwt_signature(&token)
             .ok_or_else(|| OAuthError::server("a signed token without a signature"))?;
         Ok(MintedToken { token, signature })
@@ -109,59 +97,42 @@ impl OAuthCore {
         &self,
         input: &IdTokenInput<'_>,
     ) -> Result<String, OAuthError> {
-        let set = self
-            .keys
-            .signing_set(ID_TOKEN_SET)
-            .await
-            .map_err(|e| OAuthError::server(format!("ID token signing key: {e:?}")))?;
-        let signer = set
-            .signer
-            .as_ref()
-            .ok_or_else(|| OAuthError::server("the ID token set has no signing key"))?;
         let now = self.clock.now().timestamp();
-        let mut claims = crate::oidc::id_token::session_claims(input.extra);
-        let mut put = |k: &str, v: Value| {
-            claims.insert(k.to_owned(), v);
-        };
-        put("iss", json!(self.config.urls.self_.issuer));
-        put("sub", json!(input.subject));
-        put("aud", json!([input.client_id]));
-        put("azp", json!(input.client_id));
-        put("iat", json!(now));
-        put("exp", json!(now + input.lifespan.as_secs() as i64));
-        put("auth_time", json!(input.auth_time_ms / 1000));
-        put("rat", json!(input.requested_at_ms / 1000));
-        put("jti", json!(uuid::Uuid::new_v4().to_string()));
-        if let Some(n) = input.nonce {
-            put("nonce", json!(n));
-        }
-        if let Some(a) = input.acr.filter(|a| !a.is_empty()) {
-            put("acr", json!(a));
-        }
-        if let Some(a) = input.amr.filter(|a| !a.is_empty()) {
-            put("amr", json!(a));
-        }
-        if let Some(s) = input.sid {
-            put("sid", json!(s));
-        }
-        if let Some(t) = input.access_token {
-            put(
-                "at_hash",
-                json!(crate::oidc::id_token::half_hash(signer.alg, t)),
-            );
-        }
-        if let Some(c) = input.code {
-            put(
-                "c_hash",
-                json!(crate::oidc::id_token::half_hash(signer.alg, c)),
-            );
-        }
-        let mut header = Header::new(signer.alg);
-        header.typ = Some("JWT".into());
-        header.kid = Some(signer.kid.clone());
-        signer
-            .sign(&header, &claims)
-            .map_err(|e| OAuthError::server(format!("signing an ID token: {e}")))
+        self.sign_jwt(ID_TOKEN_SET, "JWT", |alg| {
+            let mut claims = crate::oidc::id_token::session_claims(input.extra);
+            let mut put = |k: &str, v: Value| {
+                claims.insert(k.to_owned(), v);
+            };
+            put("iss", json!(self.config.urls.self_.issuer));
+            put("sub", json!(input.subject));
+            put("aud", json!([input.client_id]));
+            put("azp", json!(input.client_id));
+            put("iat", json!(now));
+            put("exp", json!(now + input.lifespan.as_secs() as i64));
+            put("auth_time", json!(input.auth_time_ms / 1000));
+            put("rat", json!(input.requested_at_ms / 1000));
+            put("jti", json!(uuid::Uuid::new_v4().to_string()));
+            if let Some(n) = input.nonce {
+                put("nonce", json!(n));
+            }
+            if let Some(a) = input.acr.filter(|a| !a.is_empty()) {
+                put("acr", json!(a));
+            }
+            if let Some(a) = input.amr.filter(|a| !a.is_empty()) {
+                put("amr", json!(a));
+            }
+            if let Some(s) = input.sid {
+                put("sid", json!(s));
+            }
+            if let Some(t) = input.access_token {
+                put("at_hash", json!(crate::oidc::id_token::half_hash(alg, t)));
+            }
+            if let Some(c) = input.code {
+                put("c_hash", json!(crate::oidc::id_token::half_hash(alg, c)));
+            }
+            claims
+        })
+        .await
     }
 
     /// Back-Channel Logout 1.0 §2.4: a logout token, signed like ID tokens.
@@ -171,15 +142,6 @@ impl OAuthCore {
         subject: &str,
         sid: &str,
     ) -> Result<String, OAuthError> {
-        let set = self
-            .keys
-            .signing_set(crate::keys::ID_TOKEN_SET)
-            .await
-            .map_err(|e| OAuthError::server(format!("ID token signing key: {e:?}")))?;
-        let signer = set
-            .signer
-            .as_ref()
-            .ok_or_else(|| OAuthError::server("the ID token set has no signing key"))?;
         let now = self.clock.now().timestamp();
         let claims = json!({
             "iss": self.config.urls.self_.issuer,
@@ -191,11 +153,31 @@ impl OAuthCore {
             "sid": sid,
             "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
         });
-        let mut header = jsonwebtoken::Header::new(signer.alg);
-        header.typ = Some("logout+jwt".into());
+        self.sign_jwt(ID_TOKEN_SET, "logout+jwt", |_| claims).await
+    }
+
+    /// Signs `claims` (given the algorithm, for the hashes that depend on it) as a JWT of type
+    /// `typ` with the newest key of `set`, naming the key in `kid`.
+    async fn sign_jwt<T: Serialize>(
+        &self,
+        set: &str,
+        typ: &str,
+        claims: impl FnOnce(jsonwebtoken::Algorithm) -> T,
+    ) -> Result<String, OAuthError> {
+        let keys = self
+            .keys
+            .signing_set(set)
+            .await
+            .map_err(|e| OAuthError::server(format!("{set} signing key: {e:?}")))?;
+        let signer = keys
+            .signer
+            .as_ref()
+            .ok_or_else(|| OAuthError::server(format!("the set {set} has no signing key")))?;
+        let mut header = Header::new(signer.alg);
+        header.typ = Some(typ.into());
         header.kid = Some(signer.kid.clone());
         signer
-            .sign(&header, &claims)
-            .map_err(|e| OAuthError::server(format!("signing a logout token: {e}")))
+            .sign(&header, &claims(signer.alg))
+            .map_err(|e| OAuthError::server(format!("signing a {typ} token: {e}")))
     }
 }
