@@ -444,6 +444,39 @@ async fn user_code_entry(backend: Backend) {
         let s = &s;
         async move { admin_put(s, &path, body).await }
     };
+    // Garbage anywhere is a 4xx with a reason, never a 5xx.
+    for q in [
+        "device_verifier=nonsense",
+        "login_verifier=nonsense&client_id=tv",
+        "consent_verifier=nonsense&client_id=tv",
+        "consent_verifier=&login_verifier=&device_verifier=%FF",
+    ] {
+        let r = Browser::new()
+            .get(&format!("{}/oauth2/device/verify?{q}", s.public))
+            .await;
+        assert!(
+            (300..500).contains(&r.status),
+            "{q}: {} {}",
+            r.status,
+            r.body
+        );
+    }
+    let r = s
+        .http
+        .put(format!(
+            "{}/admin/oauth2/auth/requests/device/accept?device_challenge={}",
+            s.admin,
+            enc(&challenge)
+        ))
+        .header("content-type", "application/json")
+        .body("[1, 2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let long = "B".repeat(100_000);
+    let (st, _) = accept(json!({ "user_code": long })).await;
+    assert_eq!(st, 400);
     let (st, e) = accept(json!({})).await;
     assert_eq!(st, 400, "{e}");
     assert!(
@@ -459,7 +492,8 @@ async fn user_code_entry(backend: Backend) {
     )
     .await;
     assert_eq!(st, 404, "{e}");
-    for _ in 0..5 {
+    // The long code above was the first wrong one.
+    for _ in 0..4 {
         let (st, _) = accept(json!({"user_code": "BCDF-GHJK"})).await;
         assert_eq!(st, 400);
     }
