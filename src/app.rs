@@ -44,8 +44,7 @@ pub fn state(
         owner.clone(),
     ));
     let oauth = crate::oauth::OAuthCore {
-        keys: keys.clone(),
-        signer: crate::crypto::opaque::OpaqueSigner::new(&config.secrets.system),
+        issuer: crate::oauth::mint::Issuer::new(config.clone(), keys.clone(), clock.clone()),
         secrets: crate::crypto::secret_cache::SecretCache::new(),
         clients: client_cache,
         tokens: token_cache.clone(),

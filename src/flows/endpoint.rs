@@ -123,7 +123,7 @@ impl OAuthCore {
         }
         let mut hint_claims = None;
         if let Some(hint) = &req.id_token_hint {
-            let claims = self.verify_id_token_hint(hint).await.map_err(fail)?;
+            let claims = self.issuer.verify_id_token_hint(hint).await.map_err(fail)?;
             let hint_sub = claims
                 .get("sub")
                 .and_then(Value::as_str)
@@ -245,6 +245,7 @@ impl OAuthCore {
         let client = as_client(req);
         let rt = req.response_type;
         let issued = self
+            .issuer
             .mint(&Issue {
                 issuing: Issuing::Implicit,
                 client: &client,
@@ -306,38 +307,5 @@ impl OAuthCore {
             response: req.redirect.respond(&self.config.urls.self_.issuer, params),
             cookies,
         })
-    }
-
-    /// Checks an `id_token_hint`: a token this server signed (expired ones are fine, OIDC Core
-    /// §3.1.2.1); returns its claims.
-    pub async fn verify_id_token_hint(
-        &self,
-        hint: &str,
-    ) -> Result<serde_json::Map<String, Value>, OAuthError> {
-        let bad = || {
-            OAuthError::invalid_request(
-                "The id_token_hint is not an ID token issued by this server.",
-            )
-        };
-        let header = jsonwebtoken::decode_header(hint).map_err(|_| bad())?;
-        let set = self
-            .keys
-            .loaded(crate::keys::ID_TOKEN_SET)
-            .await
-            .map_err(|e| OAuthError::server(format!("{e:?}")))?;
-        let (alg, key) = set
-            .verifier(header.kid.as_deref().ok_or_else(bad)?)
-            .ok_or_else(bad)?;
-        if alg != header.alg {
-            return Err(bad());
-        }
-        let mut v = jsonwebtoken::Validation::new(alg);
-        v.validate_exp = false;
-        v.validate_aud = false;
-        v.set_issuer(&[&self.config.urls.self_.issuer]);
-        v.required_spec_claims.clear();
-        jsonwebtoken::decode::<serde_json::Map<String, Value>>(hint, key, &v)
-            .map(|d| d.claims)
-            .map_err(|_| bad())
     }
 }

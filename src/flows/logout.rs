@@ -107,7 +107,7 @@ impl OAuthCore {
             return self.finish_logout(&state, cookie).await;
         }
         let hint = match params.get("id_token_hint") {
-            Some(h) => Some(self.verify_id_token_hint(h).await?),
+            Some(h) => Some(self.issuer.verify_id_token_hint(h).await?),
             None => None,
         };
         let hint_client = hint.as_ref().and_then(|c| match c.get("aud") {
@@ -284,7 +284,7 @@ impl OAuthCore {
                 .as_deref()
                 .filter(|u| !u.is_empty())
             {
-                let token = self.logout_token(&id, subject, sid).await?;
+                let token = self.issuer.logout_token(&id, subject, sid).await?;
                 backchannel.push((uri.to_owned(), token));
             }
         }

@@ -13,7 +13,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::Validation;
 use sha2::{Digest, Sha256};
 
-use super::{OAuthCore, client_auth::AuthenticatedClient};
+use super::client_auth::AuthenticatedClient;
 use crate::{crypto::opaque::TokenKind, keys::ACCESS_TOKEN_SET};
 
 /// The stored key of a JWT: SHA-256 of its signature segment, base64url (43 characters, like an
@@ -27,7 +27,7 @@ fn looks_like_jws(token: &str) -> bool {
     token.bytes().filter(|b| *b == b'.').count() == 2 && !token.starts_with("ory_")
 }
 
-impl OAuthCore {
+impl super::mint::Issuer {
     /// Whether tokens for this client are JWTs.
     pub(super) fn jwt_strategy(&self, client: &AuthenticatedClient) -> bool {
         let strategy = client

@@ -89,10 +89,10 @@ impl OAuthCore {
         let now = self.clock.now().timestamp_millis();
         // A user code may collide with a live one (the digest is unique): draw again.
         for _ in 0..5 {
-            let device = self.mint_device_code()?;
+            let device = self.issuer.mint_device_code()?;
             let user_code = crate::crypto::random_chars(&alphabet, length);
             let digest = self
-                .signer
+                .issuer
                 .digests(USER_CODE, &user_code)
                 .into_iter()
                 .next()
@@ -147,7 +147,7 @@ impl OAuthCore {
         let now = self.clock.now().timestamp_millis();
         Ok(self
             .devices
-            .device_by_user_code(&self.signer.digests(USER_CODE, &code))
+            .device_by_user_code(&self.issuer.digests(USER_CODE, &code))
             .await?
             .filter(|d| d.state == DeviceState::Pending && d.expires_at > now))
     }

@@ -18,7 +18,7 @@ impl OAuthCore {
             ));
         }
         let inactive = Ok(Introspection::default());
-        let Some((kind, signature)) = self.token_signature(token).await else {
+        let Some((kind, signature)) = self.issuer.token_signature(token).await else {
             return inactive;
         };
         let Some(row) = self.tokens.get_token(&signature).await? else {

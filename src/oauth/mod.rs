@@ -17,12 +17,7 @@ pub mod scope;
 
 use std::sync::Arc;
 
-use crate::{
-    clock::Clock,
-    config::Config,
-    crypto::{opaque::OpaqueSigner, secret_cache::SecretCache},
-    storage::TokenStore,
-};
+use crate::{clock::Clock, config::Config, crypto::secret_cache::SecretCache, storage::TokenStore};
 
 pub use error::{ErrorCode, OAuthError};
 
@@ -40,12 +35,11 @@ pub struct OAuthCore {
     pub(crate) flows: Arc<dyn crate::storage::FlowStore>,
     /// The token cache itself, for write-through of codes stored with their flow.
     pub(crate) token_cache: Option<Arc<crate::storage::token_cache::TokenCache>>,
-    pub(crate) signer: OpaqueSigner,
+    /// Makes and recognises tokens (it owns the HMAC signer and the signing keys).
+    pub(crate) issuer: mint::Issuer,
     /// Seals flows in progress into their challenges and verifiers.
     pub(crate) sealer: crate::crypto::seal::Sealer,
     pub(crate) secrets: SecretCache,
-    /// JSON Web Key sets: the signers of JWT access tokens (and later ID tokens).
-    pub(crate) keys: Arc<crate::keys::KeyService>,
     pub(crate) clock: Arc<dyn Clock>,
     /// Fetches clients' `jwks_uri`; made on first use (building it loads the TLS roots, which
     /// would otherwise add milliseconds to every start).

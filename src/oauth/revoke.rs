@@ -10,7 +10,7 @@ impl OAuthCore {
         let presented = Presented::from_request(authorization, &params)?;
         let token = params.require("token")?.to_owned();
         let client = self.authenticate(&presented).await?;
-        let Some((_, signature)) = self.token_signature(&token).await else {
+        let Some((_, signature)) = self.issuer.token_signature(&token).await else {
             return Ok(());
         };
         let Some(row) = self.tokens.get_token(&signature).await? else {

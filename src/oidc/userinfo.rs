@@ -20,7 +20,7 @@ fn invalid_token() -> OAuthError {
 
 impl OAuthCore {
     pub async fn userinfo(&self, token: &str) -> Result<Map<String, Value>, OAuthError> {
-        let Some((kind, signature)) = self.token_signature(token).await else {
+        let Some((kind, signature)) = self.issuer.token_signature(token).await else {
             return Err(invalid_token());
         };
         let row = self

@@ -201,7 +201,7 @@ fn the_http_layer_calls_the_core_and_does_not_reach_into_it() {
         .filter_map(|l| l.split(':').next())
         .collect();
     assert!(
-        fields.contains(&"tokens") && fields.contains(&"signer"),
+        fields.contains(&"tokens") && fields.contains(&"issuer"),
         "{fields:?}"
     );
     let mut found = Vec::new();

@@ -100,6 +100,7 @@ async fn exchange(
         }
     }
     let issued = core
+        .issuer
         .mint(&Issue::from_flow(
             Issuing::AuthorizationCode,
             client,

@@ -49,6 +49,7 @@ impl Grant for ClientCredentials {
         // random page of it per token.
         let request_id = uuid::Uuid::now_v7().simple().to_string();
         let issued = core
+            .issuer
             .mint(&Issue {
                 issuing: Issuing::ClientCredentials,
                 client,

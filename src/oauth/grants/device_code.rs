@@ -62,7 +62,7 @@ async fn poll(
 ) -> Result<TokenResponse, OAuthError> {
     let unknown = || invalid_grant(UNKNOWN);
     let signature = core
-        .signer
+        .issuer
         .verify(TokenKind::DeviceCode, presented)
         .ok_or_else(unknown)?;
     let device = core
@@ -114,6 +114,7 @@ async fn poll(
     }
     let (flow, record) = completed_flow(core, &device.request_id, UNKNOWN).await?;
     let issued = core
+        .issuer
         .mint(&Issue::from_flow(
             Issuing::DeviceCode,
             client,

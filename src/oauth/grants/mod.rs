@@ -183,7 +183,7 @@ impl Spendable {
     ) -> Result<(String, crate::storage::StoredToken), OAuthError> {
         let unknown = || invalid_grant(self.unknown);
         let signature = core
-            .signer
+            .issuer
             .verify(self.kind, presented)
             .ok_or_else(unknown)?;
         let row = core

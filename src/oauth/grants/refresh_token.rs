@@ -87,6 +87,7 @@ async fn refresh(
     // new refresh token). The tokens it replaces: the spent refresh token and the family's access
     // tokens, in the same transaction.
     let issued = core
+        .issuer
         .mint(&Issue::from_flow(
             Issuing::Refresh,
             client,

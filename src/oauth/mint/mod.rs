@@ -1,6 +1,6 @@
-//! The one place tokens are made (signing in [`sign`]). Every grant at the token endpoint and the authorization
-//! endpoint's code, implicit and hybrid responses describe what they issue as an [`Issue`]; this
-//! module decides the lifespans (grant × the client's per-grant lifespans × `ttl.*`), mints the
+//! The one place tokens are made, by the [`Issuer`] service (signing in [`sign`]). Every grant at
+//! the token endpoint and the authorization endpoint's code, implicit and hybrid responses
+//! describe what they issue as an [`Issue`]; this module decides the lifespans (grant × the client's per-grant lifespans × `ttl.*`), mints the
 //! authorization code, access token (opaque or JWT, see [`super::access_token`]), refresh token
 //! and ID token, and builds the rows to store. It stores nothing: the caller commits the rows with
 //! whatever paid for them (a spent code, a completed flow), so a token never exists without its
@@ -8,16 +8,50 @@
 
 mod sign;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use super::{OAuthCore, OAuthError, client_auth::AuthenticatedClient};
+use super::{OAuthError, client_auth::AuthenticatedClient};
 use crate::{
-    crypto::opaque::TokenKind,
+    clock::Clock,
+    config::Config,
+    crypto::opaque::{OpaqueSigner, TokenKind},
     oidc::id_token::IdTokenInput,
     storage::{FlowRecord, StoredToken},
     wire::OAuth2Client,
 };
 use sign::Grant;
+
+/// The service that makes and recognises tokens: it owns the HMAC signer of opaque tokens and
+/// codes and the signing keys (shared with the key admin API), and knows the lifespans.
+#[derive(Debug)]
+pub struct Issuer {
+    pub(super) config: Config,
+    pub(super) signer: OpaqueSigner,
+    pub(super) keys: Arc<crate::keys::KeyService>,
+    pub(super) clock: Arc<dyn Clock>,
+}
+
+impl Issuer {
+    pub fn new(config: Config, keys: Arc<crate::keys::KeyService>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            signer: OpaqueSigner::new(&config.secrets.system),
+            config,
+            keys,
+            clock,
+        }
+    }
+
+    /// The signature of an opaque token or code of `kind` this server minted (its HMAC
+    /// checked against every system secret, in constant time); `None` for anything else.
+    pub fn verify(&self, kind: TokenKind, presented: &str) -> Option<String> {
+        self.signer.verify(kind, presented)
+    }
+
+    /// Keyed digests of a short secret (see [`OpaqueSigner::digests`]).
+    pub fn digests(&self, context: &str, value: &str) -> Vec<String> {
+        self.signer.digests(context, value)
+    }
+}
 
 /// Which grant is issuing: it chooses the client's lifespan fields and whether a refresh token
 /// may come with the access token.
@@ -172,7 +206,7 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-impl OAuthCore {
+impl Issuer {
     /// A lifespan setting (a client's `…_lifespan`) if it is set and not zero, otherwise the
     /// configured `default` TTL.
     fn lifespan(&self, client_value: Option<&String>, default: &str) -> Duration {

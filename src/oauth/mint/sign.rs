@@ -7,10 +7,11 @@ use jsonwebtoken::Header;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::Issuer;
 use crate::{
     crypto::opaque::TokenKind,
     keys::{ACCESS_TOKEN_SET, ID_TOKEN_SET},
-    oauth::{OAuthCore, OAuthError, access_token::jwt_signature, client_auth::AuthenticatedClient},
+    oauth::{OAuthError, access_token::jwt_signature, client_auth::AuthenticatedClient},
     oidc::id_token::IdTokenInput,
 };
 
@@ -51,7 +52,7 @@ struct AccessClaims<'a> {
     ext: Option<&'a serde_json::Value>,
 }
 
-impl OAuthCore {
+impl Issuer {
     /// Mints an access token in the client's strategy.
     pub(super) async fn mint_access_token(&self, g: &Grant<'_>) -> Result<MintedToken, OAuthError> {
         if !self.jwt_strategy(g.client) {
@@ -91,7 +92,7 @@ impl OAuthCore {
     }
 }
 
-impl OAuthCore {
+impl Issuer {
     /// Signs an ID token.
     pub(super) async fn sign_id_token(
         &self,
@@ -179,5 +180,38 @@ impl OAuthCore {
         signer
             .sign(&header, &claims(signer.alg))
             .map_err(|e| OAuthError::server(format!("signing a {typ} token: {e}")))
+    }
+
+    /// Checks an `id_token_hint`: a token this server signed (expired ones are fine, OIDC Core
+    /// §3.1.2.1); returns its claims.
+    pub async fn verify_id_token_hint(
+        &self,
+        hint: &str,
+    ) -> Result<serde_json::Map<String, Value>, OAuthError> {
+        let bad = || {
+            OAuthError::invalid_request(
+                "The id_token_hint is not an ID token issued by this server.",
+            )
+        };
+        let header = jsonwebtoken::decode_header(hint).map_err(|_| bad())?;
+        let set = self
+            .keys
+            .loaded(ID_TOKEN_SET)
+            .await
+            .map_err(|e| OAuthError::server(format!("{e:?}")))?;
+        let (alg, key) = set
+            .verifier(header.kid.as_deref().ok_or_else(bad)?)
+            .ok_or_else(bad)?;
+        if alg != header.alg {
+            return Err(bad());
+        }
+        let mut v = jsonwebtoken::Validation::new(alg);
+        v.validate_exp = false;
+        v.validate_aud = false;
+        v.set_issuer(&[&self.config.urls.self_.issuer]);
+        v.required_spec_claims.clear();
+        jsonwebtoken::decode::<serde_json::Map<String, Value>>(hint, key, &v)
+            .map(|d| d.claims)
+            .map_err(|_| bad())
     }
 }
