@@ -745,6 +745,48 @@ fn figment_error(e: &figment::Error) -> ConfigError {
     }
 }
 
+/// A duration as Go prints it (Hydra's wire format for lifespans): `0s`, `500ms`, `1m30s`,
+/// `720h0m0s`, `1.5s`.
+pub fn format_duration(d: Duration) -> String {
+    fn trim(mut s: String) -> String {
+        if s.contains('.') {
+            while s.ends_with('0') {
+                s.pop();
+            }
+            if s.ends_with('.') {
+                s.pop();
+            }
+        }
+        s
+    }
+    let nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0s".into();
+    }
+    if nanos < 1_000 {
+        return format!("{nanos}ns");
+    }
+    if nanos < 1_000_000 {
+        return format!("{}µs", trim(format!("{:.3}", nanos as f64 / 1e3)));
+    }
+    if nanos < 1_000_000_000 {
+        return format!("{}ms", trim(format!("{:.6}", nanos as f64 / 1e6)));
+    }
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let frac = d.subsec_nanos();
+    let seconds = if frac == 0 {
+        s.to_string()
+    } else {
+        trim(format!("{s}.{frac:09}"))
+    };
+    match (h, m) {
+        (0, 0) => format!("{seconds}s"),
+        (0, m) => format!("{m}m{seconds}s"),
+        (h, m) => format!("{h}h{m}m{seconds}s"),
+    }
+}
+
 /// Parses a Go-style duration as Hydra writes them: `500ms`, `90s`, `10m`, `1h30m`, `720h`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -796,6 +838,24 @@ mod tests {
 
     fn load(env: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::load(&[], env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).map(|(c, _)| c)
+    }
+
+    #[test]
+    fn durations_print_as_go_prints_them() {
+        for (text, go) in [
+            ("2m", "2m0s"),
+            ("4h", "4h0m0s"),
+            ("720h", "720h0m0s"),
+            ("90s", "1m30s"),
+            ("1h30m", "1h30m0s"),
+            ("500ms", "500ms"),
+            ("1500ms", "1.5s"),
+            ("0", "0s"),
+            ("0s", "0s"),
+            ("1h0m0s", "1h0m0s"),
+        ] {
+            assert_eq!(format_duration(parse_duration(text).unwrap()), go, "{text}");
+        }
     }
 
     #[test]

@@ -201,6 +201,20 @@ impl ClientService {
         Ok(out)
     }
 
+    /// Replaces a client's token lifespans (Hydra's `setOAuth2ClientLifespans`); the rest of the
+    /// client, its secret included, stays. Every node sees the change at once (the write emits
+    /// the client-changed cache event).
+    pub async fn set_lifespans(
+        &self,
+        id: &str,
+        lifespans: crate::wire::OAuth2ClientTokenLifespans,
+    ) -> Result<OAuth2Client, AdminError> {
+        let mut c = self.get(id).await?;
+        lifespans.apply(&mut c);
+        c.client_secret = None;
+        self.replace(id, c).await
+    }
+
     /// Applies an RFC 6902 JSON Patch to the client as GET shows it, then replaces it.
     pub async fn patch(&self, id: &str, ops: Vec<JsonPatchOp>) -> Result<OAuth2Client, AdminError> {
         let current = self.get(id).await?;

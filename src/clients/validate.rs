@@ -315,9 +315,12 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
     if c.client_secret_expires_at.is_some_and(|t| t < 0) {
         return Err(invalid("client_secret_expires_at must not be negative"));
     }
-    for (field, v) in lifespans(c) {
-        if let Some(v) = v {
-            crate::config::parse_duration(v).map_err(|e| invalid(format!("{field}: {e}")))?;
+    // Stored and shown as Hydra shows them (Go's duration format: `2m` is `2m0s`).
+    for (field, v) in lifespans_mut(c) {
+        if let Some(text) = v.as_deref() {
+            let d = crate::config::parse_duration(text)
+                .map_err(|e| invalid(format!("{field}: {e}")))?;
+            *v = Some(crate::config::format_duration(d));
         }
     }
 
@@ -386,59 +389,59 @@ pub fn present(c: &mut OAuth2Client) {
     set_or(&mut c.userinfo_signed_response_alg, "none".into());
 }
 
-fn lifespans(c: &OAuth2Client) -> [(&'static str, Option<&String>); 13] {
+fn lifespans_mut(c: &mut OAuth2Client) -> [(&'static str, &mut Option<String>); 13] {
     [
         (
             "authorization_code_grant_access_token_lifespan",
-            c.authorization_code_grant_access_token_lifespan.as_ref(),
+            &mut c.authorization_code_grant_access_token_lifespan,
         ),
         (
             "authorization_code_grant_id_token_lifespan",
-            c.authorization_code_grant_id_token_lifespan.as_ref(),
+            &mut c.authorization_code_grant_id_token_lifespan,
         ),
         (
             "authorization_code_grant_refresh_token_lifespan",
-            c.authorization_code_grant_refresh_token_lifespan.as_ref(),
+            &mut c.authorization_code_grant_refresh_token_lifespan,
         ),
         (
             "client_credentials_grant_access_token_lifespan",
-            c.client_credentials_grant_access_token_lifespan.as_ref(),
+            &mut c.client_credentials_grant_access_token_lifespan,
         ),
         (
             "device_authorization_grant_access_token_lifespan",
-            c.device_authorization_grant_access_token_lifespan.as_ref(),
+            &mut c.device_authorization_grant_access_token_lifespan,
         ),
         (
             "device_authorization_grant_id_token_lifespan",
-            c.device_authorization_grant_id_token_lifespan.as_ref(),
+            &mut c.device_authorization_grant_id_token_lifespan,
         ),
         (
             "device_authorization_grant_refresh_token_lifespan",
-            c.device_authorization_grant_refresh_token_lifespan.as_ref(),
+            &mut c.device_authorization_grant_refresh_token_lifespan,
         ),
         (
             "implicit_grant_access_token_lifespan",
-            c.implicit_grant_access_token_lifespan.as_ref(),
+            &mut c.implicit_grant_access_token_lifespan,
         ),
         (
             "implicit_grant_id_token_lifespan",
-            c.implicit_grant_id_token_lifespan.as_ref(),
+            &mut c.implicit_grant_id_token_lifespan,
         ),
         (
             "jwt_bearer_grant_access_token_lifespan",
-            c.jwt_bearer_grant_access_token_lifespan.as_ref(),
+            &mut c.jwt_bearer_grant_access_token_lifespan,
         ),
         (
             "refresh_token_grant_access_token_lifespan",
-            c.refresh_token_grant_access_token_lifespan.as_ref(),
+            &mut c.refresh_token_grant_access_token_lifespan,
         ),
         (
             "refresh_token_grant_id_token_lifespan",
-            c.refresh_token_grant_id_token_lifespan.as_ref(),
+            &mut c.refresh_token_grant_id_token_lifespan,
         ),
         (
             "refresh_token_grant_refresh_token_lifespan",
-            c.refresh_token_grant_refresh_token_lifespan.as_ref(),
+            &mut c.refresh_token_grant_refresh_token_lifespan,
         ),
     ]
 }

@@ -293,3 +293,79 @@ pub struct JsonPatchOp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
 }
+
+/// A client's token lifespans, one per grant and token (Hydra's `oAuth2ClientTokenLifespans`):
+/// `setOAuth2ClientLifespans` replaces all of them (a missing one falls back to `ttl.*`).
+#[derive(
+    Clone, Debug, Default, PartialEq, poem_openapi::Object, serde::Serialize, serde::Deserialize,
+)]
+#[oai(rename = "oAuth2ClientTokenLifespans")]
+pub struct OAuth2ClientTokenLifespans {
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub authorization_code_grant_access_token_lifespan: Option<String>,
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub authorization_code_grant_id_token_lifespan: Option<String>,
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub authorization_code_grant_refresh_token_lifespan: Option<String>,
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub client_credentials_grant_access_token_lifespan: Option<String>,
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub device_authorization_grant_access_token_lifespan: Option<String>,
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub device_authorization_grant_id_token_lifespan: Option<String>,
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub device_authorization_grant_refresh_token_lifespan: Option<String>,
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub implicit_grant_access_token_lifespan: Option<String>,
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub implicit_grant_id_token_lifespan: Option<String>,
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub jwt_bearer_grant_access_token_lifespan: Option<String>,
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub refresh_token_grant_access_token_lifespan: Option<String>,
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub refresh_token_grant_id_token_lifespan: Option<String>,
+    #[oai(validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[serde(default)]
+    pub refresh_token_grant_refresh_token_lifespan: Option<String>,
+}
+
+impl OAuth2ClientTokenLifespans {
+    /// Sets these lifespans on a client, every one of them.
+    pub fn apply(self, c: &mut OAuth2Client) {
+        c.authorization_code_grant_access_token_lifespan =
+            self.authorization_code_grant_access_token_lifespan;
+        c.authorization_code_grant_id_token_lifespan =
+            self.authorization_code_grant_id_token_lifespan;
+        c.authorization_code_grant_refresh_token_lifespan =
+            self.authorization_code_grant_refresh_token_lifespan;
+        c.client_credentials_grant_access_token_lifespan =
+            self.client_credentials_grant_access_token_lifespan;
+        c.device_authorization_grant_access_token_lifespan =
+            self.device_authorization_grant_access_token_lifespan;
+        c.device_authorization_grant_id_token_lifespan =
+            self.device_authorization_grant_id_token_lifespan;
+        c.device_authorization_grant_refresh_token_lifespan =
+            self.device_authorization_grant_refresh_token_lifespan;
+        c.implicit_grant_access_token_lifespan = self.implicit_grant_access_token_lifespan;
+        c.implicit_grant_id_token_lifespan = self.implicit_grant_id_token_lifespan;
+        c.jwt_bearer_grant_access_token_lifespan = self.jwt_bearer_grant_access_token_lifespan;
+        c.refresh_token_grant_access_token_lifespan =
+            self.refresh_token_grant_access_token_lifespan;
+        c.refresh_token_grant_id_token_lifespan = self.refresh_token_grant_id_token_lifespan;
+        c.refresh_token_grant_refresh_token_lifespan =
+            self.refresh_token_grant_refresh_token_lifespan;
+    }
+}

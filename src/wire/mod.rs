@@ -7,7 +7,7 @@ pub mod flows;
 pub mod introspection;
 pub mod jwk;
 
-pub use client::{JsonPatchOp, OAuth2Client};
+pub use client::{JsonPatchOp, OAuth2Client, OAuth2ClientTokenLifespans};
 pub use error::GenericError;
 pub use flows::{
     AcceptDeviceUserCodeRequest, AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest,

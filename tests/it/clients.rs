@@ -443,6 +443,12 @@ async fn every_field_round_trips(s: TestServer) {
     for (k, v) in full.as_object().unwrap() {
         if k == "client_secret" {
             assert!(got.get(k).is_none());
+        } else if k.ends_with("_lifespan") {
+            // Shown as Hydra shows them, in Go's duration format.
+            let go = latchkey::config::format_duration(
+                latchkey::config::parse_duration(v.as_str().unwrap()).unwrap(),
+            );
+            assert_eq!(got[k], go, "field {k}");
         } else {
             assert_eq!(&got[k], v, "field {k}");
         }

@@ -22,6 +22,7 @@ mod flows_prompt;
 mod health;
 mod jwt;
 mod keys;
+mod lifespans;
 mod logout;
 mod migrate;
 mod nodes;

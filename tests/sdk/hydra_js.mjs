@@ -99,6 +99,8 @@ const token = new URL(next, ADMIN).searchParams.get('page_token');
 check((await oauth2.listOAuth2Clients({ pageSize: 1, pageToken: token })).data.length === 1, 'listOAuth2Clients: next page');
 check((await oauth2.setOAuth2Client({ id: 'js-web', oAuth2Client: { ...got, client_name: 'JavaScript, replaced' } })).data.client_name === 'JavaScript, replaced', 'setOAuth2Client');
 check((await oauth2.patchOAuth2Client({ id: 'js-web', jsonPatch: [{ op: 'replace', path: '/client_name', value: 'JavaScript, patched' }] })).data.client_name === 'JavaScript, patched', 'patchOAuth2Client');
+check((await oauth2.setOAuth2ClientLifespans({ id: 'js-web', oAuth2ClientTokenLifespans: { client_credentials_grant_access_token_lifespan: '2m' } })).data.client_credentials_grant_access_token_lifespan === '2m0s', 'setOAuth2ClientLifespans');
+await oauth2.setOAuth2ClientLifespans({ id: 'js-web', oAuth2ClientTokenLifespans: {} });
 await expectStatus(oauth2.getOAuth2Client({ id: 'nobody' }), 404, 'getOAuth2Client: unknown');
 
 async function startFlow(b) {

@@ -30,6 +30,7 @@ from ory_hydra_client.models import (
     JsonPatch,
     JsonWebKeySet,
     OAuth2Client,
+    OAuth2ClientTokenLifespans,
     RejectOAuth2Request,
 )
 
@@ -110,6 +111,11 @@ patched = oauth2.patch_o_auth2_client(
     "py-web", [JsonPatch(op="replace", path="/client_name", value="Python, patched")]
 )
 check(patched.client_name == "Python, patched", "patchOAuth2Client")
+timed = oauth2.set_o_auth2_client_lifespans(
+    "py-web", OAuth2ClientTokenLifespans(client_credentials_grant_access_token_lifespan="2m")
+)
+check(timed.client_credentials_grant_access_token_lifespan == "2m0s", "setOAuth2ClientLifespans")
+oauth2.set_o_auth2_client_lifespans("py-web", OAuth2ClientTokenLifespans())
 
 
 def start_flow(b, pkce=True):

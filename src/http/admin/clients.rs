@@ -12,7 +12,7 @@ use super::{AdminResult, Deleted, page_links};
 use crate::{
     http::{State, payload::StrictJson, public::Tag},
     storage::ClientFilter,
-    wire::{JsonPatchOp, OAuth2Client},
+    wire::{JsonPatchOp, OAuth2Client, OAuth2ClientTokenLifespans},
 };
 
 #[derive(ApiResponse)]
@@ -121,6 +121,24 @@ impl ClientsApi {
         client: StrictJson<OAuth2Client>,
     ) -> AdminResult<Json<OAuth2Client>> {
         Ok(Json(state.clients.replace(&id.0, client.0).await?))
+    }
+
+    /// Set an OAuth 2.0 client's token lifespans.
+    ///
+    /// Replaces every `*_grant_*_lifespan` of the client (one left out falls back to the server's
+    /// `ttl.*`); the rest of the client, its secret included, is kept. Returns the client.
+    #[oai(
+        path = "/admin/clients/:id/lifespans",
+        method = "put",
+        operation_id = "setOAuth2ClientLifespans"
+    )]
+    async fn put_lifespans(
+        &self,
+        state: Data<&State>,
+        id: Path<String>,
+        lifespans: StrictJson<OAuth2ClientTokenLifespans>,
+    ) -> AdminResult<Json<OAuth2Client>> {
+        Ok(Json(state.clients.set_lifespans(&id.0, lifespans.0).await?))
     }
 
     /// Patch an OAuth 2.0 client with an RFC 6902 JSON Patch.

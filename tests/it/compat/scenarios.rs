@@ -295,6 +295,26 @@ async fn clients(t: &mut Run) {
     )
     .await;
     t.step(
+        "clients.set-lifespans",
+        put(Admin, "/admin/clients/minimal/lifespans").json(json!({
+            "client_credentials_grant_access_token_lifespan": "2m",
+            "authorization_code_grant_refresh_token_lifespan": "4h",
+            "refresh_token_grant_id_token_lifespan": "30m"
+        })),
+    )
+    .await;
+    t.step(
+        "clients.set-lifespans-invalid",
+        put(Admin, "/admin/clients/minimal/lifespans")
+            .json(json!({"client_credentials_grant_access_token_lifespan": "an hour"})),
+    )
+    .await;
+    t.step(
+        "clients.set-lifespans-unknown",
+        put(Admin, "/admin/clients/nobody/lifespans").json(json!({})),
+    )
+    .await;
+    t.step(
         "clients.put-unknown",
         put(Admin, "/admin/clients/nobody").json(json!({"client_id": "nobody"})),
     )
