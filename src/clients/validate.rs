@@ -315,12 +315,9 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
     if c.client_secret_expires_at.is_some_and(|t| t < 0) {
         return Err(invalid("client_secret_expires_at must not be negative"));
     }
-    // Stored and shown as Hydra shows them (Go's duration format: `2m` is `2m0s`).
     for (field, v) in lifespans_mut(c) {
         if let Some(text) = v.as_deref() {
-            let d = crate::config::parse_duration(text)
-                .map_err(|e| invalid(format!("{field}: {e}")))?;
-            *v = Some(crate::config::format_duration(d));
+            crate::config::parse_duration(text).map_err(|e| invalid(format!("{field}: {e}")))?;
         }
     }
 
@@ -338,6 +335,16 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
 /// included) and which are left out when empty. Applied to what is stored and to what is
 /// returned, so older stored documents come out in the same shape.
 pub fn present(c: &mut OAuth2Client) {
+    // Lifespans as Hydra shows them, in Go's duration format (`2m` is `2m0s`), also for clients
+    // stored before they were normalised.
+    for (_, v) in lifespans_mut(c) {
+        if let Some(d) = v
+            .as_deref()
+            .and_then(|t| crate::config::parse_duration(t).ok())
+        {
+            *v = Some(crate::config::format_duration(d));
+        }
+    }
     for list in [
         &mut c.audience,
         &mut c.allowed_cors_origins,
