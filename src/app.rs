@@ -49,7 +49,10 @@ pub fn state(
         clients: client_cache,
         tokens: token_cache.clone(),
         devices: db.device_store(),
-        device_attempts: crate::flows::device::Attempts::new(clock.clone()),
+        device_attempts: crate::flows::device::Attempts::new(
+            clock.clone(),
+            config.ttl(&config.ttl.login_consent_request),
+        ),
         token_cache: Some(token_cache),
         flows: Arc::new(crate::storage::flow_cache::FlowCache::new(
             db.flow_store(),

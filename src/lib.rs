@@ -31,6 +31,7 @@
 //! - [`tasks`]: the background tasks (writer, checkpointer, event listener or poller, janitor),
 //!   started and stopped together.
 //! - [`clock`]: injected time; the only file that reads the system clocks.
+//! - [`limits`]: counting failures within a window (sign-ins, device user codes).
 //!
 //! A request on the admin listener flows: `http::request_log` → `http::legacy_admin_paths`
 //! (Hydra v1 aliases) → body limit → the poem-openapi operation in `http::admin::*` → `clients`,
@@ -48,6 +49,7 @@ pub mod error;
 pub mod flows;
 pub mod http;
 pub mod keys;
+pub mod limits;
 pub mod oauth;
 pub mod oidc;
 pub mod storage;

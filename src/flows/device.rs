@@ -16,11 +16,7 @@
 //! a device flow (never skipped), and the built-in consent page names the client and warns the
 //! user to continue only for a device they hold.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +28,7 @@ use super::{
 use crate::{
     clock::Clock,
     error::AdminError,
+    limits::Failures,
     oauth::{ErrorCode, OAuthCore, OAuthError, device::VERIFY_PATH},
     storage::{DeviceState, StoreError},
     wire::{AcceptDeviceUserCodeRequest, OAuth2RedirectTo, OidcContext},
@@ -44,7 +41,6 @@ pub const PER_CHALLENGE: u32 = 5;
 /// Wrong user codes this node accepts per [`WINDOW`], from anyone.
 pub const PER_WINDOW: u32 = 300;
 pub const WINDOW: Duration = Duration::from_secs(60);
-const MAX_ENTRIES: usize = 100_000;
 
 /// A device challenge (before the user code) or verifier (after it).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -60,55 +56,37 @@ struct DeviceStep {
     fresh_login: bool,
 }
 
-/// Counts of wrong user codes: per challenge, and for this node per window.
+/// Counts of wrong user codes: per challenge (for as long as a challenge lives), and for this
+/// node per [`WINDOW`].
+#[derive(Debug)]
 pub struct Attempts {
-    clock: Arc<dyn Clock>,
-    per_challenge: Mutex<HashMap<String, (u32, Instant)>>,
-    window: Mutex<(u32, Option<Instant>)>,
+    per_challenge: Failures,
+    per_node: Failures,
 }
 
-impl std::fmt::Debug for Attempts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Attempts")
-    }
-}
+/// The key the node-wide count is kept under.
+const NODE: &str = "node";
 
 impl Attempts {
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
+    /// `challenge_ttl`: how long a device challenge lives (`ttl.login_consent_request`).
+    pub fn new(clock: Arc<dyn Clock>, challenge_ttl: Duration) -> Self {
         Self {
-            clock,
-            per_challenge: Mutex::default(),
-            window: Mutex::default(),
+            per_challenge: Failures::new(clock.clone(), challenge_ttl),
+            per_node: Failures::new(clock, WINDOW),
         }
     }
 
     /// Whether another code may be tried for this challenge now.
     fn allowed(&self, challenge: &str) -> bool {
-        let now = self.clock.instant();
-        let window_full = self.window.lock().is_ok_and(|w| {
-            w.1.is_some_and(|since| now.duration_since(since) < WINDOW) && w.0 >= PER_WINDOW
-        });
-        let challenge_full = self
-            .per_challenge
-            .lock()
-            .is_ok_and(|m| m.get(challenge).is_some_and(|(n, _)| *n >= PER_CHALLENGE));
-        !window_full && !challenge_full
+        self.per_challenge
+            .wait(&[(challenge, PER_CHALLENGE)])
+            .is_none()
+            && self.per_node.wait(&[(NODE, PER_WINDOW)]).is_none()
     }
 
-    fn failed(&self, challenge: &str, ttl: Duration) {
-        let now = self.clock.instant();
-        if let Ok(mut w) = self.window.lock() {
-            match w.1 {
-                Some(since) if now.duration_since(since) < WINDOW => w.0 += 1,
-                _ => *w = (1, Some(now)),
-            }
-        }
-        if let Ok(mut m) = self.per_challenge.lock() {
-            if m.len() >= MAX_ENTRIES {
-                m.retain(|_, (_, since)| now.duration_since(*since) < ttl);
-            }
-            m.entry(challenge.to_owned()).or_insert((0, now)).0 += 1;
-        }
+    fn failed(&self, challenge: &str) {
+        self.per_challenge.failed(&[challenge]);
+        self.per_node.failed(&[NODE]);
     }
 }
 
@@ -242,8 +220,7 @@ impl OAuthCore {
             .await
             .map_err(|e| AdminError::Internal(format!("{e:?}")))?;
         let Some(device) = device else {
-            let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
-            self.device_attempts.failed(&step.id, ttl);
+            self.device_attempts.failed(&step.id);
             return Err(AdminError::bad_request(
                 "The 'user_code' session could not be found or has expired or is otherwise malformed.",
             ));

@@ -5,30 +5,19 @@
 //! Counts live in this process (a cluster of N nodes allows up to N times as many guesses); they
 //! are bounded in number and forget entries once their window is over.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
-use crate::clock::Clock;
+use crate::{clock::Clock, limits::Failures};
 
 /// Failures per account within [`WINDOW`] before sign-ins to it are refused.
 pub const PER_ACCOUNT: u32 = 5;
 /// Failures per address within [`WINDOW`] (higher: many people may share one address).
 pub const PER_ADDRESS: u32 = 20;
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-const MAX_ENTRIES: usize = 100_000;
 
+#[derive(Debug)]
 pub struct Throttle {
-    clock: Arc<dyn Clock>,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl std::fmt::Debug for Throttle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Throttle")
-    }
+    failures: Failures,
 }
 
 fn account_key(email: &str) -> String {
@@ -42,53 +31,27 @@ fn address_key(address: &str) -> String {
 impl Throttle {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         Self {
-            clock,
-            failures: Mutex::default(),
+            failures: Failures::new(clock, WINDOW),
         }
     }
 
     /// How long until a sign-in for `email` from `address` may be tried again; `None`: now.
     pub fn wait(&self, email: &str, address: &str) -> Option<Duration> {
-        let now = self.clock.instant();
-        let map = self.failures.lock().ok()?;
-        [
-            (account_key(email), PER_ACCOUNT),
-            (address_key(address), PER_ADDRESS),
-        ]
-        .iter()
-        .filter_map(|(k, limit)| {
-            let (n, since) = map.get(k)?;
-            let left = WINDOW
-                .checked_sub(now.saturating_duration_since(*since))
-                .filter(|l| !l.is_zero())?;
-            (*n >= *limit).then_some(left)
-        })
-        .max()
+        self.failures.wait(&[
+            (&account_key(email), PER_ACCOUNT),
+            (&address_key(address), PER_ADDRESS),
+        ])
     }
 
     /// Counts a failed sign-in.
     pub fn failed(&self, email: &str, address: &str) {
-        let now = self.clock.instant();
-        let Ok(mut map) = self.failures.lock() else {
-            return;
-        };
-        if map.len() >= MAX_ENTRIES {
-            map.retain(|_, (_, since)| now.saturating_duration_since(*since) < WINDOW);
-        }
-        for k in [account_key(email), address_key(address)] {
-            let e = map.entry(k).or_insert((0, now));
-            if now.saturating_duration_since(e.1) >= WINDOW {
-                *e = (0, now);
-            }
-            e.0 += 1;
-        }
+        self.failures
+            .failed(&[&account_key(email), &address_key(address)]);
     }
 
     /// A successful sign-in clears the account's count.
     pub fn succeeded(&self, email: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(&account_key(email));
-        }
+        self.failures.forget(&account_key(email));
     }
 }
 

@@ -131,12 +131,21 @@ fn the_core_imports_nothing_above_it() {
             "config",
             "tasks",
             "error",
+            "limits",
         ],
         &["http", "app", "cli"],
         "the core may not use the HTTP layer, the app or the CLI",
     );
     assert_no_refs(
-        &["storage", "crypto", "wire", "coherence", "clock", "tasks"],
+        &[
+            "storage",
+            "crypto",
+            "wire",
+            "coherence",
+            "clock",
+            "tasks",
+            "limits",
+        ],
         &["oauth", "oidc", "flows", "clients", "keys", "users"],
         "storage, crypto, wire, coherence, clock and tasks sit below the protocol",
     );

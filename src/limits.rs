@@ -1,0 +1,77 @@
+//! Counting failures within a window: how sign-ins (`users::throttle`) and device user codes
+//! (`flows::device`) are slowed down. A key's count starts at its first failure and is forgotten
+//! once the window has passed; the counts live in this process, are bounded in number, and shed
+//! finished windows when full.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use crate::clock::Clock;
+
+const MAX_ENTRIES: usize = 100_000;
+
+pub struct Failures {
+    clock: Arc<dyn Clock>,
+    window: Duration,
+    counts: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl std::fmt::Debug for Failures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Failures")
+    }
+}
+
+impl Failures {
+    pub fn new(clock: Arc<dyn Clock>, window: Duration) -> Self {
+        Self {
+            clock,
+            window,
+            counts: Mutex::default(),
+        }
+    }
+
+    /// How long until every `(key, limit)` is under its limit again; `None`: now.
+    pub fn wait(&self, keys: &[(&str, u32)]) -> Option<Duration> {
+        let now = self.clock.instant();
+        let map = self.counts.lock().ok()?;
+        keys.iter()
+            .filter_map(|(k, limit)| {
+                let (n, since) = map.get(*k)?;
+                let left = self
+                    .window
+                    .checked_sub(now.saturating_duration_since(*since))
+                    .filter(|l| !l.is_zero())?;
+                (*n >= *limit).then_some(left)
+            })
+            .max()
+    }
+
+    /// Counts a failure against each key.
+    pub fn failed(&self, keys: &[&str]) {
+        let now = self.clock.instant();
+        let Ok(mut map) = self.counts.lock() else {
+            return;
+        };
+        if map.len() >= MAX_ENTRIES {
+            map.retain(|_, (_, since)| now.saturating_duration_since(*since) < self.window);
+        }
+        for k in keys {
+            let e = map.entry((*k).to_owned()).or_insert((0, now));
+            if now.saturating_duration_since(e.1) >= self.window {
+                *e = (0, now);
+            }
+            e.0 += 1;
+        }
+    }
+
+    /// Forgets a key's failures.
+    pub fn forget(&self, key: &str) {
+        if let Ok(mut map) = self.counts.lock() {
+            map.remove(key);
+        }
+    }
+}
