@@ -12,6 +12,7 @@ mod m20261129_000006_users;
 mod m20261129_000007_ui_sessions;
 mod m20261201_000008_cache_events;
 mod m20261202_000009_device_codes;
+mod m20261202_000010_client_secrets;
 
 /// The ordered list of every migration Latchkey knows.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_ui_sessions::Migration),
             Box::new(m20261201_000008_cache_events::Migration),
             Box::new(m20261202_000009_device_codes::Migration),
+            Box::new(m20261202_000010_client_secrets::Migration),
         ]
     }
 }

@@ -26,6 +26,8 @@ const MAX_ENTRIES: usize = 50_000;
 pub struct ResolvedClient {
     pub id: String,
     pub secret_hash: Option<String>,
+    /// Secrets rotated out that still authenticate the client, newest first.
+    pub rotated_secret_hashes: Vec<String>,
     pub metadata: Arc<OAuth2Client>,
     /// Milliseconds since the epoch, as stored.
     pub created_at: i64,
@@ -86,6 +88,7 @@ impl ClientCache {
         let resolved = Arc::new(ResolvedClient {
             id: stored.id,
             secret_hash: stored.secret_hash,
+            rotated_secret_hashes: stored.rotated_secret_hashes,
             metadata: Arc::new(metadata),
             created_at: stored.created_at,
             updated_at: stored.updated_at,

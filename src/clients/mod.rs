@@ -76,11 +76,32 @@ fn from_stored(s: StoredClient) -> Result<OAuth2Client, AdminError> {
     Ok(on_the_wire(c))
 }
 
+/// The hashes a client proves itself with, kept beside its document: the secret's, those of the
+/// secrets rotated out (newest first) and the registration access token's (RFC 7592).
+#[derive(Debug, Default)]
+struct Credentials {
+    secret_hash: Option<String>,
+    rotated: Vec<String>,
+    registration: Option<String>,
+}
+
+impl Credentials {
+    fn secret(secret_hash: Option<String>) -> Self {
+        Self {
+            secret_hash,
+            ..Self::default()
+        }
+    }
+}
+
+/// At most this many rotated secrets stay valid beside the current one (as Hydra keeps them).
+pub const MAX_ROTATED_SECRETS: usize = 5;
+
 /// What a validated client becomes in storage.
 fn to_stored(
     c: &OAuth2Client,
     id: &str,
-    secret_hash: Option<String>,
+    creds: Credentials,
     created: i64,
     updated: i64,
 ) -> Result<StoredClient, AdminError> {
@@ -91,7 +112,9 @@ fn to_stored(
     doc.updated_at = None;
     Ok(StoredClient {
         id: id.to_owned(),
-        secret_hash,
+        secret_hash: creds.secret_hash,
+        rotated_secret_hashes: creds.rotated,
+        registration_token_hash: creds.registration,
         client_name: c.client_name.clone().unwrap_or_default(),
         owner: c.owner.clone().unwrap_or_default(),
         document: serde_json::to_value(&doc).map_err(|e| AdminError::Internal(e.to_string()))?,
@@ -134,10 +157,10 @@ impl ClientService {
         };
         let now = self.clock.now().timestamp_millis();
         self.store
-            .create_client(&to_stored(&c, &id, hash, now, now)?)
+            .create_client(&to_stored(&c, &id, Credentials::secret(hash), now, now)?)
             .await?;
         let secret = c.client_secret.take();
-        let mut out = from_stored(to_stored(&c, &id, None, now, now)?)?;
+        let mut out = from_stored(to_stored(&c, &id, Credentials::default(), now, now)?)?;
         out.client_secret = secret;
         Ok(out)
     }
@@ -179,19 +202,26 @@ impl ClientService {
         c.client_id = Some(id.to_owned());
         validate(&mut c)?;
         let existing = self.store.get_client(id).await?.ok_or_else(not_found)?;
-        let secret_hash = if !uses_secret(&c) {
-            None
+        // Rotated secrets stay only while the current one does: a new secret, or a method
+        // without one, ends them (as Hydra clears them).
+        let (secret_hash, rotated) = if !uses_secret(&c) {
+            (None, Vec::new())
         } else if let Some(s) = &c.client_secret {
-            Some(hash(s.clone()).await?)
+            (Some(hash(s.clone()).await?), Vec::new())
         } else if let Some(h) = existing.secret_hash {
-            Some(h)
+            (Some(h), existing.rotated_secret_hashes)
         } else {
             let s = random_token(32);
             c.client_secret = Some(s.clone());
-            Some(hash(s).await?)
+            (Some(hash(s).await?), Vec::new())
+        };
+        let creds = Credentials {
+            secret_hash,
+            rotated,
+            registration: existing.registration_token_hash,
         };
         let now = self.clock.now().timestamp_millis();
-        let stored = to_stored(&c, id, secret_hash, existing.created_at, now)?;
+        let stored = to_stored(&c, id, creds, existing.created_at, now)?;
         if !self.store.update_client(&stored).await? {
             return Err(not_found());
         }
@@ -213,6 +243,64 @@ impl ClientService {
         lifespans.apply(&mut c);
         c.client_secret = None;
         self.replace(id, c).await
+    }
+
+    /// Rotates a client's secret (Hydra's `rotateOAuth2ClientSecret`): a new secret is generated
+    /// and returned once, in clear; the previous one stays valid beside it, with up to
+    /// [`MAX_ROTATED_SECRETS`] in all, newest first, until [`Self::delete_rotated_secrets`]. Every
+    /// node sees the change at once (the client-changed cache event).
+    pub async fn rotate_secret(&self, id: &str) -> Result<OAuth2Client, AdminError> {
+        let existing = self.store.get_client(id).await?.ok_or_else(not_found)?;
+        let c = from_stored(existing.clone())?;
+        self.check_rotatable(&c)?;
+        let mut rotated = existing.rotated_secret_hashes;
+        if let Some(current) = existing.secret_hash {
+            rotated.insert(0, current);
+        }
+        rotated.truncate(MAX_ROTATED_SECRETS);
+        let secret = random_token(32);
+        let creds = Credentials {
+            secret_hash: Some(hash(secret.clone()).await?),
+            rotated,
+            registration: existing.registration_token_hash,
+        };
+        let now = self.clock.now().timestamp_millis();
+        let stored = to_stored(&c, id, creds, existing.created_at, now)?;
+        if !self.store.update_client(&stored).await? {
+            return Err(not_found());
+        }
+        let mut out = from_stored(stored)?;
+        out.client_secret = Some(secret);
+        Ok(out)
+    }
+
+    /// Drops every rotated secret of a client (Hydra's `deleteRotatedOAuth2ClientSecrets`); the
+    /// current one stays. Every node refuses them at once.
+    pub async fn delete_rotated_secrets(&self, id: &str) -> Result<OAuth2Client, AdminError> {
+        let existing = self.store.get_client(id).await?.ok_or_else(not_found)?;
+        let c = from_stored(existing.clone())?;
+        self.check_rotatable(&c)?;
+        let creds = Credentials {
+            secret_hash: existing.secret_hash,
+            rotated: Vec::new(),
+            registration: existing.registration_token_hash,
+        };
+        let now = self.clock.now().timestamp_millis();
+        let stored = to_stored(&c, id, creds, existing.created_at, now)?;
+        if !self.store.update_client(&stored).await? {
+            return Err(not_found());
+        }
+        from_stored(stored)
+    }
+
+    fn check_rotatable(&self, c: &OAuth2Client) -> Result<(), AdminError> {
+        if uses_secret(c) {
+            return Ok(());
+        }
+        Err(AdminError::bad_request(format!(
+            "The client is configured to use the {:?} authentication method, which does not support client secret rotation.",
+            c.token_endpoint_auth_method.as_deref().unwrap_or_default()
+        )))
     }
 
     /// Applies an RFC 6902 JSON Patch to the client as GET shows it, then replaces it.

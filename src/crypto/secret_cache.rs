@@ -37,7 +37,7 @@ const MAX_ENTRIES: usize = 10_000;
 /// Verified-secret cache; see the module docs.
 pub struct SecretCache {
     key: [u8; 32],
-    entries: RwLock<HashMap<String, Vec<u8>>>,
+    entries: RwLock<HashMap<String, Vec<Vec<u8>>>>,
     argon2_slots: Semaphore,
 }
 
@@ -79,37 +79,68 @@ impl SecretCache {
     /// Whether `secret` is the one hashed in `phc` for `client_id`: from the cache when this exact
     /// secret verified against this exact hash before, else by argon2id (and then remembered).
     pub async fn verify(&self, client_id: &str, secret: &str, phc: &str) -> bool {
-        let tag = self.tag(phc, secret);
-        if self.hit(client_id, &tag) {
+        self.verify_any(client_id, secret, &[phc]).await
+    }
+
+    /// Whether `secret` is the one hashed in any of `phcs` (a client's current secret and the
+    /// ones rotated out): every hash is asked of the cache first, so a client still presenting a
+    /// rotated secret does not pay a failed argon2 verification of the current one per request.
+    pub async fn verify_any(&self, client_id: &str, secret: &str, phcs: &[&str]) -> bool {
+        let tags: Vec<Vec<u8>> = phcs.iter().map(|phc| self.tag(phc, secret)).collect();
+        if self.hit(client_id, &tags) {
             return true;
         }
         let Ok(_slot) = self.argon2_slots.acquire().await else {
             return false;
         };
         // Another request may have verified this very secret while we waited.
-        if self.hit(client_id, &tag) {
+        if self.hit(client_id, &tags) {
             return true;
         }
-        if !verify_secret(secret.to_owned(), phc.to_owned()).await {
-            return false;
-        }
-        if let Ok(mut m) = self.entries.write() {
-            if m.len() >= MAX_ENTRIES {
-                m.clear();
+        for (phc, tag) in phcs.iter().zip(tags) {
+            if verify_secret(secret.to_owned(), (*phc).to_owned()).await {
+                self.remember(client_id, tag);
+                return true;
             }
-            m.insert(client_id.to_owned(), tag);
         }
-        true
+        false
     }
 }
 
+/// Tags kept per client: its current secret and the rotated ones (five at most,
+/// `clients::MAX_ROTATED_SECRETS`) may all be in use at once while a rotation rolls out.
+const TAGS_PER_CLIENT: usize = 6;
+
 impl SecretCache {
-    fn hit(&self, client_id: &str, tag: &[u8]) -> bool {
-        self.entries
-            .read()
-            .ok()
-            .and_then(|m| m.get(client_id).map(|stored| constant_time_eq(stored, tag)))
-            .unwrap_or(false)
+    fn hit(&self, client_id: &str, tags: &[Vec<u8>]) -> bool {
+        let Ok(m) = self.entries.read() else {
+            return false;
+        };
+        let Some(stored) = m.get(client_id) else {
+            return false;
+        };
+        // Every pair is compared, so the time taken does not tell which one matched.
+        let mut any = false;
+        for s in stored {
+            for t in tags {
+                any |= constant_time_eq(s, t);
+            }
+        }
+        any
+    }
+
+    fn remember(&self, client_id: &str, tag: Vec<u8>) {
+        let Ok(mut m) = self.entries.write() else {
+            return;
+        };
+        if m.len() >= MAX_ENTRIES && !m.contains_key(client_id) {
+            m.clear();
+        }
+        let kept = m.entry(client_id.to_owned()).or_default();
+        if kept.len() >= TAGS_PER_CLIENT {
+            kept.remove(0);
+        }
+        kept.push(tag);
     }
 }
 
@@ -147,5 +178,25 @@ mod tests {
         let new_phc = hash_secret("new-secret".into()).await.unwrap();
         assert!(!cache.verify("c", "right-secret", &new_phc).await);
         assert!(cache.verify("c", "new-secret", &new_phc).await);
+    }
+
+    #[tokio::test]
+    async fn any_of_a_clients_hashes_and_each_cached() {
+        let cache = SecretCache::new();
+        let old = hash_secret("old-secret".into()).await.unwrap();
+        let new = hash_secret("new-secret".into()).await.unwrap();
+        let both = [new.as_str(), old.as_str()];
+        assert!(cache.verify_any("c", "old-secret", &both).await);
+        assert!(cache.verify_any("c", "new-secret", &both).await);
+        assert!(!cache.verify_any("c", "other", &both).await);
+        // Both are remembered: alternating costs no argon2.
+        let t = crate::clock::stopwatch();
+        for _ in 0..50 {
+            assert!(cache.verify_any("c", "old-secret", &both).await);
+            assert!(cache.verify_any("c", "new-secret", &both).await);
+        }
+        assert!(t.elapsed() < std::time::Duration::from_millis(50), "{:?}", t.elapsed());
+        // Once a hash is no longer the client's, its secret no longer passes.
+        assert!(!cache.verify_any("c", "old-secret", &[new.as_str()]).await);
     }
 }

@@ -177,7 +177,11 @@ impl OAuthCore {
             let Some(phc) = &stored.secret_hash else {
                 return Err(unknown());
             };
-            if !self.secrets.verify(&id, &secret, phc).await {
+            // The current secret and those rotated out (until deleted) all authenticate.
+            let hashes: Vec<&str> = std::iter::once(phc.as_str())
+                .chain(stored.rotated_secret_hashes.iter().map(String::as_str))
+                .collect();
+            if !self.secrets.verify_any(&id, &secret, &hashes).await {
                 return Err(unknown());
             }
             let expires = metadata.client_secret_expires_at.unwrap_or(0);

@@ -16,6 +16,9 @@ fn to_active(c: &StoredClient) -> client::ActiveModel {
     client::ActiveModel {
         id: Set(c.id.clone()),
         secret_hash: Set(c.secret_hash.clone()),
+        rotated_secret_hashes: Set((!c.rotated_secret_hashes.is_empty())
+            .then(|| serde_json::to_string(&c.rotated_secret_hashes).unwrap_or_default())),
+        registration_token_hash: Set(c.registration_token_hash.clone()),
         client_name: Set(c.client_name.clone()),
         owner: Set(c.owner.clone()),
         document: Set(c.document.clone()),
@@ -28,6 +31,12 @@ fn from_model(m: client::Model) -> StoredClient {
     StoredClient {
         id: m.id,
         secret_hash: m.secret_hash,
+        rotated_secret_hashes: m
+            .rotated_secret_hashes
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default(),
+        registration_token_hash: m.registration_token_hash,
         client_name: m.client_name,
         owner: m.owner,
         document: m.document,

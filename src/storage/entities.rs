@@ -10,6 +10,9 @@ pub mod client {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         pub secret_hash: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub rotated_secret_hashes: Option<String>,
+        pub registration_token_hash: Option<String>,
         pub client_name: String,
         pub owner: String,
         #[sea_orm(column_type = "Json")]

@@ -70,6 +70,11 @@ pub struct StoredClient {
     pub id: String,
     /// PHC string of the argon2id hash of the secret, if the client has one.
     pub secret_hash: Option<String>,
+    /// Hashes of secrets rotated out and still valid, newest first (at most
+    /// [`crate::clients::MAX_ROTATED_SECRETS`]).
+    pub rotated_secret_hashes: Vec<String>,
+    /// Keyed digest of the registration access token of a dynamically registered client.
+    pub registration_token_hash: Option<String>,
     pub client_name: String,
     pub owner: String,
     /// The `oAuth2Client` JSON without `client_secret`, `created_at` and `updated_at`.

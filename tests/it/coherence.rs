@@ -127,6 +127,8 @@ async fn every_write_path_emits_its_event(backend: Backend) {
     let client = StoredClient {
         id: "c1".into(),
         secret_hash: None,
+        rotated_secret_hashes: Vec::new(),
+        registration_token_hash: None,
         client_name: "one".into(),
         owner: String::new(),
         document: json!({}),

@@ -350,6 +350,38 @@ async fn two_nodes(backend: Backend) {
         .await;
     assert_eq!(b.token(("svc", "new-secret"), &cc).await.0, 200);
 
+    // A secret rotation (Hydra's rotateOAuth2ClientSecret): the new secret works on the other
+    // node at once, and the old one still does, on both, until the rotated ones are deleted.
+    let (st, rotated) = a
+        .admin_json(Method::POST, "/admin/clients/svc/secrets/rotate", None)
+        .await;
+    let written = Instant::now();
+    assert_eq!(st, 200, "{rotated}");
+    let rotated_secret = rotated["client_secret"].as_str().unwrap().to_owned();
+    assert_ne!(rotated_secret, "new-secret");
+    windows
+        .measure("client secret rotation", written, || async {
+            b.token(("svc", &rotated_secret), &cc).await.0 == 200
+        })
+        .await;
+    for n in [&a, &b] {
+        assert_eq!(n.token(("svc", "new-secret"), &cc).await.0, 200, "the previous secret stays valid");
+        assert_eq!(n.token(("svc", &rotated_secret), &cc).await.0, 200);
+    }
+    let (st, kept) = a
+        .admin_json(Method::DELETE, "/admin/clients/svc/secrets/rotate", None)
+        .await;
+    let written = Instant::now();
+    assert_eq!(st, 200, "{kept}");
+    assert!(kept.get("client_secret").is_none(), "{kept}");
+    windows
+        .measure("rotated secrets deleted", written, || async {
+            b.token(("svc", "new-secret"), &cc).await.0 == 401
+        })
+        .await;
+    assert_eq!(a.token(("svc", "new-secret"), &cc).await.0, 401);
+    assert_eq!(b.token(("svc", &rotated_secret), &cc).await.0, 200);
+
     // A client deletion.
     let (st, _) = a
         .admin_json(Method::DELETE, "/admin/clients/svc", None)
@@ -358,7 +390,7 @@ async fn two_nodes(backend: Backend) {
     assert_eq!(st, 204);
     windows
         .measure("client deletion", written, || async {
-            b.token(("svc", "new-secret"), &cc).await.0 == 401
+            b.token(("svc", &rotated_secret), &cc).await.0 == 401
         })
         .await;
 

@@ -141,6 +141,42 @@ impl ClientsApi {
         Ok(Json(state.clients.set_lifespans(&id.0, lifespans.0).await?))
     }
 
+    /// Rotate an OAuth 2.0 client's secret.
+    ///
+    /// Generates a new secret, returned once in `client_secret`; the previous secret stays valid
+    /// beside it (up to five rotated secrets are kept, newest first) so that the services using
+    /// the client can move to the new one without downtime. Only for clients that authenticate
+    /// with a secret (`client_secret_basic`, `client_secret_post`).
+    #[oai(
+        path = "/admin/clients/:id/secrets/rotate",
+        method = "post",
+        operation_id = "rotateOAuth2ClientSecret"
+    )]
+    async fn rotate_secret(
+        &self,
+        state: Data<&State>,
+        id: Path<String>,
+    ) -> AdminResult<Json<OAuth2Client>> {
+        Ok(Json(state.clients.rotate_secret(&id.0).await?))
+    }
+
+    /// Delete an OAuth 2.0 client's rotated secrets.
+    ///
+    /// The secrets rotated out stop authenticating the client on every node; the current secret
+    /// stays. Call it once every service uses the new secret.
+    #[oai(
+        path = "/admin/clients/:id/secrets/rotate",
+        method = "delete",
+        operation_id = "deleteRotatedOAuth2ClientSecrets"
+    )]
+    async fn delete_rotated_secrets(
+        &self,
+        state: Data<&State>,
+        id: Path<String>,
+    ) -> AdminResult<Json<OAuth2Client>> {
+        Ok(Json(state.clients.delete_rotated_secrets(&id.0).await?))
+    }
+
     /// Patch an OAuth 2.0 client with an RFC 6902 JSON Patch.
     ///
     /// The patch applies to the client as `getOAuth2Client` returns it; `client_id` cannot change.
