@@ -49,6 +49,7 @@ pub fn state(
         clients: client_cache,
         tokens: token_cache.clone(),
         devices: db.device_store(),
+        trusts: db.trust_store(),
         device_attempts: crate::flows::device::Attempts::new(
             clock.clone(),
             config.ttl(&config.ttl.login_consent_request),
@@ -67,10 +68,12 @@ pub fn state(
         db.user_store(),
         clock.clone(),
     ));
+    let trust = crate::trust::TrustService::new(db.trust_store(), clock.clone());
     Arc::new(AppState {
         config,
         db,
         clients,
+        trust,
         oauth: Arc::new(oauth),
         keys,
         users,

@@ -83,6 +83,10 @@ const KEYS: &[(&str, Kind)] = &[
         "oauth2.device_authorization.user_code.character_set",
         Kind::Str,
     ),
+    ("oauth2.grant.jwt.jti_optional", Kind::Bool),
+    ("oauth2.grant.jwt.iat_optional", Kind::Bool),
+    ("oauth2.grant.jwt.max_ttl", Kind::Str),
+    ("oauth2.grant.jwt.omit_assertion_audience", Kind::Bool),
     ("log.level", Kind::Str),
     ("log.format", Kind::Str),
     ("log.leak_sensitive_values", Kind::Bool),
@@ -322,6 +326,39 @@ pub struct OAuth2 {
     pub pkce: Pkce,
     pub expose_internal_errors: bool,
     pub device_authorization: DeviceAuthorization,
+    pub grant: GrantConfig,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrantConfig {
+    pub jwt: JwtGrant,
+}
+
+/// The JWT-bearer authorization grant (RFC 7523 §2.1) under Hydra's keys.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JwtGrant {
+    /// Accept assertions without `jti` (then nothing stops their replay until they expire).
+    pub jti_optional: bool,
+    /// Accept assertions without `iat` (their lifetime is then counted from now).
+    pub iat_optional: bool,
+    /// The longest an assertion may live, `exp` − `iat`.
+    pub max_ttl: String,
+    /// Leave the assertion's `aud` out of the access token's audience (the default, as Hydra
+    /// since v26; Hydra v2.3 copies it in, which `false` restores).
+    pub omit_assertion_audience: bool,
+}
+
+impl Default for JwtGrant {
+    fn default() -> Self {
+        Self {
+            jti_optional: false,
+            iat_optional: false,
+            max_ttl: "720h".into(),
+            omit_assertion_audience: true,
+        }
+    }
 }
 
 /// The device authorization grant (RFC 8628) under Hydra's keys.
@@ -601,6 +638,7 @@ impl Config {
                 "oauth2.device_authorization.token_polling_interval",
                 &self.oauth2.device_authorization.token_polling_interval,
             ),
+            ("oauth2.grant.jwt.max_ttl", &self.oauth2.grant.jwt.max_ttl),
         ] {
             let d = parse_duration(v).map_err(|e| bad(key, e))?;
             if d.is_zero() {

@@ -13,6 +13,7 @@ mod m20261129_000007_ui_sessions;
 mod m20261201_000008_cache_events;
 mod m20261202_000009_device_codes;
 mod m20261202_000010_client_secrets;
+mod m20261202_000011_trusted_issuers;
 
 /// The ordered list of every migration Latchkey knows.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_cache_events::Migration),
             Box::new(m20261202_000009_device_codes::Migration),
             Box::new(m20261202_000010_client_secrets::Migration),
+            Box::new(m20261202_000011_trusted_issuers::Migration),
         ]
     }
 }

@@ -40,7 +40,12 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for col in [Clients::RegistrationTokenHash, Clients::RotatedSecretHashes] {
             manager
-                .alter_table(Table::alter().table(Clients::Table).drop_column(col).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table(Clients::Table)
+                        .drop_column(col)
+                        .to_owned(),
+                )
                 .await?;
         }
         Ok(())

@@ -181,7 +181,8 @@ pub async fn delete_access_tokens(remote: &RemoteArgs, client_id: &str) -> anyho
 }
 
 /// `janitor [DSN]` / `token flush`: deletes expired tokens, then the flows no token refers to
-/// any more (unless their consent is still remembered), and expired login sessions.
+/// any more (unless their consent is still remembered), expired login sessions and expired
+/// trust relationships.
 pub async fn janitor(dsn: Option<String>, args: &DsnArgs) -> anyhow::Result<()> {
     let url = super::migrate::resolve_dsn_or_env(dsn, args)?;
     let db = Db::connect(&url)
@@ -208,9 +209,14 @@ pub async fn janitor(dsn: Option<String>, args: &DsnArgs) -> anyhow::Result<()> 
     .delete_expired(now)
     .await
     .map_err(|e| anyhow!("deleting expired sign-in app sessions failed: {e}"))?;
+    let trusts = db
+        .trust_store()
+        .delete_expired_trusts(now)
+        .await
+        .map_err(|e: StoreError| anyhow!(e))?;
     let events = crate::coherence::changelog::prune(&db.conn, now).await?;
     println!(
-        "Deleted {n} expired tokens, {flows} finished flows and {sessions} expired login sessions ({ui} expired sign-in app sessions, {events} old cache events)."
+        "Deleted {n} expired tokens, {flows} finished flows and {sessions} expired login sessions ({ui} expired sign-in app sessions, {trusts} expired JWT-bearer trust relationships, {events} old cache events)."
     );
     Ok(())
 }

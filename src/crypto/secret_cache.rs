@@ -195,7 +195,11 @@ mod tests {
             assert!(cache.verify_any("c", "old-secret", &both).await);
             assert!(cache.verify_any("c", "new-secret", &both).await);
         }
-        assert!(t.elapsed() < std::time::Duration::from_millis(50), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() < std::time::Duration::from_millis(50),
+            "{:?}",
+            t.elapsed()
+        );
         // Once a hash is no longer the client's, its secret no longer passes.
         assert!(!cache.verify_any("c", "old-secret", &[new.as_str()]).await);
     }

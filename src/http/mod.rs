@@ -24,6 +24,8 @@ pub struct AppState {
     pub config: Config,
     pub db: Db,
     pub clients: ClientService,
+    /// The JWT-bearer grant's trust relationships.
+    pub trust: crate::trust::TrustService,
     pub oauth: Arc<crate::oauth::OAuthCore>,
     /// JSON Web Key sets (the admin API, `jwks.json`, discovery's algorithms).
     pub keys: Arc<crate::keys::KeyService>,

@@ -29,6 +29,9 @@ pub struct OAuthCore {
     pub(crate) tokens: Arc<dyn TokenStore>,
     /// RFC 8628 device authorizations.
     pub(crate) devices: Arc<dyn crate::storage::DeviceStore>,
+    /// The JWT-bearer grant's trust relationships (read per request: a deleted one holds on
+    /// every node at once).
+    pub(crate) trusts: Arc<dyn crate::storage::TrustStore>,
     /// Wrong user codes tried at the device verification step.
     pub(crate) device_attempts: crate::flows::device::Attempts,
     /// Completed flows and remembered logins.
@@ -49,6 +52,12 @@ pub struct OAuthCore {
 impl std::fmt::Debug for dyn crate::storage::FlowStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("FlowStore")
+    }
+}
+
+impl std::fmt::Debug for dyn crate::storage::TrustStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TrustStore")
     }
 }
 

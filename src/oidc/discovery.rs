@@ -97,6 +97,7 @@ impl Metadata {
                 "refresh_token",
                 "client_credentials",
                 crate::oauth::grants::DEVICE_CODE_GRANT,
+                crate::oauth::grants::JWT_BEARER_GRANT,
             ],
             scopes_supported: vec!["openid", "offline_access", "offline"],
             claims_supported: vec![

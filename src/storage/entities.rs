@@ -220,3 +220,30 @@ pub mod device_code {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod trusted_issuer {
+    //! The `trusted_issuers` table (see migration `m20261202_000011_trusted_issuers`).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "trusted_issuers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub issuer: String,
+        pub subject: String,
+        pub allow_any_subject: bool,
+        #[sea_orm(column_type = "Text")]
+        pub scope: String,
+        pub key_id: String,
+        #[sea_orm(column_type = "Text")]
+        pub jwk: String,
+        pub created_at: i64,
+        pub expires_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -15,6 +15,7 @@ mod keys;
 pub mod migrate;
 pub mod token_cache;
 mod tokens;
+mod trust;
 pub mod ui_sessions;
 mod users;
 mod writer;
@@ -89,6 +90,53 @@ pub struct StoredClient {
 pub struct ClientFilter {
     pub client_name: Option<String>,
     pub owner: Option<String>,
+}
+
+/// A trust relationship of the JWT-bearer grant (RFC 7523 §2.1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredTrust {
+    /// A UUID.
+    pub id: String,
+    /// The assertions' `iss`.
+    pub issuer: String,
+    /// The one `sub` allowed; empty when any is.
+    pub subject: String,
+    pub allow_any_subject: bool,
+    /// The scopes assertions of this issuer may be exchanged for.
+    pub scope: Vec<String>,
+    pub key_id: String,
+    /// The public key, a JWK document.
+    pub jwk: serde_json::Value,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// The JWT-bearer grant's trust relationships.
+#[async_trait]
+pub trait TrustStore: Send + Sync {
+    /// [`StoreError::Conflict`] when the issuer already has this key for this subject.
+    async fn create_trust(&self, trust: &StoredTrust) -> Result<(), StoreError>;
+    async fn get_trust(&self, id: &str) -> Result<Option<StoredTrust>, StoreError>;
+    /// Up to `limit` relationships with ids after `after`, in id order, of `issuer` when given.
+    async fn list_trusts(
+        &self,
+        issuer: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<StoredTrust>, StoreError>;
+    async fn delete_trust(&self, id: &str) -> Result<bool, StoreError>;
+    /// The unexpired relationships that let `issuer` assert `subject` (named, or any subject),
+    /// with key `key_id` when given; newest first, at most 100.
+    async fn trusted_keys(
+        &self,
+        issuer: &str,
+        subject: &str,
+        key_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Vec<StoredTrust>, StoreError>;
+    /// Deletes relationships that expired before `before_ms`; returns how many.
+    async fn delete_expired_trusts(&self, before_ms: i64) -> Result<u64, StoreError>;
 }
 
 /// What the client admin API and the token endpoint need from storage.
@@ -578,6 +626,10 @@ impl Db {
     }
 
     pub fn flow_store(&self) -> Arc<dyn FlowStore> {
+        Arc::new(SqlStore { db: self.clone() })
+    }
+
+    pub fn trust_store(&self) -> Arc<dyn TrustStore> {
         Arc::new(SqlStore { db: self.clone() })
     }
 

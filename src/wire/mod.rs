@@ -6,6 +6,7 @@ pub mod error;
 pub mod flows;
 pub mod introspection;
 pub mod jwk;
+pub mod trust;
 
 pub use client::{JsonPatchOp, OAuth2Client, OAuth2ClientTokenLifespans};
 pub use error::GenericError;
@@ -16,3 +17,6 @@ pub use flows::{
 };
 pub use introspection::Introspection;
 pub use jwk::{CreateJsonWebKeySet, JsonWebKey, JsonWebKeySet};
+pub use trust::{
+    TrustOAuth2JwtGrantIssuer, TrustedOAuth2JwtGrantIssuer, TrustedOAuth2JwtGrantJsonWebKey,
+};

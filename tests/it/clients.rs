@@ -513,22 +513,44 @@ async fn secret_rotation(s: TestServer) {
         let (st, c) = call(&s, Method::POST, "/admin/clients/svc/secrets/rotate").await;
         assert_eq!(st, 200, "{c}");
         assert_eq!(c["client_id"], "svc");
-        assert_eq!(c["grant_types"], json!(["client_credentials"]), "the rest stays");
+        assert_eq!(
+            c["grant_types"],
+            json!(["client_credentials"]),
+            "the rest stays"
+        );
         let new = c["client_secret"].as_str().unwrap().to_owned();
         assert!(new.len() >= 32 && !secrets.contains(&new));
         secrets.push(new);
     }
     // Current + five rotated authenticate; the oldest (rotated six times ago) no longer does.
-    assert_eq!(cc(&s, "svc", &secrets[0]).await, 401, "only five rotated secrets stay valid");
+    assert_eq!(
+        cc(&s, "svc", &secrets[0]).await,
+        401,
+        "only five rotated secrets stay valid"
+    );
     for secret in &secrets[1..] {
         assert_eq!(cc(&s, "svc", secret).await, 200, "{secret}");
     }
     assert_eq!(cc(&s, "svc", "secret-x").await, 401);
     // At rest: hashes only, never the secrets.
-    let row = s.state.db.client_store().get_client("svc").await.unwrap().unwrap();
+    let row = s
+        .state
+        .db
+        .client_store()
+        .get_client("svc")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.rotated_secret_hashes.len(), 5);
-    assert!(verify_secret(secrets[5].clone(), row.rotated_secret_hashes[0].clone()).await, "newest first");
-    assert!(!serde_json::to_string(&row.document).unwrap().contains(&secrets[6]));
+    assert!(
+        verify_secret(secrets[5].clone(), row.rotated_secret_hashes[0].clone()).await,
+        "newest first"
+    );
+    assert!(
+        !serde_json::to_string(&row.document)
+            .unwrap()
+            .contains(&secrets[6])
+    );
     // GET never shows a secret.
     let (_, got) = call(&s, Method::GET, "/admin/clients/svc").await;
     assert!(got.get("client_secret").is_none(), "{got}");
@@ -539,17 +561,41 @@ async fn secret_rotation(s: TestServer) {
     for secret in &secrets[1..6] {
         assert_eq!(cc(&s, "svc", secret).await, 401, "rotated secrets deleted");
     }
-    assert_eq!(cc(&s, "svc", &secrets[6]).await, 200, "the current one stays");
+    assert_eq!(
+        cc(&s, "svc", &secrets[6]).await,
+        200,
+        "the current one stays"
+    );
 
     // A PUT that keeps the secret keeps rotated ones; one that sets a new secret ends them.
     let (st, _) = call(&s, Method::POST, "/admin/clients/svc/secrets/rotate").await;
     assert_eq!(st, 200);
-    let r = s.http.put(format!("{}/admin/clients/svc", s.admin)).json(&json!({"client_name": "renamed", "grant_types": ["client_credentials"]})).send().await.unwrap();
+    let r = s
+        .http
+        .put(format!("{}/admin/clients/svc", s.admin))
+        .json(&json!({"client_name": "renamed", "grant_types": ["client_credentials"]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(cc(&s, "svc", &secrets[6]).await, 200, "kept across a PUT without a secret");
-    let r = s.http.put(format!("{}/admin/clients/svc", s.admin)).json(&json!({"client_secret": "brand-new-secret", "grant_types": ["client_credentials"]})).send().await.unwrap();
+    assert_eq!(
+        cc(&s, "svc", &secrets[6]).await,
+        200,
+        "kept across a PUT without a secret"
+    );
+    let r = s
+        .http
+        .put(format!("{}/admin/clients/svc", s.admin))
+        .json(&json!({"client_secret": "brand-new-secret", "grant_types": ["client_credentials"]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(cc(&s, "svc", &secrets[6]).await, 401, "a new secret ends the rotated ones");
+    assert_eq!(
+        cc(&s, "svc", &secrets[6]).await,
+        401,
+        "a new secret ends the rotated ones"
+    );
     assert_eq!(cc(&s, "svc", "brand-new-secret").await, 200);
 
     // Not for a client without a secret; unknown clients are 404.
@@ -559,7 +605,10 @@ async fn secret_rotation(s: TestServer) {
         let (st, e) = call(&s, m.clone(), "/admin/clients/spa/secrets/rotate").await;
         assert_eq!(st, 400, "{e}");
         assert_eq!(e["error"], "invalid_request");
-        assert!(e["error_description"].as_str().unwrap().contains("none"), "{e}");
+        assert!(
+            e["error_description"].as_str().unwrap().contains("none"),
+            "{e}"
+        );
         let (st, e) = call(&s, m, "/admin/clients/nobody/secrets/rotate").await;
         assert_eq!(st, 404, "{e}");
     }

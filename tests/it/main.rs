@@ -21,6 +21,7 @@ mod flows;
 mod flows_prompt;
 mod health;
 mod jwt;
+mod jwt_bearer;
 mod keys;
 mod lifespans;
 mod logout;

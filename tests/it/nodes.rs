@@ -365,7 +365,11 @@ async fn two_nodes(backend: Backend) {
         })
         .await;
     for n in [&a, &b] {
-        assert_eq!(n.token(("svc", "new-secret"), &cc).await.0, 200, "the previous secret stays valid");
+        assert_eq!(
+            n.token(("svc", "new-secret"), &cc).await.0,
+            200,
+            "the previous secret stays valid"
+        );
         assert_eq!(n.token(("svc", &rotated_secret), &cc).await.0, 200);
     }
     let (st, kept) = a

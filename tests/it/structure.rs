@@ -132,6 +132,7 @@ fn the_core_imports_nothing_above_it() {
             "tasks",
             "error",
             "limits",
+            "trust",
         ],
         &["http", "app", "cli"],
         "the core may not use the HTTP layer, the app or the CLI",

@@ -560,7 +560,7 @@ async fn discovery(s: TestServer) {
             "revocation_endpoint": "http://127.0.0.1:4444/oauth2/revoke",
             "response_types_supported": ["code", "id_token", "token id_token", "code id_token", "code token", "code id_token token", "token"],
             "response_modes_supported": ["query", "fragment", "form_post"],
-            "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"],
+            "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:jwt-bearer"],
             "scopes_supported": ["openid", "offline_access", "offline"],
             "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "at_hash", "c_hash"],
             "code_challenge_methods_supported": ["S256"],

@@ -226,6 +226,38 @@ check(st === 200 && answer.access_token, `device tokens: ${JSON.stringify(answer
 check((await oauth2.introspectOAuth2Token({ token: answer.access_token })).data.sub === 'js-tv-user', 'device token introspected');
 await oauth2.deleteOAuth2Client({ id: 'js-tv' });
 
+// The JWT-bearer grant (RFC 7523): a P-256 key made by node's crypto as an identity provider's,
+// the trust relationship operations, an ES256 assertion signed by node's crypto, exchanged at the
+// token endpoint.
+{
+  const { generateKeyPairSync, sign, randomUUID } = await import('node:crypto');
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const idpJwk = { ...publicKey.export({ format: 'jwk' }), kid: 'js-idp-1', alg: 'ES256', use: 'sig' };
+  const expires = new Date(Date.now() + 3600_000).toISOString();
+  const trusted = (await oauth2.trustOAuth2JwtGrantIssuer({ trustOAuth2JwtGrantIssuer: { issuer: 'https://js-idp.example', allow_any_subject: true, scope: ['read', 'write'], jwk: idpJwk, expires_at: expires } })).data;
+  check(trusted.allow_any_subject === true && trusted.public_key.kid === 'js-idp-1', 'trustOAuth2JwtGrantIssuer');
+  check((await oauth2.getTrustedOAuth2JwtGrantIssuer({ id: trusted.id })).data.issuer === 'https://js-idp.example', 'getTrustedOAuth2JwtGrantIssuer');
+  const listed = (await oauth2.listTrustedOAuth2JwtGrantIssuers({ issuer: 'https://js-idp.example' })).data;
+  check(listed.length === 1 && listed[0].id === trusted.id, 'listTrustedOAuth2JwtGrantIssuers');
+  await oauth2.createOAuth2Client({ oAuth2Client: { client_id: 'js-svc', client_secret: 'js-svc-secret-0123', grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer'] } });
+  const b64 = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64({ alg: 'ES256', kid: 'js-idp-1', typ: 'JWT' })}.${b64({ iss: 'https://js-idp.example', sub: 'js-bob', aud: `${PUBLIC}/oauth2/token`, iat: now, exp: now + 300, jti: randomUUID() })}`;
+  const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  const r = await fetch(`${PUBLIC}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('js-svc:js-svc-secret-0123').toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: `${input}.${signature}`, scope: 'write' }),
+  });
+  const answer = await r.json();
+  check(r.status === 200, `jwt-bearer exchange: ${JSON.stringify(answer)}`);
+  const intro = (await oauth2.introspectOAuth2Token({ token: answer.access_token })).data;
+  check(intro.active && intro.sub === 'js-bob' && intro.client_id === 'js-svc' && intro.scope === 'write', `jwt-bearer token introspected: ${JSON.stringify(intro)}`);
+  await oauth2.deleteTrustedOAuth2JwtGrantIssuer({ id: trusted.id });
+  await expectStatus(oauth2.getTrustedOAuth2JwtGrantIssuer({ id: trusted.id }), 404, 'deleteTrustedOAuth2JwtGrantIssuer');
+  await oauth2.deleteOAuth2Client({ id: 'js-svc' });
+}
+
 // And the clients go.
 await oauth2.deleteOAuth2Client({ id: 'js-other' });
 await oauth2.deleteOAuth2Client({ id: 'js-web' });

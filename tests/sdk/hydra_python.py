@@ -10,6 +10,7 @@ through the SDK's device operations (oAuth2DeviceFlow, acceptUserCodeRequest).
 """
 
 import base64
+import datetime
 import hashlib
 import json
 import secrets
@@ -28,10 +29,12 @@ from ory_hydra_client.models import (
     AcceptOAuth2LoginRequest,
     CreateJsonWebKeySet,
     JsonPatch,
+    JsonWebKey,
     JsonWebKeySet,
     OAuth2Client,
     OAuth2ClientTokenLifespans,
     RejectOAuth2Request,
+    TrustOAuth2JwtGrantIssuer,
 )
 
 ADMIN, PUBLIC = sys.argv[1].rstrip("/"), sys.argv[2].rstrip("/")
@@ -74,6 +77,7 @@ admin = hydra.ApiClient(hydra.Configuration(host=ADMIN))
 oauth2 = hydra.OAuth2Api(admin)
 jwk = hydra.JwkApi(admin)
 meta = hydra.MetadataApi(admin)
+trust_api = hydra.OAuth2Api(admin)
 
 # Metadata.
 check(meta.is_alive().status == "ok", "isAlive")
@@ -301,6 +305,54 @@ check(status == 200 and answer["access_token"] and "id_token" not in answer, f"d
 intro = oauth2.introspect_o_auth2_token(token=answer["access_token"])
 check(intro.active and intro.sub == "py-tv-user" and intro.client_id == "py-tv", "device token introspected")
 oauth2.delete_o_auth2_client("py-tv")
+
+# The JWT-bearer grant (RFC 7523): an "identity provider" key (RS256, made by the key API, its
+# private part kept here), the trust relationship operations, and an assertion signed here with
+# plain RSA arithmetic (PKCS#1 v1.5), exchanged at the token endpoint.
+def b64int(s):
+    return int.from_bytes(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)), "big")
+
+
+def b64json(v):
+    return urlsafe_b64encode(json.dumps(v).encode()).rstrip(b"=").decode()
+
+
+idp_key = jwk.create_json_web_key_set("py-idp", CreateJsonWebKeySet(alg="RS256", kid="py-idp-1", use="sig")).keys[0]
+jwk.delete_json_web_key_set("py-idp")
+public_jwk = JsonWebKey(alg="RS256", kid="py-idp-1", kty="RSA", use="sig", n=idp_key.n, e=idp_key.e)
+expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+trusted = trust_api.trust_o_auth2_jwt_grant_issuer(
+    TrustOAuth2JwtGrantIssuer(issuer="https://py-idp.example", subject="py-alice", scope=["read"], jwk=public_jwk, expires_at=expires)
+)
+check(trusted.issuer == "https://py-idp.example" and trusted.public_key.kid == "py-idp-1" and trusted.public_key.set == "https://py-idp.example", "trustOAuth2JwtGrantIssuer")
+check(trust_api.get_trusted_o_auth2_jwt_grant_issuer(trusted.id).subject == "py-alice", "getTrustedOAuth2JwtGrantIssuer")
+listed = trust_api.list_trusted_o_auth2_jwt_grant_issuers(issuer="https://py-idp.example")
+check([t.id for t in listed] == [trusted.id], "listTrustedOAuth2JwtGrantIssuers")
+oauth2.create_o_auth2_client(OAuth2Client(client_id="py-svc", client_secret="py-svc-secret-0123", grant_types=["urn:ietf:params:oauth:grant-type:jwt-bearer"]))
+now = int(datetime.datetime.now(datetime.timezone.utc).timestamp())
+claims = {"iss": "https://py-idp.example", "sub": "py-alice", "aud": PUBLIC + "/oauth2/token", "iat": now, "exp": now + 300, "jti": secrets.token_hex(8)}
+signing_input = (b64json({"alg": "RS256", "kid": "py-idp-1", "typ": "JWT"}) + "." + b64json(claims)).encode()
+n, d = b64int(idp_key.n), b64int(idp_key.d)
+k = (n.bit_length() + 7) // 8
+digest_info = bytes.fromhex("3031300d060960864801650304020105000420") + hashlib.sha256(signing_input).digest()
+em = b"\x00\x01" + b"\xff" * (k - len(digest_info) - 3) + b"\x00" + digest_info
+signature = pow(int.from_bytes(em, "big"), d, n).to_bytes(k, "big")
+assertion = signing_input.decode() + "." + urlsafe_b64encode(signature).rstrip(b"=").decode()
+req = urllib.request.Request(
+    PUBLIC + "/oauth2/token",
+    data=urllib.parse.urlencode({"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion, "scope": "read"}).encode(),
+    headers={"Authorization": "Basic " + base64.b64encode(b"py-svc:py-svc-secret-0123").decode()},
+)
+answer = json.loads(urllib.request.urlopen(req).read())
+intro = oauth2.introspect_o_auth2_token(token=answer["access_token"])
+check(intro.active and intro.sub == "py-alice" and intro.client_id == "py-svc" and intro.scope == "read", f"jwt-bearer token introspected: {intro}")
+trust_api.delete_trusted_o_auth2_jwt_grant_issuer(trusted.id)
+try:
+    trust_api.get_trusted_o_auth2_jwt_grant_issuer(trusted.id)
+    check(False, "a deleted trust relationship is 404")
+except NotFoundException:
+    pass
+oauth2.delete_o_auth2_client("py-svc")
 
 # And the clients go.
 oauth2.delete_o_auth2_client("py-other")

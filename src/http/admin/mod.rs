@@ -10,6 +10,7 @@ pub mod flows;
 pub mod keys;
 pub mod oauth2;
 pub mod sessions;
+pub mod trust;
 
 use poem_openapi::{ApiResponse, OpenApiService};
 
@@ -53,20 +54,19 @@ pub fn page_links(
     links.join(",")
 }
 
+/// Every admin API, in the order the spec lists them.
+pub type AdminApis = (
+    MetadataApi,
+    clients::ClientsApi,
+    oauth2::OAuth2Api,
+    flows::FlowsApi,
+    sessions::SessionsApi,
+    keys::KeysApi,
+    trust::TrustApi,
+);
+
 /// The admin API as an OpenAPI service (its routes and its spec).
-pub fn service(
-    server_url: Option<&str>,
-) -> OpenApiService<
-    (
-        MetadataApi,
-        clients::ClientsApi,
-        oauth2::OAuth2Api,
-        flows::FlowsApi,
-        sessions::SessionsApi,
-        keys::KeysApi,
-    ),
-    (),
-> {
+pub fn service(server_url: Option<&str>) -> OpenApiService<AdminApis, ()> {
     let apis = (
         MetadataApi,
         clients::ClientsApi,
@@ -74,6 +74,7 @@ pub fn service(
         flows::FlowsApi,
         sessions::SessionsApi,
         keys::KeysApi,
+        trust::TrustApi,
     );
     let svc = OpenApiService::new(apis, "Latchkey Admin API", VERSION)
         .description(

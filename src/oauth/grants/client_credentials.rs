@@ -89,6 +89,15 @@ impl OAuthCore {
                 ));
             }
         }
+        self.check_audience(client, audience)
+    }
+
+    /// Checks requested audiences against the client's `audience` allow-list.
+    pub(crate) fn check_audience(
+        &self,
+        client: &AuthenticatedClient,
+        audience: &[String],
+    ) -> Result<(), OAuthError> {
         let allowed_aud = client.metadata.audience.as_deref().unwrap_or_default();
         if let Some(a) = audience.iter().find(|a| !allowed_aud.contains(a)) {
             return Err(OAuthError::invalid_request(format!(

@@ -7,9 +7,11 @@
 mod authorization_code;
 mod client_credentials;
 mod device_code;
+mod jwt_bearer;
 mod refresh_token;
 
 pub use device_code::DEVICE_CODE_GRANT;
+pub use jwt_bearer::JWT_BEARER_GRANT;
 use serde::Serialize;
 
 use super::{
@@ -53,6 +55,7 @@ pub enum GrantType {
     ClientCredentials,
     RefreshToken,
     DeviceCode,
+    JwtBearer,
 }
 
 impl GrantType {
@@ -63,6 +66,7 @@ impl GrantType {
             "client_credentials" => Ok(Self::ClientCredentials),
             "refresh_token" => Ok(Self::RefreshToken),
             device_code::DEVICE_CODE_GRANT => Ok(Self::DeviceCode),
+            jwt_bearer::JWT_BEARER_GRANT => Ok(Self::JwtBearer),
             other => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("The grant type {other:?} is not supported by this server."),
@@ -112,6 +116,7 @@ impl OAuthCore {
                 self.run::<device_code::DeviceCode>(&presented, &params)
                     .await
             }
+            GrantType::JwtBearer => self.run::<jwt_bearer::JwtBearer>(&presented, &params).await,
         }
     }
 

@@ -64,6 +64,8 @@ pub enum Issuing {
     ClientCredentials,
     /// RFC 8628 device authorization grant.
     DeviceCode,
+    /// RFC 7523 §2.1 JWT-bearer authorization grant.
+    JwtBearer,
 }
 
 /// How long each kind of token lives.
@@ -105,13 +107,22 @@ impl Issuing {
                 m.device_authorization_grant_refresh_token_lifespan.as_ref(),
                 m.device_authorization_grant_id_token_lifespan.as_ref(),
             ],
+            Self::JwtBearer => [
+                m.jwt_bearer_grant_access_token_lifespan.as_ref(),
+                None,
+                None,
+            ],
         }
     }
 
     /// RFC 6749 §4.2.2 and §4.4.3: the implicit and client credentials grants issue no refresh
-    /// token.
+    /// token; nor does the JWT-bearer grant (RFC 7523 §2.1 leaves it open; as Hydra: a new
+    /// assertion is the way to a new token).
     fn may_refresh(self) -> bool {
-        !matches!(self, Self::Implicit | Self::ClientCredentials)
+        !matches!(
+            self,
+            Self::Implicit | Self::ClientCredentials | Self::JwtBearer
+        )
     }
 }
 
