@@ -36,7 +36,12 @@ pub fn state(
         db.client_store(),
         owner.clone(),
     ));
-    let clients = crate::clients::ClientService::new(client_cache.clone(), clock.clone());
+    let outbound = Arc::new(crate::outbound::Outbound::new());
+    let clients = crate::clients::ClientService::new(
+        client_cache.clone(),
+        clock.clone(),
+        crate::clients::Registration::of(&config, outbound.clone()),
+    );
     let keys = Arc::new(crate::keys::KeyService::new(
         db.key_store(),
         crate::crypto::seal::Sealer::new(&config.secrets.system),
@@ -62,7 +67,7 @@ pub fn state(
         sealer: crate::crypto::seal::Sealer::new(&config.secrets.system),
         config: config.clone(),
         clock: clock.clone(),
-        http: std::sync::OnceLock::new(),
+        outbound: outbound.clone(),
     };
     let users = Arc::new(crate::users::UserService::new(
         db.user_store(),

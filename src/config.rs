@@ -87,6 +87,10 @@ const KEYS: &[(&str, Kind)] = &[
     ("oauth2.grant.jwt.iat_optional", Kind::Bool),
     ("oauth2.grant.jwt.max_ttl", Kind::Str),
     ("oauth2.grant.jwt.omit_assertion_audience", Kind::Bool),
+    ("oidc.subject_identifiers.supported_types", Kind::List),
+    ("oidc.subject_identifiers.pairwise.salt", Kind::Str),
+    ("oidc.dynamic_client_registration.enabled", Kind::Bool),
+    ("oidc.dynamic_client_registration.default_scope", Kind::List),
     ("log.level", Kind::Str),
     ("log.format", Kind::Str),
     ("log.leak_sensitive_values", Kind::Bool),
@@ -103,6 +107,7 @@ const SECTIONS: &[&str] = &[
     "STRATEGIES_",
     "OAUTH2_",
     "CACHE_",
+    "OIDC_",
 ];
 
 /// The whole configuration, as read and checked.
@@ -116,6 +121,7 @@ pub struct Config {
     pub ttl: Ttl,
     pub strategies: Strategies,
     pub oauth2: OAuth2,
+    pub oidc: Oidc,
     pub log: Log,
     pub cache: CacheConfig,
 }
@@ -130,6 +136,7 @@ impl Default for Config {
             ttl: Ttl::default(),
             strategies: Strategies::default(),
             oauth2: OAuth2::default(),
+            oidc: Oidc::default(),
             log: Log::default(),
             cache: CacheConfig::default(),
         }
@@ -137,7 +144,7 @@ impl Default for Config {
 }
 
 /// A secret value: its `Debug` output never shows it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(pub String);
 
@@ -327,6 +334,65 @@ pub struct OAuth2 {
     pub expose_internal_errors: bool,
     pub device_authorization: DeviceAuthorization,
     pub grant: GrantConfig,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Oidc {
+    pub subject_identifiers: SubjectIdentifiers,
+    pub dynamic_client_registration: DynamicClientRegistration,
+}
+
+/// OIDC Core §8: which subject identifier types clients may choose.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubjectIdentifiers {
+    /// `public` and/or `pairwise`.
+    pub supported_types: Vec<String>,
+    pub pairwise: PairwiseConfig,
+}
+
+impl Default for SubjectIdentifiers {
+    fn default() -> Self {
+        Self {
+            supported_types: vec!["public".into()],
+            pairwise: PairwiseConfig::default(),
+        }
+    }
+}
+
+impl SubjectIdentifiers {
+    pub fn pairwise_enabled(&self) -> bool {
+        self.supported_types.iter().any(|t| t == "pairwise")
+    }
+
+    /// The supported types, `public` when none is named (as Hydra).
+    pub fn supported(&self) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = ["public", "pairwise"]
+            .into_iter()
+            .filter(|t| self.supported_types.iter().any(|s| s == t))
+            .collect();
+        if v.is_empty() {
+            v.push("public");
+        }
+        v
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PairwiseConfig {
+    /// Mixed into every pairwise subject; changing it changes them all.
+    pub salt: Secret,
+}
+
+/// OIDC Dynamic Client Registration (RFC 7591/7592), off by default.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DynamicClientRegistration {
+    pub enabled: bool,
+    /// The scope a self-registered client gets when it asks for none.
+    pub default_scope: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -646,6 +712,32 @@ impl Config {
             }
         }
         self.oauth2.device_authorization.user_code.check()?;
+        let subjects = &self.oidc.subject_identifiers;
+        if let Some(t) = subjects
+            .supported_types
+            .iter()
+            .find(|t| !matches!(t.as_str(), "public" | "pairwise"))
+        {
+            return Err(bad(
+                "oidc.subject_identifiers.supported_types",
+                format!("{t:?} is not public or pairwise"),
+            ));
+        }
+        if subjects.pairwise_enabled() {
+            if subjects.pairwise.salt.0.len() < 8 {
+                return Err(bad(
+                    "oidc.subject_identifiers.pairwise.salt",
+                    "pairwise subject identifiers need a salt of at least 8 characters",
+                ));
+            }
+            // As Hydra: a JWT access token carries the real subject for anyone to read.
+            if self.strategies.access_token == "jwt" {
+                return Err(bad(
+                    "oidc.subject_identifiers.supported_types",
+                    "pairwise subject identifiers cannot be used with strategies.access_token=jwt (JWT access tokens carry the real subject); use opaque access tokens",
+                ));
+            }
+        }
         one_of(
             "strategies.access_token",
             &self.strategies.access_token,

@@ -21,6 +21,7 @@
 //! - [`wire`]: the JSON shapes of Hydra's API, shared by server and CLI.
 //! - [`storage`]: narrow store traits and their one sea-orm implementation for SQLite,
 //!   PostgreSQL and MySQL; schema state and migrations (the schema itself is the `migrations` crate).
+//! - [`outbound`]: the one HTTP client for requests to URLs clients registered (timeouts, size bound).
 //! - [`trust`]: the JWT-bearer grant's trust relationships (issuers, subjects, keys, scopes).
 //! - [`keys`]: JSON Web Key sets (admin operations, `jwks.json`, the token signing keys).
 //! - [`users`]: the built-in login app's users (demo user, sign-in checks); no HTTP types.
@@ -53,6 +54,7 @@ pub mod keys;
 pub mod limits;
 pub mod oauth;
 pub mod oidc;
+pub mod outbound;
 pub mod storage;
 pub mod tasks;
 pub mod trust;

@@ -48,6 +48,88 @@ pub struct ClientPage {
 pub struct ClientService {
     store: Arc<dyn ClientStore>,
     clock: Arc<dyn Clock>,
+    registration: Arc<Registration>,
+}
+
+/// What registering a client checks beyond its document: the subject types this server offers,
+/// and the sector document a client names (OIDC Core §8.1, OIDC Registration §5).
+#[derive(Debug)]
+pub struct Registration {
+    subject_types: Vec<&'static str>,
+    /// `strategies.access_token` is `jwt`: a client's own strategy falls back to it.
+    jwt_access_tokens: bool,
+    outbound: Arc<crate::outbound::Outbound>,
+}
+
+impl Registration {
+    pub fn of(config: &crate::config::Config, outbound: Arc<crate::outbound::Outbound>) -> Self {
+        Self {
+            subject_types: config.oidc.subject_identifiers.supported(),
+            jwt_access_tokens: config.strategies.access_token == "jwt",
+            outbound,
+        }
+    }
+
+    /// Before [`validate`]: a client that names no subject type gets `public`, or the first type
+    /// offered when `public` is not (as Hydra).
+    fn default_subject_type(&self, c: &mut OAuth2Client) {
+        if c.subject_type.as_deref().is_none_or(str::is_empty) {
+            let first = if self.subject_types.contains(&"public") {
+                "public"
+            } else {
+                self.subject_types.first().copied().unwrap_or("public")
+            };
+            c.subject_type = Some(first.into());
+        }
+    }
+
+    /// After [`validate`]: the subject type is offered, a pairwise client has a sector and no JWT
+    /// access tokens (they would carry the real subject), and the `sector_identifier_uri`, when
+    /// set, lists every redirect URI.
+    async fn check(&self, c: &OAuth2Client) -> Result<(), AdminError> {
+        let invalid = |d: String| AdminError::invalid("invalid_client_metadata", d);
+        let subject_type = c.subject_type.as_deref().unwrap_or("public");
+        if !self.subject_types.contains(&subject_type) {
+            return Err(invalid(format!(
+                "Subject type {subject_type} is not supported by server, only {:?} are allowed.",
+                self.subject_types
+            )));
+        }
+        if subject_type == "pairwise" {
+            let jwt = match c.access_token_strategy.as_deref() {
+                Some("jwt") => true,
+                Some("opaque") => false,
+                _ => self.jwt_access_tokens,
+            };
+            if jwt {
+                return Err(invalid(
+                    "A pairwise client cannot use JWT access tokens: they carry the real subject. Use access_token_strategy opaque.".into(),
+                ));
+            }
+            crate::oidc::subject::sector_of(c).map_err(|e| invalid(e.0))?;
+        }
+        if let Some(uri) = c.sector_identifier_uri.as_deref().filter(|u| !u.is_empty()) {
+            let listed: Vec<String> = self.outbound.get_json(uri).await.map_err(|e| {
+                invalid(format!("The sector_identifier_uri could not be used: {e}"))
+            })?;
+            if listed.is_empty() {
+                return Err(invalid(
+                    "The sector_identifier_uri lists no redirect URIs.".into(),
+                ));
+            }
+            if let Some(missing) = c
+                .redirect_uris
+                .iter()
+                .flatten()
+                .find(|r| !listed.contains(r))
+            {
+                return Err(invalid(format!(
+                    "The redirect URI {missing:?} is not listed at the sector_identifier_uri."
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for dyn ClientStore {
@@ -136,14 +218,24 @@ fn uses_secret(c: &OAuth2Client) -> bool {
 }
 
 impl ClientService {
-    pub fn new(store: Arc<dyn ClientStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(
+        store: Arc<dyn ClientStore>,
+        clock: Arc<dyn Clock>,
+        registration: Registration,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            registration: Arc::new(registration),
+        }
     }
 
     /// Registers a client. A missing id becomes a UUID; a missing secret is generated when the
     /// authentication method needs one. The returned client carries the secret in clear.
     pub async fn create(&self, mut c: OAuth2Client) -> Result<OAuth2Client, AdminError> {
+        self.registration.default_subject_type(&mut c);
         validate(&mut c)?;
+        self.registration.check(&c).await?;
         let id = c
             .client_id
             .clone()
@@ -200,7 +292,9 @@ impl ClientService {
         // As Hydra: the id in the path is the client's; one in the body is ignored (a client id
         // cannot change).
         c.client_id = Some(id.to_owned());
+        self.registration.default_subject_type(&mut c);
         validate(&mut c)?;
+        self.registration.check(&c).await?;
         let existing = self.store.get_client(id).await?.ok_or_else(not_found)?;
         // Rotated secrets stay only while the current one does: a new secret, or a method
         // without one, ends them (as Hydra clears them).

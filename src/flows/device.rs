@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     SetCookie, Stage,
-    engine::{Begin, BrowserStep, Completed, ConsentSkip, Starter, StepError},
+    engine::{Begin, BrowserStep, ConsentSkip, Starter, StepError},
     random_hex, with_param,
 };
 use crate::{
@@ -349,7 +349,17 @@ impl OAuthCore {
             .open_device_verifier(Stage::ConsentVerifier, q, verifier, cookie)
             .await
             .map_err(fail)?;
-        let done = Completed::of(&flow).map_err(fail)?;
+        let client = self
+            .clients
+            .resolve(&flow.client_id)
+            .await
+            .map_err(|e| fail(e.into()))?
+            .ok_or_else(|| {
+                fail(OAuthError::invalid_request(
+                    "The client of this device flow no longer exists.",
+                ))
+            })?;
+        let done = self.completed(&flow, &client.metadata).map_err(fail)?;
         let now = self.clock.now().timestamp_millis();
         let stored = done.stored(&flow, now).map_err(fail)?;
         match self.devices.accept_device(&stored, now).await {

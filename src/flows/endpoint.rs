@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{
     SetCookie, Stage, csrf_cookie,
-    engine::{Begin, BrowserStep, Completed, ConsentSkip, Starter, StepError},
+    engine::{Begin, BrowserStep, ConsentSkip, Starter, StepError},
 };
 use crate::{
     oauth::{
@@ -130,6 +130,10 @@ impl OAuthCore {
                 .unwrap_or_default();
             if let Some(s) = &session
                 && s.subject != hint_sub
+                && self
+                    .pairwise_subject(&req.client.metadata, &s.subject)
+                    .as_deref()
+                    != Some(hint_sub)
             {
                 return Err(fail(OAuthError::new(
                     ErrorCode::LoginRequired,
@@ -235,7 +239,7 @@ impl OAuthCore {
                 "prompt=none was requested, but the user had to give consent.",
             )));
         }
-        let mut done = Completed::of(&flow).map_err(fail)?;
+        let mut done = self.completed(&flow, &req.client.metadata).map_err(fail)?;
         done.record.redirect_uri = req.redirect.uri().to_owned();
         done.record.redirect_uri_sent = req.canonical.iter().any(|(k, _)| k == "redirect_uri");
         done.record.code_challenge = req.code_challenge.clone();

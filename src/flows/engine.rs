@@ -262,6 +262,43 @@ impl OAuthCore {
     }
 }
 
+impl OAuthCore {
+    /// The completed flow of `flow`, with the identifier its client knows the user by (pairwise
+    /// or forced; see `oidc::subject`).
+    pub(crate) fn completed(
+        &self,
+        flow: &FlowState,
+        client: &crate::wire::OAuth2Client,
+    ) -> Result<Completed, OAuthError> {
+        let mut done = Completed::of(flow)?;
+        done.record.obfuscated_subject = crate::oidc::subject::for_client(
+            &self.config.oidc.subject_identifiers,
+            client,
+            &done.login.subject,
+            done.login.force_subject_identifier.as_deref(),
+        )
+        .map_err(|e| OAuthError::invalid_request(e.0))?;
+        Ok(done)
+    }
+
+    /// The pairwise identifier `client` knows `subject` by, if it uses one (forced identifiers
+    /// aside): what an `id_token_hint` the client holds names the user by.
+    pub(crate) fn pairwise_subject(
+        &self,
+        client: &crate::wire::OAuth2Client,
+        subject: &str,
+    ) -> Option<String> {
+        crate::oidc::subject::for_client(
+            &self.config.oidc.subject_identifiers,
+            client,
+            subject,
+            None,
+        )
+        .ok()
+        .flatten()
+    }
+}
+
 /// A flow whose consent was given: what to store. The starter fills in its own parts of the
 /// record (the authorization request's redirect URI, PKCE challenge, nonce).
 pub struct Completed {

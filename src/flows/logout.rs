@@ -159,6 +159,11 @@ impl OAuthCore {
             .and_then(Value::as_str);
         if let (Some(s), Some(sub)) = (&session, hint_sub)
             && s.subject != sub
+            && client
+                .as_ref()
+                .and_then(|c| self.pairwise_subject(&c.metadata, &s.subject))
+                .as_deref()
+                != Some(sub)
         {
             return Err(OAuthError::invalid_request(
                 "The id_token_hint belongs to another user than the one logged in.",
@@ -284,12 +289,17 @@ impl OAuthCore {
                 .as_deref()
                 .filter(|u| !u.is_empty())
             {
-                let token = self.issuer.logout_token(&id, subject, sid).await?;
+                // The `sub` of the client's ID tokens (OIDC Back-Channel Logout §2.4).
+                let known_as = self.pairwise_subject(&c.metadata, subject);
+                let token = self
+                    .issuer
+                    .logout_token(&id, known_as.as_deref().unwrap_or(subject), sid)
+                    .await?;
                 backchannel.push((uri.to_owned(), token));
             }
         }
         if !backchannel.is_empty() {
-            let http = self.http.get_or_init(reqwest::Client::new).clone();
+            let http = self.outbound.client().clone();
             tokio::spawn(send_backchannel(http, backchannel));
         }
         Ok(frontchannel)

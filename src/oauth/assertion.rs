@@ -7,8 +7,6 @@
 //! an hour away; `nbf` when present; `jti` present and never seen before for this client (replays
 //! are refused; the record lives until the assertion expires).
 
-use std::time::Duration;
-
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -74,20 +72,15 @@ impl OAuthCore {
             .as_deref()
             .filter(|u| !u.is_empty())
             .ok_or_else(|| invalid("The client has no keys registered."))?;
-        let resp = self
-            .http
-            .get_or_init(reqwest::Client::new)
-            .get(uri)
-            .timeout(Duration::from_secs(5))
-            .send()
+        self.outbound
+            .get_json::<JwkSet>(uri)
             .await
             .map_err(|e| OAuthError {
-                cause: Some(e.to_string()),
-                ..invalid("The client's jwks_uri could not be fetched.")
-            })?;
-        resp.json::<JwkSet>()
-            .await
-            .map_err(|_| invalid("The client's jwks_uri did not return a JSON Web Key Set."))
+                cause: Some(e.0.clone()),
+                ..invalid(format!(
+                    "The client's jwks_uri did not give a JSON Web Key Set: {e}"
+                ))
+            })
     }
 
     /// Verifies a client assertion for `client_id`, whose metadata is `client`.

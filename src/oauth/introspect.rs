@@ -38,6 +38,7 @@ impl OAuthCore {
                 return inactive;
             }
         }
+        let obfuscated_subject = self.obfuscated_subject_of(&row).await?;
         let ext = row
             .extra
             .as_object()
@@ -48,6 +49,7 @@ impl OAuthCore {
             scope: (!row.scope.is_empty()).then_some(row.scope),
             client_id: Some(row.client_id),
             sub: Some(row.subject),
+            obfuscated_subject,
             exp: Some(row.expires_at / 1000),
             iat: Some(row.issued_at / 1000),
             nbf: Some(row.issued_at / 1000),
@@ -57,5 +59,28 @@ impl OAuthCore {
             token_use: Some(kind.as_str().into()),
             ext,
         })
+    }
+}
+
+impl OAuthCore {
+    /// Introspection's `obfuscated_subject`, as Hydra reports it: the identifier a pairwise
+    /// client knows the user by, from the token's flow. Only tokens of pairwise clients pay the
+    /// (cached) flow read.
+    async fn obfuscated_subject_of(
+        &self,
+        row: &crate::storage::StoredToken,
+    ) -> Result<Option<String>, OAuthError> {
+        let Some(client) = self.clients.resolve(&row.client_id).await? else {
+            return Ok(None);
+        };
+        if !crate::oidc::subject::is_pairwise(&client.metadata) {
+            return Ok(None);
+        }
+        let Some(flow) = self.flows.get_flow(&row.request_id).await? else {
+            return Ok(None);
+        };
+        Ok(crate::storage::FlowRecord::of(&flow)?
+            .obfuscated_subject
+            .filter(|o| *o != row.subject))
     }
 }

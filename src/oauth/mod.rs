@@ -44,9 +44,8 @@ pub struct OAuthCore {
     pub(crate) sealer: crate::crypto::seal::Sealer,
     pub(crate) secrets: SecretCache,
     pub(crate) clock: Arc<dyn Clock>,
-    /// Fetches clients' `jwks_uri`; made on first use (building it loads the TLS roots, which
-    /// would otherwise add milliseconds to every start).
-    pub(crate) http: std::sync::OnceLock<reqwest::Client>,
+    /// Fetches what clients registered by URL (`jwks_uri`; back-channel logout).
+    pub(crate) outbound: Arc<crate::outbound::Outbound>,
 }
 
 impl std::fmt::Debug for dyn crate::storage::FlowStore {

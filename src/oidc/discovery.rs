@@ -125,7 +125,7 @@ impl Metadata {
             token_endpoint_auth_signing_alg_values_supported: vec![
                 "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
             ],
-            subject_types_supported: vec!["public"],
+            subject_types_supported: config.oidc.subject_identifiers.supported(),
             id_token_signed_response_alg: id_token_algs.iter().take(1).cloned().collect(),
             id_token_signing_alg_values_supported: id_token_algs,
             userinfo_signed_response_alg: vec!["none"],

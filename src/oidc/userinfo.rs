@@ -51,7 +51,11 @@ impl OAuthCore {
         let record = FlowRecord::of(&flow)?;
         let mut claims = session_claims(record.session.id_token.as_ref());
         // As Hydra: the ID token's standard claims about this authentication, too.
-        claims.insert("sub".into(), json!(flow.subject));
+        let sub = record
+            .obfuscated_subject
+            .as_deref()
+            .unwrap_or(&flow.subject);
+        claims.insert("sub".into(), json!(sub));
         claims.insert("iss".into(), json!(self.config.urls.self_.issuer));
         claims.insert("aud".into(), json!([row.client_id]));
         claims.insert("iat".into(), json!(now / 1000));

@@ -252,6 +252,10 @@ pub struct FlowRecord {
     pub remember_for: i64,
     pub handled_at: i64,
     pub oidc_context: Option<crate::wire::OidcContext>,
+    /// The identifier the client knows the user by, when it is not the subject: pairwise (OIDC
+    /// Core §8.1) or forced by the login app (`force_subject_identifier`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obfuscated_subject: Option<String>,
 }
 
 impl FlowRecord {

@@ -21,6 +21,11 @@ pub struct Introspection {
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
+    /// The identifier the token's client knows the subject by, when it is not `sub` (pairwise
+    /// subject identifiers, OIDC Core §8.1).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obfuscated_subject: Option<String>,
     /// Expiry, seconds since the epoch.
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]

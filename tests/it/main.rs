@@ -28,6 +28,7 @@ mod logout;
 mod migrate;
 mod nodes;
 mod openapi;
+mod pairwise;
 mod sdks;
 mod structure;
 mod tls;

@@ -328,7 +328,8 @@ impl Issuer {
             out.id_token = Some(
                 self.sign_id_token(&IdTokenInput {
                     client_id: &issue.client.id,
-                    subject: issue.subject,
+                    // OIDC Core §8.1: the identifier this client knows the user by.
+                    subject: r.obfuscated_subject.as_deref().unwrap_or(issue.subject),
                     auth_time_ms: r.auth_time,
                     requested_at_ms: r.requested_at,
                     nonce: r.nonce.as_deref(),

@@ -42,6 +42,8 @@ fn globs() {
 
 /// Shared by both servers so that their answers can be compared literally.
 pub const SECRET: &str = "compat-secret-0123456789abcdef";
+/// Both servers' pairwise salt, so that their pairwise identifiers can be compared by value.
+pub const PAIRWISE_SALT: &str = "compat-pairwise-salt";
 pub const LOGIN: &str = "http://127.0.0.1:9/login";
 pub const CONSENT: &str = "http://127.0.0.1:9/consent";
 pub const LOGOUT: &str = "http://127.0.0.1:9/logout";
@@ -699,6 +701,11 @@ async fn start_hydra(bin: &PathBuf) -> (KillOnDrop, String, String) {
             .env("URLS_CONSENT", CONSENT)
             .env("URLS_LOGOUT", LOGOUT)
             .env("URLS_ERROR", ERROR)
+            .env(
+                "OIDC_SUBJECT_IDENTIFIERS_SUPPORTED_TYPES",
+                "public,pairwise",
+            )
+            .env("OIDC_SUBJECT_IDENTIFIERS_PAIRWISE_SALT", PAIRWISE_SALT)
             .env("SERVE_PUBLIC_HOST", "127.0.0.1")
             .env("SERVE_ADMIN_HOST", "127.0.0.1")
             .env("SERVE_PUBLIC_PORT", public.to_string())
@@ -744,6 +751,8 @@ async fn start_latchkey() -> TestServer {
         c.urls.consent = Some(CONSENT.into());
         c.urls.logout = Some(LOGOUT.into());
         c.urls.error = Some(ERROR.into());
+        c.oidc.subject_identifiers.supported_types = vec!["public".into(), "pairwise".into()];
+        c.oidc.subject_identifiers.pairwise.salt = latchkey::config::Secret(PAIRWISE_SALT.into());
     })
     .await
 }

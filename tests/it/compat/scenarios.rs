@@ -16,6 +16,7 @@ pub async fn all(t: &mut Run) {
     logout(t).await;
     sessions(t).await;
     jwt_bearer(t).await;
+    pairwise(t).await;
 }
 
 /// Every client field Hydra's admin API takes.
@@ -1545,4 +1546,75 @@ async fn jwt_bearer(t: &mut Run) {
         get(Admin, &format!("{base}/{{trust_id}}")),
     )
     .await;
+}
+
+/// Pairwise subject identifiers (both servers offer them, with the same salt): the identifier is
+/// compared by value, so Latchkey computes what Hydra computes.
+async fn pairwise(t: &mut Run) {
+    t.step(
+        "clients.create-pairwise",
+        post(Admin, "/admin/clients").json(json!({
+            "client_id": "pw", "client_secret": "pw-secret-0123456789",
+            "grant_types": ["authorization_code"], "response_types": ["code"],
+            "scope": "openid", "redirect_uris": [CB], "subject_type": "pairwise",
+            "token_endpoint_auth_method": "client_secret_post"
+        })),
+    )
+    .await;
+    t.step(
+        "clients.create-pairwise-two-hosts",
+        post(Admin, "/admin/clients").json(json!({
+            "client_id": "pw-bad", "redirect_uris": [CB, "https://other.example/cb"],
+            "subject_type": "pairwise"
+        })),
+    )
+    .await;
+    t.quiet(delete(Admin, "/admin/clients/pw-bad")).await;
+    for (n, login) in [
+        ("", json!({"subject": "user-pw"})),
+        (
+            "-forced",
+            json!({"subject": "user-pw", "force_subject_identifier": "forced-pw"}),
+        ),
+    ] {
+        t.new_browser();
+        t.step(
+            &format!("flow.start-pairwise{n}"),
+            get(
+                Public,
+                "/oauth2/auth?client_id=pw&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid&state=state-123456&nonce=nonce-123456",
+            ),
+        )
+        .await;
+        t.save("login_challenge", |r| r.location_param("login_challenge"));
+        login_to_consent(t, &format!("-pairwise{n}"), login).await;
+        consent_to_code(
+            t,
+            &format!("-pairwise{n}"),
+            json!({"grant_scope": ["openid"]}),
+        )
+        .await;
+        t.step(
+            &format!("token.pairwise{n}"),
+            post(Public, "/oauth2/token").form(&[
+                ("grant_type", "authorization_code"),
+                ("code", "{code}"),
+                ("redirect_uri", CB),
+                ("client_id", "pw"),
+                ("client_secret", "pw-secret-0123456789"),
+            ]),
+        )
+        .await;
+        t.save("pw_token", |r| r.field("/access_token"));
+        t.step(
+            &format!("token.pairwise{n}-introspect"),
+            post(Admin, "/admin/oauth2/introspect").form(&[("token", "{pw_token}")]),
+        )
+        .await;
+        t.step(
+            &format!("token.pairwise{n}-userinfo"),
+            get(Public, "/userinfo").bearer("{pw_token}"),
+        )
+        .await;
+    }
 }
