@@ -64,12 +64,15 @@ impl OAuthCore {
 
 impl OAuthCore {
     /// Introspection's `obfuscated_subject`, as Hydra reports it: the identifier a pairwise
-    /// client knows the user by, from the token's flow. Only tokens of pairwise clients pay the
-    /// (cached) flow read.
+    /// client knows the user by, from the token's flow. Nothing is read unless the server offers
+    /// pairwise identifiers; then only tokens of pairwise clients pay the (cached) flow read.
     async fn obfuscated_subject_of(
         &self,
         row: &crate::storage::StoredToken,
     ) -> Result<Option<String>, OAuthError> {
+        if !self.config.oidc.subject_identifiers.pairwise_enabled() {
+            return Ok(None);
+        }
         let Some(client) = self.clients.resolve(&row.client_id).await? else {
             return Ok(None);
         };

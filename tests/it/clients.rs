@@ -410,6 +410,8 @@ async fn validation(s: TestServer) {
     s.stop().await;
 }
 
+/// (`sector_identifier_uri` and `subject_type: pairwise` are checked against a live sector
+/// document and the server's subject types; their round trip is in `sector.rs`.)
 async fn every_field_round_trips(s: TestServer) {
     let full = json!({
         "client_id": "full", "client_name": "Full", "client_secret": "full-secret-123",
@@ -432,8 +434,8 @@ async fn every_field_round_trips(s: TestServer) {
         "owner": "team-a", "policy_uri": "https://app.example.com/privacy",
         "post_logout_redirect_uris": ["https://app.example.com/bye"], "redirect_uris": ["https://app.example.com/cb", "com.example.app:/cb"],
         "request_object_signing_alg": "RS256", "request_uris": ["https://app.example.com/req"],
-        "scope": "openid offline_access profile", "sector_identifier_uri": "https://app.example.com/sector.json",
-        "skip_consent": true, "skip_logout_consent": true, "subject_type": "pairwise",
+        "scope": "openid offline_access profile",
+        "skip_consent": true, "skip_logout_consent": true, "subject_type": "public",
         "token_endpoint_auth_method": "client_secret_post", "token_endpoint_auth_signing_alg": "ES256",
         "tos_uri": "https://app.example.com/tos", "userinfo_signed_response_alg": "RS256"
     });

@@ -30,6 +30,7 @@ mod nodes;
 mod openapi;
 mod pairwise;
 mod sdks;
+mod sector;
 mod structure;
 mod tls;
 mod tokens;
