@@ -165,6 +165,17 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
                 .data(ui),
         );
     }
+    // Dynamic client registration: no routes at all unless it is enabled.
+    if state.config.oidc.dynamic_client_registration.enabled {
+        routes = routes
+            .at("/oauth2/register", poem::post(http::register::create))
+            .at(
+                "/oauth2/register/:id",
+                poem::get(http::register::read)
+                    .put(http::register::update)
+                    .delete(http::register::delete),
+            );
+    }
     routes
         .at(
             "/oauth2/auth",

@@ -387,12 +387,22 @@ pub struct PairwiseConfig {
 }
 
 /// OIDC Dynamic Client Registration (RFC 7591/7592), off by default.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DynamicClientRegistration {
     pub enabled: bool,
-    /// The scope a self-registered client gets when it asks for none.
+    /// The scope a client registered without one gets (as Hydra: any client, self-registered or
+    /// not).
     pub default_scope: Vec<String>,
+}
+
+impl Default for DynamicClientRegistration {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            default_scope: vec!["offline_access".into(), "offline".into(), "openid".into()],
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -5,6 +5,7 @@
 //! argon2id hash exists, outside the stored metadata document.
 
 pub mod cache;
+pub mod dynamic;
 mod validate;
 
 use std::sync::Arc;
@@ -58,6 +59,8 @@ pub struct Registration {
     subject_types: Vec<&'static str>,
     /// `strategies.access_token` is `jwt`: a client's own strategy falls back to it.
     jwt_access_tokens: bool,
+    /// `oidc.dynamic_client_registration.default_scope`, space-separated.
+    default_scope: String,
     outbound: Arc<crate::outbound::Outbound>,
 }
 
@@ -66,13 +69,22 @@ impl Registration {
         Self {
             subject_types: config.oidc.subject_identifiers.supported(),
             jwt_access_tokens: config.strategies.access_token == "jwt",
+            default_scope: config
+                .oidc
+                .dynamic_client_registration
+                .default_scope
+                .join(" "),
             outbound,
         }
     }
 
-    /// Before [`validate`]: a client that names no subject type gets `public`, or the first type
-    /// offered when `public` is not (as Hydra).
-    fn default_subject_type(&self, c: &mut OAuth2Client) {
+    /// Before [`validate`], as Hydra: a client without a scope gets
+    /// `oidc.dynamic_client_registration.default_scope`; one that names no subject type gets
+    /// `public`, or the first type offered when `public` is not.
+    fn defaults(&self, c: &mut OAuth2Client) {
+        if c.scope.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            c.scope = Some(self.default_scope.clone());
+        }
         if c.subject_type.as_deref().is_none_or(str::is_empty) {
             let first = if self.subject_types.contains(&"public") {
                 "public"
@@ -232,8 +244,18 @@ impl ClientService {
 
     /// Registers a client. A missing id becomes a UUID; a missing secret is generated when the
     /// authentication method needs one. The returned client carries the secret in clear.
-    pub async fn create(&self, mut c: OAuth2Client) -> Result<OAuth2Client, AdminError> {
-        self.registration.default_subject_type(&mut c);
+    pub async fn create(&self, c: OAuth2Client) -> Result<OAuth2Client, AdminError> {
+        self.create_with(c, None).await
+    }
+
+    /// [`Self::create`], with the digest of a registration access token (RFC 7592) when the
+    /// client registers itself.
+    async fn create_with(
+        &self,
+        mut c: OAuth2Client,
+        registration: Option<String>,
+    ) -> Result<OAuth2Client, AdminError> {
+        self.registration.defaults(&mut c);
         validate(&mut c)?;
         self.registration.check(&c).await?;
         let id = c
@@ -249,7 +271,16 @@ impl ClientService {
         };
         let now = self.clock.now().timestamp_millis();
         self.store
-            .create_client(&to_stored(&c, &id, Credentials::secret(hash), now, now)?)
+            .create_client(&to_stored(
+                &c,
+                &id,
+                Credentials {
+                    registration,
+                    ..Credentials::secret(hash)
+                },
+                now,
+                now,
+            )?)
             .await?;
         let secret = c.client_secret.take();
         let mut out = from_stored(to_stored(&c, &id, Credentials::default(), now, now)?)?;
@@ -288,11 +319,22 @@ impl ClientService {
     /// Replaces a client's metadata (Hydra's `setOAuth2Client`). The secret is kept unless a new
     /// one is given (then it is returned in clear), dropped when the method no longer uses one,
     /// and generated when the method now needs one and none exists.
-    pub async fn replace(&self, id: &str, mut c: OAuth2Client) -> Result<OAuth2Client, AdminError> {
+    pub async fn replace(&self, id: &str, c: OAuth2Client) -> Result<OAuth2Client, AdminError> {
+        self.replace_with(id, c, None).await
+    }
+
+    /// [`Self::replace`], giving the client a new registration access token's digest when
+    /// `registration` is set (RFC 7592 §2.2 rotates it on update).
+    async fn replace_with(
+        &self,
+        id: &str,
+        mut c: OAuth2Client,
+        registration: Option<String>,
+    ) -> Result<OAuth2Client, AdminError> {
         // As Hydra: the id in the path is the client's; one in the body is ignored (a client id
         // cannot change).
         c.client_id = Some(id.to_owned());
-        self.registration.default_subject_type(&mut c);
+        self.registration.defaults(&mut c);
         validate(&mut c)?;
         self.registration.check(&c).await?;
         let existing = self.store.get_client(id).await?.ok_or_else(not_found)?;
@@ -312,7 +354,7 @@ impl ClientService {
         let creds = Credentials {
             secret_hash,
             rotated,
-            registration: existing.registration_token_hash,
+            registration: registration.or(existing.registration_token_hash),
         };
         let now = self.clock.now().timestamp_millis();
         let stored = to_stored(&c, id, creds, existing.created_at, now)?;

@@ -396,7 +396,7 @@ pub fn present(c: &mut OAuth2Client) {
     set_or(&mut c.userinfo_signed_response_alg, "none".into());
 }
 
-fn lifespans_mut(c: &mut OAuth2Client) -> [(&'static str, &mut Option<String>); 13] {
+pub(crate) fn lifespans_mut(c: &mut OAuth2Client) -> [(&'static str, &mut Option<String>); 13] {
     [
         (
             "authorization_code_grant_access_token_lifespan",

@@ -8,6 +8,7 @@ mod middleware;
 pub mod oauth;
 pub mod payload;
 pub mod public;
+pub mod register;
 pub mod tls;
 pub mod ui;
 

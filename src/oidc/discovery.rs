@@ -27,6 +27,9 @@ pub struct Metadata {
     pub userinfo_endpoint: String,
     /// RP-Initiated Logout 1.0.
     pub end_session_endpoint: String,
+    /// OIDC Registration §3 / RFC 7591: only when dynamic registration is enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
     pub frontchannel_logout_supported: bool,
     pub frontchannel_logout_session_supported: bool,
     pub backchannel_logout_supported: bool,
@@ -75,6 +78,11 @@ impl Metadata {
             device_authorization_endpoint: format!("{base}/oauth2/device/auth"),
             userinfo_endpoint: format!("{base}/userinfo"),
             end_session_endpoint: format!("{base}/oauth2/sessions/logout"),
+            registration_endpoint: config
+                .oidc
+                .dynamic_client_registration
+                .enabled
+                .then(|| format!("{base}/oauth2/register")),
             frontchannel_logout_supported: true,
             frontchannel_logout_session_supported: true,
             backchannel_logout_supported: true,

@@ -15,6 +15,7 @@ mod clients;
 mod coherence;
 mod compat;
 mod config_errors;
+mod dcr;
 mod dev;
 mod device;
 mod flows;

@@ -54,6 +54,7 @@ async fn server() -> TestServer {
         c.urls.login = Some("http://127.0.0.1:9/login".into());
         c.urls.consent = Some("http://127.0.0.1:9/consent".into());
         c.urls.logout = Some("http://127.0.0.1:9/logout".into());
+        c.oidc.dynamic_client_registration.enabled = true;
     })
     .await
 }

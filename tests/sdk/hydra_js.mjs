@@ -258,6 +258,23 @@ await oauth2.deleteOAuth2Client({ id: 'js-tv' });
   await oauth2.deleteOAuth2Client({ id: 'js-svc' });
 }
 
+// Dynamic client registration (RFC 7591/7592) through the SDK's OidcApi; the registration access
+// token is the bearer credential (the SDK's accessToken).
+{
+  const dcr = new hydra.OidcApi(new hydra.Configuration({ basePath: PUBLIC }));
+  const reg = (await dcr.createOidcDynamicClient({ oAuth2Client: { client_name: 'js-self', grant_types: ['client_credentials'] } })).data;
+  check(reg.client_id && reg.client_secret && reg.registration_access_token, 'createOidcDynamicClient');
+  const mine = new hydra.OidcApi(new hydra.Configuration({ basePath: PUBLIC, accessToken: reg.registration_access_token }));
+  const got = (await mine.getOidcDynamicClient({ id: reg.client_id })).data;
+  check(got.client_name === 'js-self' && !got.client_secret, 'getOidcDynamicClient');
+  const updated = (await mine.setOidcDynamicClient({ id: reg.client_id, oAuth2Client: { ...got, client_name: 'js-self, renamed' } })).data;
+  check(updated.client_name === 'js-self, renamed' && updated.registration_access_token !== reg.registration_access_token, 'setOidcDynamicClient');
+  await expectStatus(mine.getOidcDynamicClient({ id: reg.client_id }), 401, 'the replaced registration token');
+  const fresh = new hydra.OidcApi(new hydra.Configuration({ basePath: PUBLIC, accessToken: updated.registration_access_token }));
+  await fresh.deleteOidcDynamicClient({ id: reg.client_id });
+  await expectStatus(oauth2.getOAuth2Client({ id: reg.client_id }), 404, 'deleteOidcDynamicClient');
+}
+
 // And the clients go.
 await oauth2.deleteOAuth2Client({ id: 'js-other' });
 await oauth2.deleteOAuth2Client({ id: 'js-web' });

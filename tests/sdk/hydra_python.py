@@ -354,6 +354,32 @@ except NotFoundException:
     pass
 oauth2.delete_o_auth2_client("py-svc")
 
+# Dynamic client registration (RFC 7591/7592) through the SDK's OidcApi, the registration access
+# token as its bearer credential.
+dcr = hydra.OidcApi(hydra.ApiClient(hydra.Configuration(host=PUBLIC)))
+reg = dcr.create_oidc_dynamic_client(OAuth2Client(client_name="py-self", grant_types=["client_credentials"], redirect_uris=[CB]))
+check(reg.client_id and reg.client_secret and reg.registration_access_token, f"createOidcDynamicClient: {reg}")
+check(reg.registration_client_uri == f"{PUBLIC}/oauth2/register/{reg.client_id}", "registration_client_uri")
+mine = hydra.OidcApi(hydra.ApiClient(hydra.Configuration(host=PUBLIC, access_token=reg.registration_access_token)))
+got = mine.get_oidc_dynamic_client(reg.client_id)
+check(got.client_name == "py-self" and got.client_secret is None, "getOidcDynamicClient")
+got.client_name = "py-self, renamed"
+updated = mine.set_oidc_dynamic_client(reg.client_id, got)
+check(updated.client_name == "py-self, renamed" and updated.registration_access_token != reg.registration_access_token, "setOidcDynamicClient rotates the token")
+stale = hydra.OidcApi(hydra.ApiClient(hydra.Configuration(host=PUBLIC, access_token=reg.registration_access_token)))
+try:
+    stale.get_oidc_dynamic_client(reg.client_id)
+    check(False, "the replaced registration token is refused")
+except hydra.exceptions.UnauthorizedException:
+    pass
+fresh = hydra.OidcApi(hydra.ApiClient(hydra.Configuration(host=PUBLIC, access_token=updated.registration_access_token)))
+fresh.delete_oidc_dynamic_client(reg.client_id)
+try:
+    oauth2.get_o_auth2_client(reg.client_id)
+    check(False, "deleteOidcDynamicClient deletes the client")
+except NotFoundException:
+    pass
+
 # And the clients go.
 oauth2.delete_o_auth2_client("py-other")
 oauth2.delete_o_auth2_client("py-web")

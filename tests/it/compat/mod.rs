@@ -706,6 +706,7 @@ async fn start_hydra(bin: &PathBuf) -> (KillOnDrop, String, String) {
                 "public,pairwise",
             )
             .env("OIDC_SUBJECT_IDENTIFIERS_PAIRWISE_SALT", PAIRWISE_SALT)
+            .env("OIDC_DYNAMIC_CLIENT_REGISTRATION_ENABLED", "true")
             .env("SERVE_PUBLIC_HOST", "127.0.0.1")
             .env("SERVE_ADMIN_HOST", "127.0.0.1")
             .env("SERVE_PUBLIC_PORT", public.to_string())
@@ -752,6 +753,7 @@ async fn start_latchkey() -> TestServer {
         c.urls.logout = Some(LOGOUT.into());
         c.urls.error = Some(ERROR.into());
         c.oidc.subject_identifiers.supported_types = vec!["public".into(), "pairwise".into()];
+        c.oidc.dynamic_client_registration.enabled = true;
         c.oidc.subject_identifiers.pairwise.salt = latchkey::config::Secret(PAIRWISE_SALT.into());
     })
     .await

@@ -17,6 +17,7 @@ pub async fn all(t: &mut Run) {
     sessions(t).await;
     jwt_bearer(t).await;
     pairwise(t).await;
+    dynamic_registration(t).await;
 }
 
 /// Every client field Hydra's admin API takes.
@@ -1617,4 +1618,99 @@ async fn pairwise(t: &mut Run) {
         )
         .await;
     }
+}
+
+/// Dynamic client registration (both servers have it enabled): the lifecycle with the
+/// registration access token, and what a self-registering client may not choose.
+async fn dynamic_registration(t: &mut Run) {
+    let reg = "/oauth2/register";
+    t.step(
+        "dcr.create",
+        post(Public, reg).json(json!({
+            "client_name": "Self-service", "grant_types": ["client_credentials"],
+            "redirect_uris": [CB], "scope": "openid"
+        })),
+    )
+    .await;
+    t.save("dcr_id", |r| r.field("/client_id"));
+    t.save("dcr_token", |r| r.field("/registration_access_token"));
+    t.save("dcr_secret", |r| r.field("/client_secret"));
+    t.step(
+        "dcr.client-credentials",
+        post(Public, "/oauth2/token")
+            .form(&[("grant_type", "client_credentials")])
+            .basic("{dcr_id}", "{dcr_secret}"),
+    )
+    .await;
+    t.step(
+        "dcr.get",
+        get(Public, "/oauth2/register/{dcr_id}").bearer("{dcr_token}"),
+    )
+    .await;
+    t.step("dcr.get-no-token", get(Public, "/oauth2/register/{dcr_id}"))
+        .await;
+    t.step(
+        "dcr.get-wrong-token",
+        get(Public, "/oauth2/register/{dcr_id}").bearer("wrong-token"),
+    )
+    .await;
+    for (step, body) in [
+        (
+            "dcr.create-with-secret",
+            json!({"client_secret": "chosen-secret-123"}),
+        ),
+        (
+            "dcr.create-with-metadata",
+            json!({"metadata": {"tier": "gold"}}),
+        ),
+        (
+            "dcr.create-with-strategy",
+            json!({"access_token_strategy": "jwt"}),
+        ),
+        ("dcr.create-skip-consent", json!({"skip_consent": true})),
+        (
+            "dcr.create-with-lifespan",
+            json!({"client_credentials_grant_access_token_lifespan": "8760h"}),
+        ),
+    ] {
+        t.step(step, post(Public, reg).json(body)).await;
+    }
+    t.step(
+        "dcr.update",
+        put(Public, "/oauth2/register/{dcr_id}")
+            .bearer("{dcr_token}")
+            .json(json!({
+                "client_name": "Renamed", "grant_types": ["client_credentials"],
+                "redirect_uris": [CB], "scope": "openid"
+            })),
+    )
+    .await;
+    t.save("dcr_token2", |r| r.field("/registration_access_token"));
+    t.step(
+        "dcr.get-stale-token",
+        get(Public, "/oauth2/register/{dcr_id}").bearer("{dcr_token}"),
+    )
+    .await;
+    t.step(
+        "dcr.update-with-secret",
+        put(Public, "/oauth2/register/{dcr_id}")
+            .bearer("{dcr_token2}")
+            .json(json!({"client_secret": "chosen-secret-123"})),
+    )
+    .await;
+    t.step(
+        "dcr.delete-wrong-token",
+        delete(Public, "/oauth2/register/{dcr_id}").bearer("wrong-token"),
+    )
+    .await;
+    t.step(
+        "dcr.delete",
+        delete(Public, "/oauth2/register/{dcr_id}").bearer("{dcr_token2}"),
+    )
+    .await;
+    t.step(
+        "dcr.get-deleted",
+        get(Public, "/oauth2/register/{dcr_id}").bearer("{dcr_token2}"),
+    )
+    .await;
 }
