@@ -97,6 +97,7 @@ pub fn admin_endpoint(state: State) -> impl Endpoint + 'static {
         .nest("/", api)
         .with(BodyLimit(ADMIN_BODY_LIMIT))
         .catch_all_error(http::uncaught)
+        .around(http::admin_auth)
         .around(http::no_cache_by_default)
         .around(http::legacy_admin_paths)
         .around(http::request_log)

@@ -42,6 +42,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("serve.public.port", Kind::Int),
     ("serve.admin.host", Kind::Str),
     ("serve.admin.port", Kind::Int),
+    ("serve.admin.auth.api_keys", Kind::List),
     ("serve.tls.cert.path", Kind::Str),
     ("serve.tls.key.path", Kind::Str),
     ("serve.public.cors.enabled", Kind::Bool),
@@ -236,6 +237,17 @@ pub struct Listener {
     pub host: String,
     pub port: u16,
     pub cors: Cors,
+    /// Only under `serve.admin`: who may call the admin API.
+    pub auth: ListenerAuth,
+}
+
+/// `serve.admin.auth`: when `api_keys` is set, every admin route but `/health/*` and `/version`
+/// needs `Authorization: Bearer <one of them>` (Latchkey's own; Hydra has none). A list, so that
+/// keys can be rotated: add the new one, move callers over, remove the old one.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListenerAuth {
+    pub api_keys: Vec<Secret>,
 }
 
 impl Listener {
@@ -658,6 +670,26 @@ impl Config {
                     return Err(bad(key, "every secret must be at least 16 bytes long"));
                 }
             }
+        }
+        for k in &self.serve.admin.auth.api_keys {
+            if k.0.len() < 32 {
+                return Err(bad(
+                    "serve.admin.auth.api_keys",
+                    "every admin API key must be at least 32 characters long (e.g. `openssl rand -hex 32`)",
+                ));
+            }
+            if k.0.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(bad(
+                    "serve.admin.auth.api_keys",
+                    "admin API keys cannot contain spaces or control characters (they travel in an HTTP header)",
+                ));
+            }
+        }
+        if !self.serve.public.auth.api_keys.is_empty() {
+            return Err(bad(
+                "serve.public.auth.api_keys",
+                "only the admin listener takes API keys (serve.admin.auth.api_keys)",
+            ));
         }
         check_url("urls.self.issuer", Some(&self.urls.self_.issuer))?;
         check_url("urls.self.public", self.urls.self_.public.as_ref())?;

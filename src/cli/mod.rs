@@ -89,6 +89,14 @@ pub struct RemoteArgs {
     /// Skip TLS certificate verification (for self-signed development certificates only).
     #[arg(long = "skip-tls-verify")]
     pub skip_tls_verify: bool,
+    /// The admin API key (`serve.admin.auth.api_keys`), sent as a bearer token to the admin API
+    /// only. Defaults to $LATCHKEY_ADMIN_API_KEY.
+    #[arg(
+        long = "api-key",
+        env = "LATCHKEY_ADMIN_API_KEY",
+        hide_env_values = true
+    )]
+    pub api_key: Option<String>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

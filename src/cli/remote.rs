@@ -65,6 +65,8 @@ pub async fn delete_each(remote: &RemoteArgs, base: &str, ids: &[String]) -> any
 pub struct Remote {
     base: String,
     http: reqwest::Client,
+    /// The admin API key, for admin requests only (never sent to the public API).
+    api_key: Option<String>,
 }
 
 /// A response that was not an error: status, headers and the body decoded.
@@ -75,7 +77,9 @@ pub struct Reply<T> {
 
 impl Remote {
     pub fn admin(args: &RemoteArgs) -> anyhow::Result<Self> {
-        Self::new(admin_url(args), args)
+        let mut r = Self::new(admin_url(args), args)?;
+        r.api_key = args.api_key.clone().filter(|k| !k.is_empty());
+        Ok(r)
     }
 
     pub fn public(args: &RemoteArgs) -> anyhow::Result<Self> {
@@ -89,7 +93,11 @@ impl Remote {
             .user_agent(concat!("latchkey-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("cannot build the HTTP client")?;
-        Ok(Self { base, http })
+        Ok(Self {
+            base,
+            http,
+            api_key: None,
+        })
     }
 
     /// Sends a request and decodes the reply; a failure becomes one line for the user.
@@ -100,6 +108,9 @@ impl Remote {
         body: Option<&B>,
     ) -> anyhow::Result<Reply<T>> {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(k) = &self.api_key {
+            req = req.bearer_auth(k);
+        }
         if let Some(b) = body {
             req = req.json(b);
         }
@@ -114,6 +125,9 @@ impl Remote {
         basic: Option<(&str, &str)>,
     ) -> anyhow::Result<Reply<T>> {
         let mut req = self.http.post(format!("{}{path}", self.base)).form(form);
+        if let (Some(k), None) = (&self.api_key, basic) {
+            req = req.bearer_auth(k);
+        }
         if let Some((id, secret)) = basic {
             // RFC 6749 §2.3.1: form-urlencode both parts before Basic encoding.
             let enc =

@@ -48,6 +48,13 @@ pub struct UiFlags {
     /// The admin API the app talks to.
     #[arg(long = "admin-url", env = "LATCHKEY_ADMIN_URL")]
     pub admin_url: String,
+    /// The admin API key, when that server sets `serve.admin.auth.api_keys`.
+    #[arg(
+        long = "api-key",
+        env = "LATCHKEY_ADMIN_API_KEY",
+        hide_env_values = true
+    )]
+    pub api_key: Option<String>,
     /// The port to listen on.
     #[arg(long, default_value_t = 3000)]
     pub port: u16,
@@ -201,7 +208,10 @@ async fn run_ui(flags: UiFlags) -> anyhow::Result<()> {
         );
     }
     let ui = Arc::new(crate::http::ui::UiState::new(
-        Arc::new(crate::flows::api::OverHttp::new(&flags.admin_url)),
+        Arc::new(crate::flows::api::OverHttp::new(
+            &flags.admin_url,
+            flags.api_key.clone(),
+        )),
         users,
         crate::storage::ui_sessions::UiSessionStore::new(db.clone(), Arc::new(SystemClock)),
         &config,
@@ -422,10 +432,19 @@ fn print_banner(
         ));
     }
     if let Some(a) = admin {
-        text.push_str(&format!(
-            "  The admin API has no authentication: it listens on {} only.\n",
-            a.ip()
-        ));
+        if state.config.serve.admin.auth.api_keys.is_empty() {
+            text.push_str(&format!(
+                "  The admin API has no authentication: it listens on {} only. To require a key,\n  \
+                 set SERVE_ADMIN_AUTH_API_KEYS=$(openssl rand -hex 32) and give it to clients as\n  \
+                 `Authorization: Bearer <key>` (the CLI: --api-key or LATCHKEY_ADMIN_API_KEY).\n",
+                a.ip()
+            ));
+        } else {
+            text.push_str(&format!(
+                "  The admin API needs an API key (serve.admin.auth.api_keys); it listens on {}.\n",
+                a.ip()
+            ));
+        }
     }
     if let (Some(a), Some(p)) = (admin, public) {
         let me = how_to_run_me();

@@ -107,13 +107,16 @@ impl ChallengeApi for InProcess {
 pub struct OverHttp {
     base: String,
     http: reqwest::Client,
+    /// The admin API key (`serve.admin.auth.api_keys` of that server), sent as a bearer token.
+    api_key: Option<String>,
 }
 
 impl OverHttp {
-    pub fn new(base: &str) -> Self {
+    pub fn new(base: &str, api_key: Option<String>) -> Self {
         Self {
             base: base.trim_end_matches('/').to_owned(),
             http: reqwest::Client::new(),
+            api_key: api_key.filter(|k| !k.is_empty()),
         }
     }
 
@@ -129,6 +132,9 @@ impl OverHttp {
             .request(method, format!("{}{path}", self.base))
             .query(&[param])
             .timeout(std::time::Duration::from_secs(10));
+        if let Some(k) = &self.api_key {
+            req = req.bearer_auth(k);
+        }
         if let Some(b) = body {
             req = req.json(b);
         }

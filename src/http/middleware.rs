@@ -154,6 +154,62 @@ pub async fn legacy_admin_paths<E: Endpoint>(ep: E, mut req: Request) -> poem::R
     ep.call(req).await.map(IntoResponse::into_response)
 }
 
+/// The admin routes that stay open when admin API keys are set: what load balancers and
+/// orchestrators probe. Exact paths (after `legacy_admin_paths`), nothing under them.
+const OPEN_ADMIN_PATHS: &[&str] = &["/health/alive", "/health/ready", "/version"];
+
+/// `serve.admin.auth.api_keys`: when set, every other admin request needs
+/// `Authorization: Bearer <key>` (what Hydra's SDKs send when given an access token). Each key
+/// is compared in constant time, and all of them always, so the time taken tells nothing about
+/// which key or how much of one matched. A refusal is a 401 with `WWW-Authenticate: Bearer`.
+pub async fn admin_auth<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
+    let keys = req
+        .data::<super::State>()
+        .map(|s| s.config.serve.admin.auth.api_keys.clone())
+        .unwrap_or_default();
+    if keys.is_empty() || OPEN_ADMIN_PATHS.contains(&req.uri().path()) {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    }
+    let presented = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim().to_owned());
+    let ok = presented.as_deref().is_some_and(|p| {
+        use subtle::ConstantTimeEq;
+        let mut any = subtle::Choice::from(0);
+        for k in &keys {
+            // Lengths differ only between keys, which are not secret in length.
+            if k.0.len() == p.len() {
+                any |= k.0.as_bytes().ct_eq(p.as_bytes());
+            }
+        }
+        bool::from(any)
+    });
+    if ok {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    }
+    let (error, description) = match presented {
+        None => (
+            "unauthorized",
+            "The admin API needs an API key: send `Authorization: Bearer <key>` (serve.admin.auth.api_keys).",
+        ),
+        Some(_) => ("unauthorized", "The admin API key is not valid."),
+    };
+    let mut resp = super::error_json(
+        poem::http::StatusCode::UNAUTHORIZED,
+        error,
+        description.to_owned(),
+    );
+    resp.headers_mut().insert(
+        poem::http::header::WWW_AUTHENTICATE,
+        poem::http::HeaderValue::from_static("Bearer realm=\"latchkey-admin\""),
+    );
+    Ok(resp)
+}
+
 /// What every response says about caching unless it says otherwise (Hydra's value): API answers
 /// carry secrets and per-user state.
 pub const NO_CACHE: &str = "private, no-cache, no-store, must-revalidate";

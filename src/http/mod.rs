@@ -17,7 +17,9 @@ use std::sync::Arc;
 use crate::{clients::ClientService, config::Config, storage::Db};
 
 pub use error::{error_json, uncaught};
-pub use middleware::{BodyLimit, NO_CACHE, legacy_admin_paths, no_cache_by_default, request_log};
+pub use middleware::{
+    BodyLimit, NO_CACHE, admin_auth, legacy_admin_paths, no_cache_by_default, request_log,
+};
 
 /// Everything a handler may need, shared by both listeners.
 #[derive(Debug)]

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod admin_keys;
 mod assertion;
 mod authcode;
 mod bad_input;

@@ -322,6 +322,8 @@ pub fn latchkey() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"));
     for var in [
         "LATCHKEY_ADMIN_URL",
+        "LATCHKEY_ADMIN_API_KEY",
+        "SERVE_ADMIN_AUTH_API_KEYS",
         "HYDRA_ADMIN_URL",
         "ORY_SDK_URL",
         "DSN",

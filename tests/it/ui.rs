@@ -345,14 +345,31 @@ async fn serve_ui_over_the_admin_api() {
     let db = crate::support::TestDb::create(crate::support::Backend::Sqlite)
         .await
         .unwrap();
-    let s = TestServer::start_with(db, |c| {
+    // The admin API takes a key here: `serve ui` must send it (LATCHKEY_ADMIN_API_KEY).
+    const KEY: &str = "ui-admin-key-0123456789abcdef0123456789";
+    let mut s = TestServer::start_with(db, |c| {
         c.urls.login = Some(format!("{app}/login"));
         c.urls.consent = Some(format!("{app}/consent"));
         c.urls.logout = Some(format!("{app}/logout"));
         c.urls.device.verification = Some(format!("{app}/device"));
         c.urls.device.success = Some(format!("{app}/device/done"));
+        c.serve.admin.auth.api_keys = vec![latchkey::config::Secret(KEY.into())];
     })
     .await;
+    // The test's own admin calls (creating its clients) carry the key; the rest of it speaks to
+    // the public API, with clients' credentials.
+    let plain = std::mem::replace(&mut s.http, reqwest::Client::new());
+    s.http = reqwest::Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {KEY}").parse().unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
     s.state
         .users
         .create("ada@example.com", "correct horse", json!({}))
@@ -360,6 +377,7 @@ async fn serve_ui_over_the_admin_api() {
         .unwrap();
     web_client(&s, "rp", json!({})).await;
     crate::device::tv_client(&s, "tv").await;
+    s.http = plain;
     let child = crate::support::latchkey()
         .args([
             "serve",
@@ -373,6 +391,7 @@ async fn serve_ui_over_the_admin_api() {
             "--dangerous-force-http",
         ])
         .env("DSN", &s.db.dsn)
+        .env("LATCHKEY_ADMIN_API_KEY", KEY)
         .env("SECRETS_SYSTEM", "ui-secret-0123456789abcdef")
         .env("LOG_LEVEL", "warn")
         .stderr(std::process::Stdio::null())
