@@ -36,7 +36,9 @@ pub fn state(
         db.client_store(),
         owner.clone(),
     ));
-    let outbound = Arc::new(crate::outbound::Outbound::new());
+    let outbound = Arc::new(crate::outbound::Outbound::new(crate::outbound::Guard::of(
+        &config,
+    )));
     let clients = crate::clients::ClientService::new(
         client_cache.clone(),
         clock.clone(),

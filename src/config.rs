@@ -92,6 +92,8 @@ const KEYS: &[(&str, Kind)] = &[
     ("oidc.subject_identifiers.pairwise.salt", Kind::Str),
     ("oidc.dynamic_client_registration.enabled", Kind::Bool),
     ("oidc.dynamic_client_registration.default_scope", Kind::List),
+    ("clients.http.disallow_private_ip_ranges", Kind::Bool),
+    ("clients.http.private_ip_exception_urls", Kind::List),
     ("log.level", Kind::Str),
     ("log.format", Kind::Str),
     ("log.leak_sensitive_values", Kind::Bool),
@@ -109,6 +111,7 @@ const SECTIONS: &[&str] = &[
     "OAUTH2_",
     "CACHE_",
     "OIDC_",
+    "CLIENTS_",
 ];
 
 /// The whole configuration, as read and checked.
@@ -123,6 +126,7 @@ pub struct Config {
     pub strategies: Strategies,
     pub oauth2: OAuth2,
     pub oidc: Oidc,
+    pub clients: ClientsConfig,
     pub log: Log,
     pub cache: CacheConfig,
 }
@@ -138,6 +142,7 @@ impl Default for Config {
             strategies: Strategies::default(),
             oauth2: OAuth2::default(),
             oidc: Oidc::default(),
+            clients: ClientsConfig::default(),
             log: Log::default(),
             cache: CacheConfig::default(),
         }
@@ -346,6 +351,23 @@ pub struct OAuth2 {
     pub expose_internal_errors: bool,
     pub device_authorization: DeviceAuthorization,
     pub grant: GrantConfig,
+}
+
+/// `clients.*`: how this server treats the URLs clients register.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientsConfig {
+    pub http: ClientsHttp,
+}
+
+/// The SSRF guard (Hydra's keys): refuse client URLs that resolve to loopback, private,
+/// link-local or otherwise internal addresses, at registration and at every fetch.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientsHttp {
+    pub disallow_private_ip_ranges: bool,
+    /// URLs exempt from the guard, matched exactly (case-sensitive), as Hydra matches them.
+    pub private_ip_exception_urls: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -3,8 +3,20 @@
 //! timeout, a bound on what is read, no redirects followed, and, besides the web PKI's roots, the
 //! certificates in the file `SSL_CERT_FILE` names when it is set (as Go programs, Hydra among
 //! them, read it), so that a private CA can be trusted.
+//!
+//! The SSRF guard (`clients.http.disallow_private_ip_ranges`, Hydra's key): URLs whose host is,
+//! or resolves to, an internal address — loopback, private, link-local, CGNAT, unspecified,
+//! multicast, reserved, and their IPv6 forms, IPv4-mapped included — are refused. The check is
+//! made on the addresses the connection will use (a resolver that drops internal ones), so a
+//! name that resolved to a public address at registration and to 127.0.0.1 now (DNS rebinding)
+//! is refused at fetch time. URLs in `clients.http.private_ip_exception_urls` (exact match)
+//! are exempt.
 
-use std::{sync::OnceLock, time::Duration};
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use serde::de::DeserializeOwned;
 
@@ -18,11 +30,122 @@ pub const MAX_BODY: usize = 5 << 20;
 #[error("{0}")]
 pub struct FetchError(pub String);
 
+/// Whether an address is internal: what the SSRF guard refuses.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => internal_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return internal_v4(v4);
+            }
+            let s = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00 // unique local, fc00::/7
+                || (s[0] & 0xffc0) == 0xfe80 // link-local, fe80::/10
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated), fec0::/10
+                || (s[0] == 0x64 && s[1] == 0xff9b) // NAT64, 64:ff9b::/96: an IPv4 behind it
+                || (s[0] == 0x2001 && s[1] == 0xdb8) // documentation
+                || (s[..6] == [0; 6] && internal_v4(Ipv4Addr::new(
+                    (s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8,
+                ))) // IPv4-compatible ::a.b.c.d
+        }
+    }
+}
+
+fn internal_v4(ip: Ipv4Addr) -> bool {
+    let o = ip.octets();
+    ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || o[0] == 0 // "this network", 0.0.0.0/8
+        || (o[0] == 100 && (o[1] & 0xc0) == 64) // CGNAT, 100.64.0.0/10
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments
+        || (o[0] == 198 && (o[1] & 0xfe) == 18) // benchmarking, 198.18.0.0/15
+        || o[0] >= 240 // reserved
+}
+
+/// The guard's settings.
+#[derive(Clone, Debug, Default)]
+pub struct Guard {
+    pub disallow_private: bool,
+    pub exceptions: Vec<String>,
+}
+
+impl Guard {
+    pub fn of(config: &crate::config::Config) -> Self {
+        Self {
+            disallow_private: config.clients.http.disallow_private_ip_ranges,
+            exceptions: config.clients.http.private_ip_exception_urls.clone(),
+        }
+    }
+
+    /// Whether `url` is checked at all.
+    pub fn applies_to(&self, url: &str) -> bool {
+        self.disallow_private && !self.exceptions.iter().any(|e| e == url)
+    }
+
+    /// At registration: every address `url`'s host has now must be external (Hydra's check).
+    pub async fn check_registered(&self, url: &str) -> Result<(), FetchError> {
+        if !self.applies_to(url) {
+            return Ok(());
+        }
+        let u = url::Url::parse(url).map_err(|e| FetchError(format!("{url} is not a URL: {e}")))?;
+        let port = u.port_or_known_default().unwrap_or(443);
+        let addrs: Vec<IpAddr> = match u.host() {
+            Some(url::Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
+            Some(url::Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
+            Some(url::Host::Domain(d)) => tokio::net::lookup_host((d, port))
+                .await
+                .map_err(|e| FetchError(format!("{url}: its host does not resolve ({e})")))?
+                .map(|a| a.ip())
+                .collect(),
+            None => return Err(FetchError(format!("{url} has no host"))),
+        };
+        match addrs.iter().find(|ip| is_internal(**ip)) {
+            Some(ip) => Err(FetchError(format!(
+                "{url} resolves to {ip}, an internal address (clients.http.disallow_private_ip_ranges)"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A resolver that keeps only external addresses: the guard at connection time.
+struct ExternalOnly;
+
+impl reqwest::dns::Resolve for ExternalOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let external: Vec<SocketAddr> =
+                all.into_iter().filter(|a| !is_internal(a.ip())).collect();
+            if external.is_empty() {
+                return Err(format!(
+                    "{host} resolves to internal addresses only (clients.http.disallow_private_ip_ranges)"
+                )
+                .into());
+            }
+            Ok(Box::new(external.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// The outgoing HTTP client; built on first use (loading the roots costs milliseconds that every
 /// start would otherwise pay).
 #[derive(Default)]
 pub struct Outbound {
-    client: OnceLock<reqwest::Client>,
+    guard: Guard,
+    /// Connects anywhere: with the guard off, and for exempt URLs.
+    open: OnceLock<reqwest::Client>,
+    /// Connects to external addresses only.
+    guarded: OnceLock<reqwest::Client>,
 }
 
 impl std::fmt::Debug for Outbound {
@@ -31,7 +154,7 @@ impl std::fmt::Debug for Outbound {
     }
 }
 
-fn build() -> reqwest::Client {
+fn build(guarded: bool) -> reqwest::Client {
     let mut b = reqwest::Client::builder()
         .connect_timeout(TIMEOUT)
         .timeout(TIMEOUT)
@@ -54,6 +177,9 @@ fn build() -> reqwest::Client {
             ),
         }
     }
+    if guarded {
+        b = b.dns_resolver(Arc::new(ExternalOnly));
+    }
     b.build().unwrap_or_else(|e| {
         tracing::warn!(error = %e, "the outgoing HTTP client could not be configured; using defaults");
         reqwest::Client::new()
@@ -61,19 +187,41 @@ fn build() -> reqwest::Client {
 }
 
 impl Outbound {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(guard: Guard) -> Self {
+        Self {
+            guard,
+            ..Self::default()
+        }
     }
 
-    /// The client, for requests that need more than [`Outbound::get_json`].
-    pub fn client(&self) -> &reqwest::Client {
-        self.client.get_or_init(build)
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// The client to reach `url` with, for requests that need more than [`Outbound::get_json`]:
+    /// under the guard, an internal IP literal is refused here and internal resolutions by the
+    /// guarded client's resolver.
+    pub fn client_for(&self, url: &str) -> Result<reqwest::Client, FetchError> {
+        if !self.guard.applies_to(url) {
+            return Ok(self.open.get_or_init(|| build(false)).clone());
+        }
+        let literal = url::Url::parse(url).ok().and_then(|u| match u.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        });
+        if let Some(ip) = literal.filter(|ip| is_internal(*ip)) {
+            return Err(FetchError(format!(
+                "{url} is an internal address ({ip}; clients.http.disallow_private_ip_ranges)"
+            )));
+        }
+        Ok(self.guarded.get_or_init(|| build(true)).clone())
     }
 
     /// GETs `url` and reads a JSON document of at most [`MAX_BODY`] bytes from a 2xx answer.
     pub async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, FetchError> {
         let mut resp = self
-            .client()
+            .client_for(url)?
             .get(url)
             .header("accept", "application/json")
             .send()
@@ -118,5 +266,92 @@ fn without_url(e: &reqwest::Error) -> String {
     match std::error::Error::source(e) {
         Some(src) => format!("{what} ({src})"),
         None => what.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses() {
+        for a in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "240.0.0.1",
+            "192.0.0.8",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::7f00:1",
+            "::127.0.0.1",
+        ] {
+            assert!(is_internal(a.parse().unwrap()), "{a} is internal");
+        }
+        for a in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "172.32.0.1",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(!is_internal(a.parse().unwrap()), "{a} is external");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_guard_refuses_internal_urls_and_honours_exceptions() {
+        let guard = Guard {
+            disallow_private: true,
+            exceptions: vec!["http://127.0.0.1:9/jwks.json".into()],
+        };
+        assert!(
+            guard
+                .check_registered("http://127.0.0.1:8080/jwks.json")
+                .await
+                .is_err()
+        );
+        assert!(guard.check_registered("https://[::1]/x").await.is_err());
+        assert!(
+            guard
+                .check_registered("http://localhost:9/x")
+                .await
+                .is_err()
+        );
+        assert!(
+            guard
+                .check_registered("http://127.0.0.1:9/jwks.json")
+                .await
+                .is_ok()
+        );
+        let out = Outbound::new(guard);
+        assert!(out.client_for("http://10.0.0.1/x").is_err());
+        assert!(out.client_for("http://127.0.0.1:9/jwks.json").is_ok());
+        let e = out
+            .get_json::<serde_json::Value>("http://localhost:9/x")
+            .await
+            .unwrap_err();
+        assert!(e.0.contains("could not be fetched"), "{e}");
+        assert!(
+            Guard::default()
+                .check_registered("http://127.0.0.1/x")
+                .await
+                .is_ok()
+        );
     }
 }

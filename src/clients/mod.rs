@@ -120,6 +120,32 @@ impl Registration {
             }
             crate::oidc::subject::sector_of(c).map_err(|e| invalid(e.0))?;
         }
+        // The SSRF guard (clients.http.disallow_private_ip_ranges): the URLs this server fetches
+        // or posts to must not lead inside (checked again at every fetch).
+        let guard = self.outbound.guard();
+        let fetched = [
+            ("jwks_uri", c.jwks_uri.as_deref()),
+            (
+                "backchannel_logout_uri",
+                c.backchannel_logout_uri.as_deref(),
+            ),
+            ("sector_identifier_uri", c.sector_identifier_uri.as_deref()),
+        ]
+        .into_iter()
+        .chain(
+            c.request_uris
+                .iter()
+                .flatten()
+                .map(|u| ("request_uris", Some(u.as_str()))),
+        );
+        for (field, uri) in fetched {
+            if let Some(uri) = uri.filter(|u| !u.is_empty()) {
+                guard
+                    .check_registered(uri)
+                    .await
+                    .map_err(|e| invalid(format!("{field}: {e}")))?;
+            }
+        }
         if let Some(uri) = c.sector_identifier_uri.as_deref().filter(|u| !u.is_empty()) {
             let listed: Vec<String> = self.outbound.get_json(uri).await.map_err(|e| {
                 invalid(format!("The sector_identifier_uri could not be used: {e}"))

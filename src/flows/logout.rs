@@ -299,8 +299,7 @@ impl OAuthCore {
             }
         }
         if !backchannel.is_empty() {
-            let http = self.outbound.client().clone();
-            tokio::spawn(send_backchannel(http, backchannel));
+            tokio::spawn(send_backchannel(self.outbound.clone(), backchannel));
         }
         Ok(frontchannel)
     }
@@ -387,10 +386,20 @@ impl OAuthCore {
 }
 
 /// POSTs each logout token, retrying with backoff; failures are logged, never surfaced.
-async fn send_backchannel(http: reqwest::Client, targets: Vec<(String, String)>) {
+async fn send_backchannel(
+    outbound: std::sync::Arc<crate::outbound::Outbound>,
+    targets: Vec<(String, String)>,
+) {
     let sends = targets.into_iter().map(|(uri, token)| {
-        let http = http.clone();
+        let outbound = outbound.clone();
         async move {
+            let http = match outbound.client_for(&uri) {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::warn!(uri, error = %e, "back-channel logout refused by the SSRF guard");
+                    return;
+                }
+            };
             for attempt in 1..=BACKCHANNEL_ATTEMPTS {
                 let r = http
                     .post(&uri)

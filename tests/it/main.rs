@@ -33,6 +33,7 @@ mod openapi;
 mod pairwise;
 mod sdks;
 mod sector;
+mod ssrf;
 mod structure;
 mod tls;
 mod tokens;
