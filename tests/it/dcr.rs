@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Backend, TestDb, TestServer};
+use crate::support::{Backend, TestServer};
 
 async fn call(
     s: &TestServer,
@@ -285,36 +285,9 @@ async fn lifecycle(s: TestServer) {
     s.stop().await;
 }
 
-async fn enabled(backend: Backend) -> Option<TestServer> {
-    let db = TestDb::create(backend).await?;
-    Some(
-        TestServer::start_with(db, |c| {
-            c.oidc.dynamic_client_registration.enabled = true;
-            c.oidc.dynamic_client_registration.default_scope =
-                vec!["openid".into(), "profile".into()];
-        })
-        .await,
-    )
+fn dcr_config(c: &mut latchkey::config::Config) {
+    c.oidc.dynamic_client_registration.enabled = true;
+    c.oidc.dynamic_client_registration.default_scope = vec!["openid".into(), "profile".into()];
 }
 
-mod dynamic_registration {
-    use super::*;
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::lifecycle(enabled(Backend::Sqlite).await.unwrap()).await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        match enabled(Backend::Postgres).await {
-            Some(s) => super::lifecycle(s).await,
-            None => eprintln!("skipped: Postgres is not configured"),
-        }
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn mysql() {
-        match enabled(Backend::Mysql).await {
-            Some(s) => super::lifecycle(s).await,
-            None => eprintln!("skipped: MySQL is not configured"),
-        }
-    }
-}
+crate::on_all_databases_with!(dcr_config => lifecycle);

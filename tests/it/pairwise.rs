@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     flows::{App, Browser, ISSUER, jwks, param, run_flow},
-    support::{Backend, TestDb, TestServer},
+    support::{Backend, TestServer},
 };
 
 const SALT: &str = "pairwise-salt-0123";
@@ -291,38 +291,12 @@ async fn pairwise_subjects(s: TestServer) {
     s.stop().await;
 }
 
-async fn pairwise_server(backend: Backend) -> Option<TestServer> {
-    let db = TestDb::create(backend).await?;
-    Some(
-        TestServer::start_with(db, |c| {
-            c.oidc.subject_identifiers.supported_types = vec!["public".into(), "pairwise".into()];
-            c.oidc.subject_identifiers.pairwise.salt = latchkey::config::Secret(SALT.into());
-        })
-        .await,
-    )
+fn pairwise_config(c: &mut latchkey::config::Config) {
+    c.oidc.subject_identifiers.supported_types = vec!["public".into(), "pairwise".into()];
+    c.oidc.subject_identifiers.pairwise.salt = latchkey::config::Secret(SALT.into());
 }
 
-mod pairwise_subjects {
-    use super::*;
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::pairwise_subjects(pairwise_server(Backend::Sqlite).await.unwrap()).await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        match pairwise_server(Backend::Postgres).await {
-            Some(s) => super::pairwise_subjects(s).await,
-            None => eprintln!("skipped: Postgres is not configured"),
-        }
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn mysql() {
-        match pairwise_server(Backend::Mysql).await {
-            Some(s) => super::pairwise_subjects(s).await,
-            None => eprintln!("skipped: MySQL is not configured"),
-        }
-    }
-}
+crate::on_all_databases_with!(pairwise_config => pairwise_subjects);
 
 /// Without pairwise among `oidc.subject_identifiers.supported_types` (the default), a pairwise
 /// client is refused, and discovery offers `public` only.

@@ -299,6 +299,38 @@ where
     }
 }
 
+/// As [`run`], with the server's configuration adjusted by `tweak`.
+pub async fn run_with<F, Fut>(backend: Backend, tweak: fn(&mut Config), f: F)
+where
+    F: FnOnce(TestServer) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    match TestDb::create(backend).await {
+        Some(db) => f(TestServer::start_with(db, tweak).await).await,
+        None => eprintln!(
+            "skipped: {backend:?} is not configured (set TEST_POSTGRES_URL / TEST_MYSQL_URL)"
+        ),
+    }
+}
+
+/// As [`on_all_databases`], each server configured by `tweak` (a `fn(&mut Config)`).
+#[macro_export]
+macro_rules! on_all_databases_with {
+    ($tweak:ident => $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                use $crate::support::{Backend, run_with};
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() { run_with(Backend::Sqlite, super::$tweak, super::$name).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() { run_with(Backend::Postgres, super::$tweak, super::$name).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn mysql() { run_with(Backend::Mysql, super::$tweak, super::$name).await }
+            }
+        )*
+    };
+}
+
 /// Declares one test per database for an `async fn(TestServer)`.
 #[macro_export]
 macro_rules! on_all_databases {

@@ -45,18 +45,40 @@ impl Grant for ClientCredentials {
         params: Params,
     ) -> Result<TokenResponse, OAuthError> {
         core.check_scope_and_audience(client, &params.scope, &params.audience)?;
+        core.issue_access_token(
+            Issuing::ClientCredentials,
+            client,
+            &client.id,
+            &params.scope,
+            &params.audience,
+        )
+        .await
+    }
+}
+
+impl OAuthCore {
+    /// Mints and stores an access token alone, with no flow behind it: the grants without a user
+    /// who consents (client credentials, JWT bearer).
+    pub(crate) async fn issue_access_token(
+        &self,
+        issuing: Issuing,
+        client: &AuthenticatedClient,
+        subject: &str,
+        scope: &[String],
+        audience: &[String],
+    ) -> Result<TokenResponse, OAuthError> {
         // Time-ordered (UUIDv7): new ids append to the request index instead of dirtying a
         // random page of it per token.
         let request_id = uuid::Uuid::now_v7().simple().to_string();
-        let issued = core
+        let issued = self
             .issuer
             .mint(&Issue {
-                issuing: Issuing::ClientCredentials,
+                issuing,
                 client,
                 request_id: &request_id,
-                subject: &client.id,
-                scope: &params.scope,
-                audience: &params.audience,
+                subject,
+                scope,
+                audience,
                 flow: None,
                 code: false,
                 access_token: true,
@@ -64,13 +86,11 @@ impl Grant for ClientCredentials {
             })
             .await?;
         for row in &issued.rows {
-            core.tokens.insert_token(row).await?;
+            self.tokens.insert_token(row).await?;
         }
         Ok(issued.response())
     }
-}
 
-impl OAuthCore {
     /// Checks requested scopes against the client's (under `strategies.scope`) and audiences
     /// against its `audience` allow-list: the grants without a user who consents to them.
     pub(crate) fn check_scope_and_audience(

@@ -20,11 +20,8 @@ use super::{ClientAuth, FromForm, Grant, TokenResponse, invalid_grant};
 use crate::{
     crypto::jwk,
     oauth::{
-        ErrorCode, OAuthCore, OAuthError,
-        client_auth::AuthenticatedClient,
-        mint::{Issue, Issuing},
-        params::FormParams,
-        scope,
+        ErrorCode, OAuthCore, OAuthError, client_auth::AuthenticatedClient, mint::Issuing,
+        params::FormParams, scope,
     },
     storage::StoredTrust,
     wire::JsonWebKey,
@@ -138,26 +135,14 @@ impl Grant for JwtBearer {
                 }
             }
         }
-        let request_id = uuid::Uuid::now_v7().simple().to_string();
-        let issued = core
-            .issuer
-            .mint(&Issue {
-                issuing: Issuing::JwtBearer,
-                client,
-                request_id: &request_id,
-                subject: &subject,
-                scope: &params.scope,
-                audience: &audience,
-                flow: None,
-                code: false,
-                access_token: true,
-                id_token: false,
-            })
-            .await?;
-        for row in &issued.rows {
-            core.tokens.insert_token(row).await?;
-        }
-        Ok(issued.response())
+        core.issue_access_token(
+            Issuing::JwtBearer,
+            client,
+            &subject,
+            &params.scope,
+            &audience,
+        )
+        .await
     }
 }
 
