@@ -15,7 +15,10 @@
 use sha2::{Digest, Sha256};
 
 use super::{ClientService, OAuth2Client};
-use crate::{crypto::random_token, error::AdminError};
+use crate::{
+    crypto::{constant_time_eq, hex, random_token},
+    error::AdminError,
+};
 
 /// Why a registration request failed: an admin-style error, or the token's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,15 +37,7 @@ impl From<AdminError> for DynamicError {
 }
 
 fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    use subtle::ConstantTimeEq;
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+    hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Refuses what only the admin API may set.
@@ -129,7 +124,7 @@ impl ClientService {
         let expected = stored
             .registration_token_hash
             .ok_or(DynamicError::Unauthorized)?;
-        if constant_time_eq(&expected, &digest(token)) {
+        if constant_time_eq(expected.as_bytes(), digest(token).as_bytes()) {
             Ok(())
         } else {
             Err(DynamicError::Unauthorized)

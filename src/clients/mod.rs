@@ -382,15 +382,29 @@ impl ClientService {
             rotated,
             registration: registration.or(existing.registration_token_hash),
         };
+        let secret = c.client_secret.take();
+        let mut out = self
+            .store_updated(id, &c, creds, existing.created_at)
+            .await?;
+        out.client_secret = secret;
+        Ok(out)
+    }
+
+    /// Stores a client's new document and credentials (its creation time kept); returns it as
+    /// the admin API shows it.
+    async fn store_updated(
+        &self,
+        id: &str,
+        c: &OAuth2Client,
+        creds: Credentials,
+        created_at: i64,
+    ) -> Result<OAuth2Client, AdminError> {
         let now = self.clock.now().timestamp_millis();
-        let stored = to_stored(&c, id, creds, existing.created_at, now)?;
+        let stored = to_stored(c, id, creds, created_at, now)?;
         if !self.store.update_client(&stored).await? {
             return Err(not_found());
         }
-        let secret = c.client_secret.take();
-        let mut out = from_stored(stored)?;
-        out.client_secret = secret;
-        Ok(out)
+        from_stored(stored)
     }
 
     /// Replaces a client's token lifespans (Hydra's `setOAuth2ClientLifespans`); the rest of the
@@ -412,9 +426,7 @@ impl ClientService {
     /// [`MAX_ROTATED_SECRETS`] in all, newest first, until [`Self::delete_rotated_secrets`]. Every
     /// node sees the change at once (the client-changed cache event).
     pub async fn rotate_secret(&self, id: &str) -> Result<OAuth2Client, AdminError> {
-        let existing = self.store.get_client(id).await?.ok_or_else(not_found)?;
-        let c = from_stored(existing.clone())?;
-        self.check_rotatable(&c)?;
+        let (existing, c) = self.rotatable(id).await?;
         let mut rotated = existing.rotated_secret_hashes;
         if let Some(current) = existing.secret_hash {
             rotated.insert(0, current);
@@ -426,12 +438,9 @@ impl ClientService {
             rotated,
             registration: existing.registration_token_hash,
         };
-        let now = self.clock.now().timestamp_millis();
-        let stored = to_stored(&c, id, creds, existing.created_at, now)?;
-        if !self.store.update_client(&stored).await? {
-            return Err(not_found());
-        }
-        let mut out = from_stored(stored)?;
+        let mut out = self
+            .store_updated(id, &c, creds, existing.created_at)
+            .await?;
         out.client_secret = Some(secret);
         Ok(out)
     }
@@ -439,30 +448,26 @@ impl ClientService {
     /// Drops every rotated secret of a client (Hydra's `deleteRotatedOAuth2ClientSecrets`); the
     /// current one stays. Every node refuses them at once.
     pub async fn delete_rotated_secrets(&self, id: &str) -> Result<OAuth2Client, AdminError> {
-        let existing = self.store.get_client(id).await?.ok_or_else(not_found)?;
-        let c = from_stored(existing.clone())?;
-        self.check_rotatable(&c)?;
+        let (existing, c) = self.rotatable(id).await?;
         let creds = Credentials {
             secret_hash: existing.secret_hash,
             rotated: Vec::new(),
             registration: existing.registration_token_hash,
         };
-        let now = self.clock.now().timestamp_millis();
-        let stored = to_stored(&c, id, creds, existing.created_at, now)?;
-        if !self.store.update_client(&stored).await? {
-            return Err(not_found());
-        }
-        from_stored(stored)
+        self.store_updated(id, &c, creds, existing.created_at).await
     }
 
-    fn check_rotatable(&self, c: &OAuth2Client) -> Result<(), AdminError> {
-        if uses_secret(c) {
-            return Ok(());
+    /// A client whose secret can be rotated (it authenticates with one), as stored and as shown.
+    async fn rotatable(&self, id: &str) -> Result<(StoredClient, OAuth2Client), AdminError> {
+        let existing = self.store.get_client(id).await?.ok_or_else(not_found)?;
+        let c = from_stored(existing.clone())?;
+        if !uses_secret(&c) {
+            return Err(AdminError::bad_request(format!(
+                "The client is configured to use the {:?} authentication method, which does not support client secret rotation.",
+                c.token_endpoint_auth_method.as_deref().unwrap_or_default()
+            )));
         }
-        Err(AdminError::bad_request(format!(
-            "The client is configured to use the {:?} authentication method, which does not support client secret rotation.",
-            c.token_endpoint_auth_method.as_deref().unwrap_or_default()
-        )))
+        Ok((existing, c))
     }
 
     /// Applies an RFC 6902 JSON Patch to the client as GET shows it, then replaces it.

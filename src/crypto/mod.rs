@@ -8,6 +8,17 @@ pub mod secret_cache;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
+/// Lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `a` and `b` are equal, in time that depends on their lengths only.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
 /// `n` bytes from the operating system's CSPRNG, base64url-encoded without padding.
 pub fn random_token(n: usize) -> String {
     let mut buf = vec![0u8; n];

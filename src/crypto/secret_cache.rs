@@ -30,7 +30,7 @@ use tokio::sync::Semaphore;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use super::hash::verify_secret;
+use super::{constant_time_eq, hash::verify_secret};
 
 const MAX_ENTRIES: usize = 10_000;
 
@@ -142,11 +142,6 @@ impl SecretCache {
         }
         kept.push(tag);
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    use subtle::ConstantTimeEq;
-    a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
 #[cfg(test)]

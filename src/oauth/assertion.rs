@@ -61,6 +61,25 @@ fn allowed_alg(header_alg: Algorithm, registered: Option<&str>) -> Result<Algori
 }
 
 impl OAuthCore {
+    /// Records a `jti` in its scope (`parts`, the last one the `jti`; stored as the SHA-256 of
+    /// the parts joined by NUL bytes) until `expires_at_ms`; `false` when it was seen before. The
+    /// check and the record are one atomic insert, so a replay racing the first use loses.
+    pub(crate) async fn first_use_of_jti(
+        &self,
+        parts: &[&str],
+        expires_at_ms: i64,
+    ) -> Result<bool, OAuthError> {
+        let mut h = Sha256::new();
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                h.update([0u8]);
+            }
+            h.update(p.as_bytes());
+        }
+        let key = crate::crypto::hex(&h.finalize());
+        Ok(self.tokens.remember_jti(&key, expires_at_ms).await?)
+    }
+
     async fn client_keys(&self, client: &OAuth2Client) -> Result<JwkSet, OAuthError> {
         if let Some(jwks) = &client.jwks {
             return serde_json::from_value(jwks.clone()).map_err(|_| {
@@ -145,12 +164,10 @@ impl OAuthCore {
             .jti
             .filter(|j| !j.is_empty())
             .ok_or_else(|| invalid("The client assertion has no jti."))?;
-        let mut h = Sha256::new();
-        h.update(client_id.as_bytes());
-        h.update([0u8]);
-        h.update(jti.as_bytes());
-        let key: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        if !self.tokens.remember_jti(&key, (exp + 5) * 1000).await? {
+        if !self
+            .first_use_of_jti(&[client_id, &jti], (exp + 5) * 1000)
+            .await?
+        {
             return Err(invalid(
                 "The client assertion was already used (jti replay).",
             ));

@@ -62,7 +62,7 @@ pub fn pairwise(salt: &str, sector: &str, subject: &str) -> String {
     h.update(sector.as_bytes());
     h.update(subject.as_bytes());
     h.update(salt.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::crypto::hex(&h.finalize())
 }
 
 /// The identifier `client` knows the user `subject` by, when it is not `subject` itself: the

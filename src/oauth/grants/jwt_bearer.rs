@@ -14,7 +14,6 @@
 
 use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::{ClientAuth, FromForm, Grant, TokenResponse, invalid_grant};
 use crate::{
@@ -298,14 +297,11 @@ impl OAuthCore {
         let Some(jti) = jti.filter(|j| !j.is_empty()) else {
             return Ok(());
         };
-        let mut h = Sha256::new();
-        h.update(b"jwt-bearer\0");
-        h.update(issuer.as_bytes());
-        h.update([0u8]);
-        h.update(jti.as_bytes());
-        let key: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let until = (exp.ceil() as i64 + 5) * 1000;
-        if !self.tokens.remember_jti(&key, until).await? {
+        if !self
+            .first_use_of_jti(&["jwt-bearer", issuer, jti], until)
+            .await?
+        {
             return Err(invalid_grant(&format!(
                 "The jti of the JWT in {PARAM} was already used."
             )));
