@@ -183,16 +183,7 @@ use super::error::bearer as bearer_error;
 /// `GET|POST /userinfo` (OIDC Core §5.3).
 #[handler]
 pub async fn userinfo(req: &Request, body: Body, state: Data<&State>) -> Response {
-    let header_token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, rest) = v.trim().split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| rest.trim().to_owned())
-        });
+    let header_token = super::bearer_token(req).map(str::to_owned);
     let mut body_token = None;
     if req.method() == Method::POST {
         let ct = req.content_type().unwrap_or_default();

@@ -163,24 +163,19 @@ const OPEN_ADMIN_PATHS: &[&str] = &["/health/alive", "/health/ready", "/version"
 /// is compared in constant time, and all of them always, so the time taken tells nothing about
 /// which key or how much of one matched. A refusal is a 401 with `WWW-Authenticate: Bearer`.
 pub async fn admin_auth<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
-    let keys = req
-        .data::<super::State>()
-        .map(|s| s.config.serve.admin.auth.api_keys.clone())
-        .unwrap_or_default();
+    // The state, not a copy of its keys: every admin request passes here, introspection included.
+    let Some(state) = req.data::<super::State>().cloned() else {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    };
+    let keys = &state.config.serve.admin.auth.api_keys;
     if keys.is_empty() || OPEN_ADMIN_PATHS.contains(&req.uri().path()) {
         return ep.call(req).await.map(IntoResponse::into_response);
     }
-    let presented = req
-        .headers()
-        .get(poem::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, key)| key.trim().to_owned());
+    let presented = super::bearer_token(&req).map(str::to_owned);
     let ok = presented.as_deref().is_some_and(|p| {
         use subtle::ConstantTimeEq;
         let mut any = subtle::Choice::from(0);
-        for k in &keys {
+        for k in keys {
             // Lengths differ only between keys, which are not secret in length.
             if k.0.len() == p.len() {
                 any |= k.0.as_bytes().ct_eq(p.as_bytes());

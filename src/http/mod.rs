@@ -41,6 +41,17 @@ pub type State = Arc<AppState>;
 /// The version every `/version` endpoint reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1; the scheme in any case).
+pub fn bearer_token(req: &poem::Request) -> Option<&str> {
+    let v = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = v.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 /// Reads a cookie from the request's `Cookie` headers.
 pub fn read_cookie(req: &poem::Request, name: &str) -> Option<String> {
     req.headers()

@@ -61,31 +61,42 @@ impl<T: Type + DeserializeOwned> ParsePayload for StrictJson<T> {
 
     async fn from_request(_request: &Request, body: &mut RequestBody) -> Result<Self> {
         let data = body.take()?.into_bytes().await?;
-        let Some(first) = data.iter().copied().find(|b| !b.is_ascii_whitespace()) else {
-            return Err(bad("the request body is empty; send a JSON document".into()));
-        };
-        if let Some((opening, kind)) = expected_opening::<T>()
-            && first != opening
-        {
-            return Err(bad(format!("invalid JSON: the body must be {kind}")));
-        }
-        let mut ignored = Vec::new();
-        let de = &mut serde_json::Deserializer::from_slice(&data);
-        let mut note = |path: serde_ignored::Path<'_>| ignored.push(path.to_string());
-        let de = serde_ignored::Deserializer::new(de, &mut note);
-        let value = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            bad(if path == "." || path.is_empty() {
-                format!("invalid JSON: {}", e.inner())
-            } else {
-                format!("invalid JSON at `{path}`: {}", e.inner())
-            })
-        })?;
-        if !ignored.is_empty() {
-            tracing::debug!(fields = ?ignored, "ignored unknown fields in a JSON body");
-        }
-        Ok(Self(value))
+        parse_strict(&data, expected_opening::<T>())
+            .map(Self)
+            .map_err(bad)
     }
+}
+
+/// Decodes a JSON document strictly (see the module docs); `opening` is the kind the top level
+/// must be (`{` and "an object"). The error names the offending field.
+pub fn parse_strict<T: DeserializeOwned>(
+    data: &[u8],
+    opening: Option<(u8, &str)>,
+) -> std::result::Result<T, String> {
+    let Some(first) = data.iter().copied().find(|b| !b.is_ascii_whitespace()) else {
+        return Err("the request body is empty; send a JSON document".into());
+    };
+    if let Some((opening, kind)) = opening
+        && first != opening
+    {
+        return Err(format!("invalid JSON: the body must be {kind}"));
+    }
+    let mut ignored = Vec::new();
+    let de = &mut serde_json::Deserializer::from_slice(data);
+    let mut note = |path: serde_ignored::Path<'_>| ignored.push(path.to_string());
+    let de = serde_ignored::Deserializer::new(de, &mut note);
+    let value = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." || path.is_empty() {
+            format!("invalid JSON: {}", e.inner())
+        } else {
+            format!("invalid JSON at `{path}`: {}", e.inner())
+        }
+    })?;
+    if !ignored.is_empty() {
+        tracing::debug!(fields = ?ignored, "ignored unknown fields in a JSON body");
+    }
+    Ok(value)
 }
 
 impl<'a, T: Type + DeserializeOwned + Send> ApiExtractor<'a> for StrictJson<T> {

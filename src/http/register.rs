@@ -19,12 +19,6 @@ use crate::{clients::dynamic::DynamicError, wire::OAuth2Client};
 /// Registration documents are small.
 const BODY_LIMIT: usize = 256 * 1024;
 
-fn bearer(req: &Request) -> Option<&str> {
-    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
 fn render(e: DynamicError) -> Response {
     match e {
         DynamicError::Admin(a) => AdminErrorResponse::from(a).into_response(),
@@ -69,18 +63,7 @@ async fn document(req: &Request, body: Body) -> Result<OAuth2Client, DynamicErro
         .into_bytes_limit(BODY_LIMIT)
         .await
         .map_err(|_| bad("The request body is too large or could not be read.".into()))?;
-    if data.iter().copied().find(|b| !b.is_ascii_whitespace()) != Some(b'{') {
-        return Err(bad("invalid JSON: the body must be an object".into()));
-    }
-    let de = &mut serde_json::Deserializer::from_slice(&data);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        bad(if path == "." || path.is_empty() {
-            format!("invalid JSON: {}", e.inner())
-        } else {
-            format!("invalid JSON at `{path}`: {}", e.inner())
-        })
-    })
+    super::payload::parse_strict(&data, Some((b'{', "an object"))).map_err(bad)
 }
 
 #[handler]
@@ -109,7 +92,7 @@ pub async fn create(req: &Request, body: Body, state: Data<&State>) -> Response 
 pub async fn read(req: &Request, Path(id): Path<String>, state: Data<&State>) -> Response {
     match state
         .clients
-        .read_registration(&id, bearer(req), &state.config.public_base())
+        .read_registration(&id, super::bearer_token(req), &state.config.public_base())
         .await
     {
         Ok(c) => json(StatusCode::OK, &c),
@@ -125,7 +108,7 @@ pub async fn update(
     state: Data<&State>,
 ) -> Response {
     // The token first: an unauthorised caller learns nothing from the body's checks.
-    let token = bearer(req).map(str::to_owned);
+    let token = super::bearer_token(req).map(str::to_owned);
     let c = match document(req, body).await {
         Ok(c) => c,
         Err(e) => return render(e),
@@ -142,7 +125,11 @@ pub async fn update(
 
 #[handler]
 pub async fn delete(req: &Request, Path(id): Path<String>, state: Data<&State>) -> Response {
-    match state.clients.delete_registration(&id, bearer(req)).await {
+    match state
+        .clients
+        .delete_registration(&id, super::bearer_token(req))
+        .await
+    {
         Ok(()) => Response::builder().status(StatusCode::NO_CONTENT).finish(),
         Err(e) => render(e),
     }
