@@ -359,6 +359,11 @@ async fn two_nodes(backend: Backend) {
     assert_eq!(st, 200, "{rotated}");
     let rotated_secret = rotated["client_secret"].as_str().unwrap().to_owned();
     assert_ne!(rotated_secret, "new-secret");
+    // Here a stale answer is the slow one (b refuses the new secret only after an argon2
+    // verification, tens of milliseconds under load), so an immediate first probe would turn the
+    // window into that probe's duration. The first probe waits 30 ms instead: the window is
+    // still counted from the write's answer, so this can only make it longer, never shorter.
+    tokio::time::sleep(Duration::from_millis(30)).await;
     windows
         .measure("client secret rotation", written, || async {
             b.token(("svc", &rotated_secret), &cc).await.0 == 200
