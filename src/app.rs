@@ -93,6 +93,7 @@ pub fn admin_endpoint(state: State) -> impl Endpoint + 'static {
     let api = http::admin::service(Some(&format!("{}/", admin_base(&state))));
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
+    let cors = http::cors::Policy::of(&state.config.serve.admin.cors, false);
     Route::new()
         .at("/admin/openapi.json", spec)
         .nest("/admin/docs", docs)
@@ -101,6 +102,7 @@ pub fn admin_endpoint(state: State) -> impl Endpoint + 'static {
         .catch_all_error(http::uncaught)
         .around(http::admin_auth)
         .around(http::no_cache_by_default)
+        .around(move |ep, req| http::cors::layer(cors.clone(), ep, req))
         .around(http::legacy_admin_paths)
         .around(http::request_log)
         .data(state)
@@ -148,6 +150,7 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
     let sign_in = urls.login.is_none() || urls.consent.is_none() || urls.logout.is_none();
     let device = urls.device.verification.is_none() || urls.device.success.is_none();
     let builtin_app = sign_in || device;
+    let cors = http::cors::Policy::of(&state.config.serve.public.cors, true);
     let mut routes = Route::new();
     if builtin_app {
         let ui = Arc::new(http::ui::UiState::new(
@@ -215,6 +218,7 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
         .with(BodyLimit(ADMIN_BODY_LIMIT))
         .catch_all_error(http::uncaught)
         .around(http::no_cache_by_default)
+        .around(move |ep, req| http::cors::layer(cors.clone(), ep, req))
         .around(http::request_log)
         .data(state)
 }

@@ -52,6 +52,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("serve.public.cors.exposed_headers", Kind::List),
     ("serve.public.cors.allow_credentials", Kind::Bool),
     ("serve.public.cors.max_age", Kind::Int),
+    ("serve.public.cors.debug", Kind::Bool),
     ("serve.admin.cors.enabled", Kind::Bool),
     ("serve.admin.cors.allowed_origins", Kind::List),
     ("serve.admin.cors.allowed_methods", Kind::List),
@@ -59,6 +60,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("serve.admin.cors.exposed_headers", Kind::List),
     ("serve.admin.cors.allow_credentials", Kind::Bool),
     ("serve.admin.cors.max_age", Kind::Int),
+    ("serve.admin.cors.debug", Kind::Bool),
     ("ttl.access_token", Kind::Str),
     ("ttl.refresh_token", Kind::Str),
     ("ttl.id_token", Kind::Str),
@@ -274,17 +276,101 @@ pub fn listen_host(host: &str, dev: bool) -> &str {
     }
 }
 
-/// Hydra's CORS keys; accepted and checked now, acted on when the public endpoints that need them land.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// Hydra's CORS keys `serve.{public,admin}.cors.*`, with Hydra's defaults; acted on by `http::cors`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Cors {
     pub enabled: bool,
+    /// Origins (`https://app.example.com`), `*`, or one wildcard label (`https://*.example.com`).
+    /// Empty admits every origin, as Hydra does — but, unlike Hydra, never with credentials.
     pub allowed_origins: Vec<String>,
     pub allowed_methods: Vec<String>,
     pub allowed_headers: Vec<String>,
     pub exposed_headers: Vec<String>,
     pub allow_credentials: bool,
+    /// Seconds a browser may cache a preflight answer; 0 sends no `Access-Control-Max-Age`.
     pub max_age: u32,
+    /// Logs why a cross-origin request was not admitted.
+    pub debug: bool,
+}
+
+impl Default for Cors {
+    fn default() -> Self {
+        let list = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect();
+        Self {
+            enabled: false,
+            allowed_origins: Vec::new(),
+            allowed_methods: list(&[
+                "POST", "GET", "PUT", "PATCH", "DELETE", "CONNECT", "HEAD", "OPTIONS", "TRACE",
+            ]),
+            allowed_headers: list(&[
+                "Accept",
+                "Content-Type",
+                "Content-Length",
+                "Accept-Language",
+                "Content-Language",
+                "Authorization",
+            ]),
+            exposed_headers: list(&[
+                "Cache-Control",
+                "Expires",
+                "Last-Modified",
+                "Pragma",
+                "Content-Length",
+                "Content-Language",
+                "Content-Type",
+            ]),
+            allow_credentials: true,
+            max_age: 0,
+            debug: false,
+        }
+    }
+}
+
+impl Cors {
+    /// Every allowed origin must be `*` or `scheme://host[:port]`, with at most one `*` standing
+    /// for a whole leading label whose base has a dot (`https://*.example.com`): a wildcard such as
+    /// `https://*example.com` or `https://*.com` would admit hosts anyone can register.
+    fn check(&self, prefix: &str) -> Result<(), ConfigError> {
+        let key = format!("{prefix}.cors.allowed_origins");
+        for o in &self.allowed_origins {
+            if o == "*" {
+                continue;
+            }
+            let Some((scheme, rest)) = o.split_once("://") else {
+                return Err(bad(
+                    &key,
+                    format!("{o:?} is not an origin (scheme://host[:port])"),
+                ));
+            };
+            let host_ok = |h: &str| {
+                !h.is_empty()
+                    && h.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
+                    })
+            };
+            let ok = !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && match rest.strip_prefix("*.") {
+                    Some(base) => {
+                        host_ok(base) && base.split(':').next().is_some_and(|b| b.contains('.'))
+                    }
+                    None => host_ok(rest),
+                };
+            if !ok {
+                return Err(bad(
+                    &key,
+                    format!(
+                        "{o:?} must be `*` or an origin such as https://app.example.com, optionally \
+                         with one wildcard label (https://*.example.com) over a domain with a dot"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -693,6 +779,8 @@ impl Config {
                 }
             }
         }
+        self.serve.public.cors.check("serve.public")?;
+        self.serve.admin.cors.check("serve.admin")?;
         for k in &self.serve.admin.auth.api_keys {
             if k.0.len() < 32 {
                 return Err(bad(

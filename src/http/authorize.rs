@@ -215,9 +215,20 @@ pub async fn userinfo(req: &Request, body: Body, state: Data<&State>) -> Respons
         }
     };
     match state.oauth.userinfo(&token).await {
-        Ok(claims) => Response::builder()
-            .content_type("application/json")
-            .body(serde_json::to_vec(&claims).unwrap_or_default()),
+        Ok(claims) => {
+            let mut resp = Response::builder()
+                .content_type("application/json")
+                .body(serde_json::to_vec(&claims).unwrap_or_default());
+            if req.extensions().get::<super::cors::Pending>().is_some() {
+                // The client the token was issued to: its audience here.
+                let client = claims
+                    .get("aud")
+                    .and_then(|a| a.get(0))
+                    .and_then(|a| a.as_str());
+                super::cors::admit_client(req, &state, client, &mut resp).await;
+            }
+            resp
+        }
         Err(e) => bearer_error(&e),
     }
 }

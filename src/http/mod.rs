@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod authorize;
+pub mod cors;
 pub mod error;
 mod middleware;
 pub mod oauth;

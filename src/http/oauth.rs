@@ -65,15 +65,26 @@ fn json_ok<T: Serialize>(value: &T) -> Response {
 /// `POST /oauth2/token`.
 #[handler]
 pub async fn token(req: &Request, body: Body, state: Data<&State>) -> Response {
+    let mut claimed = None;
     let result = async {
         let bytes = form_body(req, body).await?;
+        claimed = client_for_cors(req, &bytes);
         state.oauth.token(authorization(req)?, &bytes).await
     }
     .await;
-    match result {
+    let mut resp = match result {
         Ok(t) => json_ok(&t),
         Err(e) => render_error(&e),
-    }
+    };
+    super::cors::admit_client(req, &state, claimed.as_deref(), &mut resp).await;
+    resp
+}
+
+/// The client a cross-origin request names, worked out only when the CORS layer asks.
+fn client_for_cors(req: &Request, form: &[u8]) -> Option<String> {
+    req.extensions()
+        .get::<super::cors::Pending>()
+        .and_then(|_| super::cors::claimed_client(authorization(req).ok().flatten(), form))
 }
 
 /// `POST /oauth2/device/auth` (RFC 8628 §3.1); errors as at the token endpoint (§3.2).
@@ -121,15 +132,19 @@ fn internal_error(e: &crate::error::AdminError) -> Response {
 /// `POST /oauth2/revoke`: 200 with an empty body on success (RFC 7009 §2.2).
 #[handler]
 pub async fn revoke(req: &Request, body: Body, state: Data<&State>) -> Response {
+    let mut claimed = None;
     let result = async {
         let bytes = form_body(req, body).await?;
+        claimed = client_for_cors(req, &bytes);
         state.oauth.revoke(authorization(req)?, &bytes).await
     }
     .await;
-    match result {
+    let mut resp = match result {
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(e) => render_error(&e),
-    }
+    };
+    super::cors::admit_client(req, &state, claimed.as_deref(), &mut resp).await;
+    resp
 }
 
 /// `GET /.well-known/jwks.json`: the public keys that verify ID tokens and JWT access tokens

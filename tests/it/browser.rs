@@ -47,8 +47,9 @@ async fn wait_for_url(c: &fantoccini::Client, prefix: &str) -> String {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn builtin_app_in_a_real_browser() {
+/// A headless Chromium through chromedriver, or `None` (the test then skips) where chromedriver
+/// is missing — unless `LATCHKEY_REQUIRE_BROWSER` is set, as CI sets it.
+pub async fn headless() -> Option<(KillOnDrop, fantoccini::Client)> {
     let Ok(driver_path) = which("chromedriver") else {
         // CI sets this: there the test must run, not pass by skipping.
         assert!(
@@ -56,10 +57,44 @@ async fn builtin_app_in_a_real_browser() {
             "LATCHKEY_REQUIRE_BROWSER is set but chromedriver is not installed"
         );
         eprintln!("skipped: chromedriver is not installed");
-        return;
+        return None;
     };
     // fantoccini's hyper-rustls enables rustls' aws-lc provider next to ring: pick one.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let driver_port = free_port();
+    let driver = std::process::Command::new(driver_path)
+        .arg(format!("--port={driver_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let driver = KillOnDrop(driver);
+    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(json!({
+        "goog:chromeOptions": {"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1024,768"]}
+    }))
+    .unwrap();
+    let mut c = None;
+    for _ in 0..100 {
+        if let Ok(client) = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+        {
+            c = Some(client);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let c = c.expect("chromedriver started a browser");
+    Some((driver, c))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn builtin_app_in_a_real_browser() {
+    let Some((_driver, c)) = headless().await else {
+        return;
+    };
     let port = free_port();
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
     let s = TestServer::start_with(db, |c| {
@@ -80,32 +115,6 @@ async fn builtin_app_in_a_real_browser() {
     )
     .await;
 
-    let driver_port = free_port();
-    let driver = std::process::Command::new(driver_path)
-        .arg(format!("--port={driver_port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _driver = KillOnDrop(driver);
-    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(json!({
-        "goog:chromeOptions": {"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1024,768"]}
-    }))
-    .unwrap();
-    let mut c = None;
-    for _ in 0..100 {
-        if let Ok(client) = ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-        {
-            c = Some(client);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let c = c.expect("chromedriver started a browser");
     let auth = format!(
         "{}/oauth2/auth?client_id=rp&response_type=code&scope=openid&state=st-123456&redirect_uri={}",
         s.public,

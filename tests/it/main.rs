@@ -16,6 +16,7 @@ mod clients;
 mod coherence;
 mod compat;
 mod config_errors;
+mod cors;
 mod dcr;
 mod dev;
 mod device;
