@@ -51,7 +51,12 @@ pub fn state(
         owner.clone(),
     ));
     let oauth = crate::oauth::OAuthCore {
-        issuer: crate::oauth::mint::Issuer::new(config.clone(), keys.clone(), clock.clone()),
+        issuer: crate::oauth::mint::Issuer::new(
+            config.clone(),
+            keys.clone(),
+            clock.clone(),
+            outbound.clone(),
+        ),
         secrets: crate::crypto::secret_cache::SecretCache::new(),
         clients: client_cache,
         tokens: token_cache.clone(),

@@ -86,6 +86,18 @@ const KEYS: &[(&str, Kind)] = &[
         "oauth2.device_authorization.user_code.character_set",
         Kind::Str,
     ),
+    ("oauth2.token_hook", Kind::Str),
+    ("oauth2.token_hook.url", Kind::Str),
+    ("oauth2.token_hook.auth.type", Kind::Str),
+    ("oauth2.token_hook.auth.config.in", Kind::Str),
+    ("oauth2.token_hook.auth.config.name", Kind::Str),
+    ("oauth2.token_hook.auth.config.value", Kind::Str),
+    ("oauth2.refresh_token_hook", Kind::Str),
+    ("oauth2.refresh_token_hook.url", Kind::Str),
+    ("oauth2.refresh_token_hook.auth.type", Kind::Str),
+    ("oauth2.refresh_token_hook.auth.config.in", Kind::Str),
+    ("oauth2.refresh_token_hook.auth.config.name", Kind::Str),
+    ("oauth2.refresh_token_hook.auth.config.value", Kind::Str),
     ("oauth2.grant.jwt.jti_optional", Kind::Bool),
     ("oauth2.grant.jwt.iat_optional", Kind::Bool),
     ("oauth2.grant.jwt.max_ttl", Kind::Str),
@@ -437,6 +449,91 @@ pub struct OAuth2 {
     pub expose_internal_errors: bool,
     pub device_authorization: DeviceAuthorization,
     pub grant: GrantConfig,
+    /// Called before the token endpoint issues tokens, for every grant (`oauth::hook`).
+    pub token_hook: Option<Hook>,
+    /// Hydra's older hook, for the refresh token grant only.
+    pub refresh_token_hook: Option<Hook>,
+}
+
+/// A hook as Hydra configures it: a URL, or `{url, auth}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Hook {
+    Url(String),
+    Full(HookConfig),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookConfig {
+    pub url: String,
+    #[serde(default)]
+    pub auth: Option<HookAuth>,
+}
+
+/// Hydra's only kind: `{type: api_key, config: {in: header|cookie, name, value}}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookAuth {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub config: HookAuthConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookAuthConfig {
+    #[serde(rename = "in")]
+    pub place: String,
+    pub name: String,
+    pub value: Secret,
+}
+
+impl Hook {
+    pub fn config(&self) -> HookConfig {
+        match self {
+            Self::Url(url) => HookConfig {
+                url: url.clone(),
+                auth: None,
+            },
+            Self::Full(c) => c.clone(),
+        }
+    }
+
+    fn check(&self, key: &str) -> Result<(), ConfigError> {
+        let c = self.config();
+        match url::Url::parse(&c.url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => {
+                return Err(bad(
+                    &format!("{key}.url"),
+                    format!("{:?} is not an http(s) URL", c.url),
+                ));
+            }
+        }
+        if let Some(a) = &c.auth {
+            if a.kind != "api_key" {
+                return Err(bad(
+                    &format!("{key}.auth.type"),
+                    "the only type is `api_key`",
+                ));
+            }
+            one_of(
+                &format!("{key}.auth.config.in"),
+                &a.config.place,
+                &["header", "cookie"],
+            )?;
+            if reqwest::header::HeaderName::from_bytes(a.config.name.as_bytes()).is_err()
+                || reqwest::header::HeaderValue::from_str(&a.config.value.0).is_err()
+            {
+                return Err(bad(
+                    &format!("{key}.auth.config"),
+                    "name and value must be valid in an HTTP header",
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `clients.*`: how this server treats the URLs clients register.
@@ -778,6 +875,12 @@ impl Config {
                     return Err(bad(key, "every secret must be at least 16 bytes long"));
                 }
             }
+        }
+        if let Some(h) = &self.oauth2.token_hook {
+            h.check("oauth2.token_hook")?;
+        }
+        if let Some(h) = &self.oauth2.refresh_token_hook {
+            h.check("oauth2.refresh_token_hook")?;
         }
         self.serve.public.cors.check("serve.public")?;
         self.serve.admin.cors.check("serve.admin")?;

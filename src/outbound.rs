@@ -233,23 +233,56 @@ impl Outbound {
                 resp.status().as_u16()
             )));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| FetchError(format!("{url} could not be read: {}", without_url(&e))))?
-        {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(FetchError(format!(
-                    "{url} answered more than {} MiB",
-                    MAX_BODY >> 20
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_body(url, &mut resp).await?;
         serde_json::from_slice(&body)
             .map_err(|e| FetchError(format!("{url} did not answer the expected JSON: {e}")))
     }
+
+    /// The client for URLs the operator configured (the token hooks): no guard, since those
+    /// often live on the operator's own network; the same timeouts and no redirects.
+    pub fn operator_client(&self) -> reqwest::Client {
+        self.open.get_or_init(|| build(false)).clone()
+    }
+
+    /// POSTs a JSON body to an operator-configured URL; the answer's status and body (at most
+    /// [`MAX_BODY`] bytes).
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        headers: reqwest::header::HeaderMap,
+    ) -> Result<(u16, Vec<u8>), FetchError> {
+        let mut resp = self
+            .operator_client()
+            .post(url)
+            .headers(headers)
+            .header("content-type", "application/json; charset=UTF-8")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| FetchError(format!("{url} could not be reached: {}", without_url(&e))))?;
+        let status = resp.status().as_u16();
+        Ok((status, read_body(url, &mut resp).await?))
+    }
+}
+
+/// Reads an answer's body, refusing more than [`MAX_BODY`] bytes.
+async fn read_body(url: &str, resp: &mut reqwest::Response) -> Result<Vec<u8>, FetchError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| FetchError(format!("{url} could not be read: {}", without_url(&e))))?
+    {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(FetchError(format!(
+                "{url} answered more than {} MiB",
+                MAX_BODY >> 20
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// What went wrong, without the URL (the caller names it) and with the underlying cause.

@@ -264,6 +264,8 @@ impl OAuthCore {
                 code: rt.code,
                 access_token: rt.token,
                 id_token: rt.id_token,
+                assertion: None,
+                access_claims: None,
             })
             .await
             .map_err(fail)?;

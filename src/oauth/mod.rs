@@ -9,6 +9,7 @@ pub mod client_auth;
 pub mod device;
 pub mod error;
 pub mod grants;
+pub mod hook;
 pub mod introspect;
 pub mod mint;
 pub mod params;

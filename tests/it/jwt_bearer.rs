@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::support::TestServer;
 
 pub const GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-const IDP: &str = "https://idp.example.com";
+pub const IDP: &str = "https://idp.example.com";
 
 /// A fresh key made by openssl (`ec` P-256 or `rsa` 2048), or `None` without openssl.
 pub fn openssl_key(kind: &str) -> Option<EncodingKey> {
@@ -87,7 +87,7 @@ fn in_hours(h: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-async fn trust(s: &TestServer, body: Value) -> (u16, Value, Option<String>) {
+pub async fn trust(s: &TestServer, body: Value) -> (u16, Value, Option<String>) {
     let r = s.post("/admin/trust/grants/jwt-bearer/issuers", body).await;
     let status = r.status().as_u16();
     let location = r

@@ -23,6 +23,7 @@ mod device;
 mod flows;
 mod flows_prompt;
 mod health;
+mod hook;
 mod jwt;
 mod jwt_bearer;
 mod keys;

@@ -140,6 +140,7 @@ impl Grant for JwtBearer {
             &subject,
             &params.scope,
             &audience,
+            Some(&params.assertion),
         )
         .await
     }

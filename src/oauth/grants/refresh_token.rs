@@ -86,16 +86,9 @@ async fn refresh(
     // A narrowed scope holds for this and later tokens; one without offline ends the chain (no
     // new refresh token). The tokens it replaces: the spent refresh token and the family's access
     // tokens, in the same transaction.
-    let issued = core
-        .issuer
-        .mint(&Issue::from_flow(
-            Issuing::Refresh,
-            client,
-            &flow,
-            &record,
-            &scope,
-        ))
-        .await?;
+    let mut issue = Issue::from_flow(Issuing::Refresh, client, &flow, &record, &scope);
+    issue.access_claims = Some(&row.extra);
+    let issued = core.issuer.mint(&issue).await?;
     REFRESH
         .spend(core, &signature, &row, true, &issued.rows)
         .await?;

@@ -29,15 +29,24 @@ pub struct Issuer {
     pub(super) signer: OpaqueSigner,
     pub(super) keys: Arc<crate::keys::KeyService>,
     pub(super) clock: Arc<dyn Clock>,
+    hooks: super::hook::Hooks,
+    outbound: Arc<crate::outbound::Outbound>,
 }
 
 impl Issuer {
-    pub fn new(config: Config, keys: Arc<crate::keys::KeyService>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        config: Config,
+        keys: Arc<crate::keys::KeyService>,
+        clock: Arc<dyn Clock>,
+        outbound: Arc<crate::outbound::Outbound>,
+    ) -> Self {
         Self {
             signer: OpaqueSigner::new(&config.secrets.system),
+            hooks: super::hook::Hooks::of(&config),
             config,
             keys,
             clock,
+            outbound,
         }
     }
 
@@ -151,6 +160,11 @@ pub struct Issue<'a> {
     pub access_token: bool,
     /// An ID token (with a flow only).
     pub id_token: bool,
+    /// The JWT-bearer grant's assertion, which the token hook is shown.
+    pub assertion: Option<&'a str>,
+    /// The access tokens' extra claims when they are not the flow's: a refresh carries on with
+    /// the refresh token's (which a token hook may have changed), as Hydra does.
+    pub access_claims: Option<&'a serde_json::Value>,
 }
 
 impl<'a> Issue<'a> {
@@ -178,6 +192,8 @@ impl<'a> Issue<'a> {
             code: false,
             access_token: true,
             id_token: scope.iter().any(|s| s == "openid"),
+            assertion: None,
+            access_claims: None,
         }
     }
 }
@@ -246,16 +262,61 @@ impl Issuer {
             .ok_or_else(|| OAuthError::server("no system secret"))
     }
 
+    /// The token hooks' say on what `issue` carries (see [`super::hook`]).
+    async fn run_hooks(
+        &self,
+        issue: &Issue<'_>,
+        now: i64,
+        claims: super::hook::Claims,
+    ) -> Result<super::hook::Claims, OAuthError> {
+        let record = issue.flow.as_ref().map(|f| f.record);
+        let input = super::hook::Input {
+            issuing: issue.issuing,
+            issuer: &self.config.urls.self_.issuer,
+            client_id: &issue.client.id,
+            subject: issue.subject,
+            id_token_subject: record
+                .and_then(|r| r.obfuscated_subject.as_deref())
+                .unwrap_or(issue.subject),
+            requested_scope: record.map_or(issue.scope, |r| r.requested_scope.as_slice()),
+            granted_scope: issue.scope,
+            granted_audience: issue.audience,
+            assertion: issue.assertion,
+            nonce: record.and_then(|r| r.nonce.as_deref()),
+            acr: record.and_then(|r| r.acr.as_deref()),
+            amr: record.and_then(|r| r.amr.as_deref()),
+            auth_time_ms: record.map(|r| r.auth_time),
+            requested_at_ms: record.map(|r| r.requested_at),
+            now_ms: now,
+        };
+        self.hooks.run(&self.outbound, &input, claims).await
+    }
+
     /// Mints everything `issue` asks for. Nothing is stored (see the module docs).
     pub async fn mint(&self, issue: &Issue<'_>) -> Result<Issued, OAuthError> {
         let life = self.lifespans(issue.issuing, &issue.client.metadata);
         let now = self.clock.now().timestamp_millis();
         let no_secret = || OAuthError::server("no system secret");
-        let extra = issue
-            .flow
-            .as_ref()
-            .and_then(|f| f.record.session.access_token.clone())
-            .unwrap_or(serde_json::Value::Object(Default::default()));
+        let mut claims = super::hook::Claims {
+            access_token: issue
+                .access_claims
+                .cloned()
+                .or_else(|| {
+                    issue
+                        .flow
+                        .as_ref()
+                        .and_then(|f| f.record.session.access_token.clone())
+                })
+                .unwrap_or(serde_json::Value::Object(Default::default())),
+            id_token: issue
+                .flow
+                .as_ref()
+                .and_then(|f| f.record.session.id_token.clone()),
+        };
+        if issue.access_token && self.hooks.apply_to(issue.issuing) {
+            claims = self.run_hooks(issue, now, claims).await?;
+        }
+        let extra = claims.access_token;
         let scope = issue.scope.join(" ");
         let row = |signature: String, kind: TokenKind, lifespan: Duration| StoredToken {
             signature,
@@ -338,7 +399,7 @@ impl Issuer {
                     sid: flow.sid,
                     access_token: out.access_token.as_deref(),
                     code: out.code.as_ref().map(|(c, _)| c.as_str()),
-                    extra: r.session.id_token.as_ref(),
+                    extra: claims.id_token.as_ref(),
                     lifespan: life.id_token,
                 })
                 .await?,

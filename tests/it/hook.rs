@@ -1,0 +1,416 @@
+//! The token hook (`oauth2.token_hook`) and Hydra's older `oauth2.refresh_token_hook`: a real
+//! HTTP hook that records Hydra's payload and answers by the client's name — claims (200), no
+//! change (204), a refusal (403), an error (500), garbage, or nothing in time. Checked per grant
+//! through the token endpoint, introspection, the ID token and a JWT access token.
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, OnceLock},
+    time::Duration,
+};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::{
+    flows::{App, Browser, param, run_flow, web_client},
+    support::{Backend, TestDb, TestServer},
+};
+
+const KEY: &str = "hook-key-0123456789";
+
+/// What the hook was sent, by client id: (payload, the auth header it came with).
+fn seen() -> &'static Mutex<HashMap<String, Vec<(Value, Option<String>)>>> {
+    static SEEN: OnceLock<Mutex<HashMap<String, Vec<(Value, Option<String>)>>>> = OnceLock::new();
+    SEEN.get_or_init(Default::default)
+}
+
+fn sent_for(client: &str) -> Vec<(Value, Option<String>)> {
+    seen()
+        .lock()
+        .unwrap()
+        .get(client)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The hook server, on its own thread and runtime so it outlives every test's runtime.
+fn hook_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        listener.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let l = tokio::net::TcpListener::from_std(listener).unwrap();
+                let acceptor = poem::listener::TcpAcceptor::from_tokio(l).unwrap();
+                let app = poem::Route::new().at("/hook", poem::post(answer));
+                let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
+            });
+        });
+        format!("http://{addr}/hook")
+    })
+    .clone()
+}
+
+#[poem::handler]
+async fn answer(req: &poem::Request, body: poem::web::Json<Value>) -> poem::Response {
+    use poem::{IntoResponse, http::StatusCode};
+    let body = body.0;
+    let client = body["request"]["client_id"]
+        .as_str()
+        .or_else(|| body["client_id"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let auth = req.header("x-hook-key").map(str::to_owned);
+    seen()
+        .lock()
+        .unwrap()
+        .entry(client.clone())
+        .or_default()
+        .push((body.clone(), auth));
+    let grant = body["request"]["grant_types"][0]
+        .as_str()
+        .or_else(|| body["requester"]["grant_types"][0].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    match client.split('-').next().unwrap_or_default() {
+        "deny" => StatusCode::FORBIDDEN.into_response(),
+        "crash" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        "garbage" => "not json".into_response(),
+        "quiet" => StatusCode::NO_CONTENT.into_response(),
+        "slow" => {
+            tokio::time::sleep(Duration::from_secs(8)).await;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        _ => poem::web::Json(json!({"session": {
+            "access_token": {"tier": "gold", "grant": grant},
+            "id_token": {"email": "hook@example.com"},
+        }}))
+        .into_response(),
+    }
+}
+
+fn hooked(c: &mut latchkey::config::Config) {
+    use latchkey::config::{Hook, HookAuth, HookAuthConfig, HookConfig, Secret};
+    c.oauth2.token_hook = Some(Hook::Full(HookConfig {
+        url: hook_url(),
+        auth: Some(HookAuth {
+            kind: "api_key".into(),
+            config: HookAuthConfig {
+                place: "header".into(),
+                name: "X-Hook-Key".into(),
+                value: Secret(KEY.into()),
+            },
+        }),
+    }));
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+fn jwt_claims(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+async fn token(s: &TestServer, id: &str, secret: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let r = s.token_request(Some((id, secret)), form).await;
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn token_hook(s: TestServer) {
+    let cb = crate::flows::CB;
+    // Authorization code: the hook sees the consent's claims and replaces them.
+    let rp = unique("rp");
+    web_client(&s, &rp, json!({})).await;
+    let auth = format!(
+        "{}/oauth2/auth?client_id={rp}&response_type=code&scope=openid%20offline_access&state=st-123456&nonce=n-0123456789&redirect_uri={}",
+        s.public,
+        url::form_urlencoded::byte_serialize(cb.as_bytes()).collect::<String>()
+    );
+    let app = App {
+        login: Ok(json!({"subject": "user-1", "acr": "urn:pwd", "amr": ["pwd"]})),
+        consent: Ok(json!({"session": {
+            "id_token": {"email": "ada@example.com"},
+            "access_token": {"team": "blue"}
+        }})),
+    };
+    let (page, _) = run_flow(&s, &mut Browser::new(), &auth, &app).await;
+    let code = param(page.location.as_deref().unwrap(), "code").unwrap();
+    let (st, t) = token(
+        &s,
+        &rp,
+        "rp-secret",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", cb),
+        ],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let id_token = jwt_claims(t["id_token"].as_str().unwrap());
+    assert_eq!(id_token["email"], "hook@example.com");
+    assert_eq!(id_token["sub"], "user-1");
+    assert_eq!(id_token["nonce"], "n-0123456789");
+    let i = s.introspect(t["access_token"].as_str().unwrap()).await;
+    assert_eq!(i["active"], true);
+    assert_eq!(
+        i["ext"],
+        json!({"tier": "gold", "grant": "authorization_code"})
+    );
+    let sent = sent_for(&rp);
+    assert_eq!(sent.len(), 1);
+    let (p, key) = &sent[0];
+    assert_eq!(key.as_deref(), Some(KEY), "the configured api_key header");
+    assert_eq!(p["request"]["client_id"], json!(rp));
+    assert_eq!(p["request"]["grant_types"], json!(["authorization_code"]));
+    assert_eq!(
+        p["request"]["granted_scopes"],
+        json!(["openid", "offline_access"])
+    );
+    assert_eq!(
+        p["request"]["requested_scopes"],
+        json!(["openid", "offline_access"])
+    );
+    assert_eq!(p["request"]["granted_audience"], json!([]));
+    assert_eq!(p["request"]["payload"], json!({}));
+    assert_eq!(p["session"]["extra"], json!({"team": "blue"}));
+    assert_eq!(p["session"]["client_id"], json!(rp));
+    let claims = &p["session"]["id_token"]["id_token_claims"];
+    assert_eq!(claims["ext"], json!({"email": "ada@example.com"}));
+    assert_eq!(claims["sub"], "user-1");
+    assert_eq!(claims["acr"], "urn:pwd");
+    assert_eq!(claims["amr"], json!(["pwd"]));
+    assert_eq!(claims["nonce"], "n-0123456789");
+    assert!(chrono::DateTime::parse_from_rfc3339(claims["auth_time"].as_str().unwrap()).is_ok());
+    assert_eq!(p["session"]["id_token"]["subject"], "user-1");
+
+    // Refresh: the hook sees the refresh token's claims (its own, from before), as Hydra.
+    let (st, t) = token(
+        &s,
+        &rp,
+        "rp-secret",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let i = s.introspect(t["access_token"].as_str().unwrap()).await;
+    assert_eq!(i["ext"], json!({"tier": "gold", "grant": "refresh_token"}));
+    let sent = sent_for(&rp);
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        sent[1].0["request"]["grant_types"],
+        json!(["refresh_token"])
+    );
+    assert_eq!(
+        sent[1].0["session"]["extra"],
+        json!({"tier": "gold", "grant": "authorization_code"})
+    );
+
+    // Client credentials, JWT access tokens: the claims land under `ext`.
+    let svc = unique("svc");
+    let body = json!({"client_id": svc, "client_secret": "svc-secret", "grant_types": ["client_credentials"],
+                      "scope": "read", "access_token_strategy": "jwt"});
+    assert_eq!(s.post("/admin/clients", body).await.status(), 201);
+    let (st, t) = token(
+        &s,
+        &svc,
+        "svc-secret",
+        &[("grant_type", "client_credentials"), ("scope", "read")],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let at = jwt_claims(t["access_token"].as_str().unwrap());
+    assert_eq!(
+        at["ext"],
+        json!({"tier": "gold", "grant": "client_credentials"})
+    );
+    let (p, _) = &sent_for(&svc)[0];
+    assert_eq!(p["request"]["grant_types"], json!(["client_credentials"]));
+    assert_eq!(p["request"]["requested_scopes"], json!(["read"]));
+    assert_eq!(p["session"]["extra"], json!({}));
+
+    // 204 leaves the claims as they were.
+    let quiet = unique("quiet");
+    let body = json!({"client_id": quiet, "client_secret": "svc-secret", "grant_types": ["client_credentials"]});
+    assert_eq!(s.post("/admin/clients", body).await.status(), 201);
+    let (st, t) = token(
+        &s,
+        &quiet,
+        "svc-secret",
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    assert!(
+        s.introspect(t["access_token"].as_str().unwrap())
+            .await
+            .get("ext")
+            .is_none_or(|e| e.as_object().is_none_or(|m| m.is_empty()))
+    );
+
+    // A refusal, an error, garbage: access_denied, never a 5xx, and no token.
+    for prefix in ["deny", "crash", "garbage"] {
+        let id = unique(prefix);
+        let body = json!({"client_id": id, "client_secret": "svc-secret", "grant_types": ["client_credentials"]});
+        assert_eq!(s.post("/admin/clients", body).await.status(), 201);
+        let (st, e) = token(
+            &s,
+            &id,
+            "svc-secret",
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+        assert_eq!(
+            (st, e["error"].as_str()),
+            (403, Some("access_denied")),
+            "{prefix}: {e}"
+        );
+        assert!(e.get("access_token").is_none());
+        assert_eq!(sent_for(&id).len(), 1);
+    }
+
+    // The JWT-bearer grant: the hook is shown the assertion (Hydra's one payload field).
+    let Some(signer) = crate::jwt_bearer::Signer::new("ec", "ec-hook") else {
+        return;
+    };
+    let bearer = unique("bearer");
+    let body = json!({"client_id": bearer, "client_secret": "svc-secret", "grant_types": [crate::jwt_bearer::GRANT]});
+    assert_eq!(s.post("/admin/clients", body).await.status(), 201);
+    let expires = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (st, t, _) = crate::jwt_bearer::trust(
+        &s,
+        json!({"issuer": crate::jwt_bearer::IDP, "subject": "alice", "scope": ["read"], "jwk": signer.jwk(), "expires_at": expires}),
+    )
+    .await;
+    assert_eq!(st, 201, "{t}");
+    let aud = format!("{}/oauth2/token", s.state.config.public_base());
+    let assertion = signer.sign(&crate::jwt_bearer::claims(
+        crate::jwt_bearer::IDP,
+        "alice",
+        &aud,
+    ));
+    let (st, t) = token(
+        &s,
+        &bearer,
+        "svc-secret",
+        &[
+            ("grant_type", crate::jwt_bearer::GRANT),
+            ("assertion", &assertion),
+            ("scope", "read"),
+        ],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let i = s.introspect(t["access_token"].as_str().unwrap()).await;
+    assert_eq!(i["ext"]["grant"], crate::jwt_bearer::GRANT);
+    assert_eq!(i["sub"], "alice");
+    let (p, _) = &sent_for(&bearer)[0];
+    assert_eq!(p["request"]["payload"], json!({"assertion": [assertion]}));
+    assert_eq!(p["session"]["id_token"]["subject"], "alice");
+}
+
+crate::on_all_databases_with!(hooked => token_hook);
+
+/// A hook that does not answer: refused after the outbound timeout (5 s), with a 403.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_hook_refuses_in_time() {
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let s = TestServer::start_with(db, hooked).await;
+    let id = unique("slow");
+    let body = json!({"client_id": id, "client_secret": "svc-secret", "grant_types": ["client_credentials"]});
+    assert_eq!(s.post("/admin/clients", body).await.status(), 201);
+    let started = std::time::Instant::now();
+    let (st, e) = token(
+        &s,
+        &id,
+        "svc-secret",
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    let took = started.elapsed();
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (403, Some("access_denied")),
+        "{e}"
+    );
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
+}
+
+/// Hydra's older hook: refresh grants only, with its own payload shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresh_token_hook() {
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let s = TestServer::start_with(db, |c| {
+        c.oauth2.refresh_token_hook = Some(latchkey::config::Hook::Url(hook_url()));
+    })
+    .await;
+    let rp = unique("rp");
+    web_client(&s, &rp, json!({})).await;
+    let cb = crate::flows::CB;
+    let auth = format!(
+        "{}/oauth2/auth?client_id={rp}&response_type=code&scope=offline_access&state=st-123456&redirect_uri={}",
+        s.public,
+        url::form_urlencoded::byte_serialize(cb.as_bytes()).collect::<String>()
+    );
+    let (page, _) = run_flow(&s, &mut Browser::new(), &auth, &App::accept("bob")).await;
+    let code = param(page.location.as_deref().unwrap(), "code").unwrap();
+    let (st, t) = token(
+        &s,
+        &rp,
+        "rp-secret",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", cb),
+        ],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    assert!(sent_for(&rp).is_empty(), "not called for the code grant");
+    let (st, t) = token(
+        &s,
+        &rp,
+        "rp-secret",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let i = s.introspect(t["access_token"].as_str().unwrap()).await;
+    assert_eq!(i["ext"], json!({"tier": "gold", "grant": "refresh_token"}));
+    let sent = sent_for(&rp);
+    assert_eq!(sent.len(), 1);
+    let p = &sent[0].0;
+    assert_eq!(p["subject"], "bob");
+    assert_eq!(p["client_id"], json!(rp));
+    assert_eq!(p["granted_scopes"], json!(["offline_access"]));
+    assert_eq!(p["requester"]["grant_types"], json!(["refresh_token"]));
+    assert!(sent[0].1.is_none(), "no auth configured, none sent");
+}
