@@ -100,6 +100,7 @@ pub fn admin_endpoint(state: State) -> impl Endpoint + 'static {
     let spec = api.spec_endpoint();
     let cors = http::cors::Policy::of(&state.config.serve.admin.cors, false);
     Route::new()
+        .at("/admin/metrics/prometheus", poem::get(http::metrics))
         .at("/admin/openapi.json", spec)
         .nest("/admin/docs", docs)
         .nest("/", api)
@@ -110,6 +111,7 @@ pub fn admin_endpoint(state: State) -> impl Endpoint + 'static {
         .around(move |ep, req| http::cors::layer(cors.clone(), ep, req))
         .around(http::legacy_admin_paths)
         .around(http::request_log)
+        .around(|ep, req| crate::metrics::layer("admin", ep, req))
         .data(state)
 }
 
@@ -225,6 +227,7 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
         .around(http::no_cache_by_default)
         .around(move |ep, req| http::cors::layer(cors.clone(), ep, req))
         .around(http::request_log)
+        .around(|ep, req| crate::metrics::layer("public", ep, req))
         .data(state)
 }
 

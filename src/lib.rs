@@ -52,6 +52,7 @@ pub mod flows;
 pub mod http;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 pub mod oauth;
 pub mod oidc;
 pub mod outbound;

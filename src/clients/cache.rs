@@ -70,7 +70,7 @@ impl ClientCache {
     pub fn new(store: Arc<dyn ClientStore>, owner: Arc<Coherence>) -> Self {
         Self {
             store,
-            entries: CoherentMap::new(owner, CLIENT_TTL, MAX_ENTRIES),
+            entries: CoherentMap::new("clients", owner, CLIENT_TTL, MAX_ENTRIES),
         }
     }
 

@@ -18,6 +18,8 @@ pub trait Touched: Send + Sync {
 }
 
 pub struct CoherentMap<V> {
+    /// The `cache` label of the cache metrics.
+    name: &'static str,
     owner: Arc<Coherence>,
     ttl: Duration,
     max: usize,
@@ -26,8 +28,9 @@ pub struct CoherentMap<V> {
 
 impl<V: Touched + 'static> CoherentMap<V> {
     /// A map registered with its owner.
-    pub fn new(owner: Arc<Coherence>, ttl: Duration, max: usize) -> Arc<Self> {
+    pub fn new(name: &'static str, owner: Arc<Coherence>, ttl: Duration, max: usize) -> Arc<Self> {
         let map = Arc::new(Self {
+            name,
             owner: owner.clone(),
             ttl,
             max,
@@ -48,8 +51,13 @@ impl<V: Touched + 'static> CoherentMap<V> {
             return None;
         }
         let entries = self.entries.read().ok()?;
-        let (at, v) = entries.get(key)?;
-        self.fresh(*at, now).then(|| v.clone())
+        let found = entries
+            .get(key)
+            .filter(|(at, _)| self.fresh(*at, now))
+            .map(|(_, v)| v.clone());
+        let m = crate::metrics::metrics();
+        m.cache(self.name, if found.is_some() { "hit" } else { "miss" });
+        found
     }
 
     /// Taken before reading what [`CoherentMap::admit`] will store.
@@ -91,7 +99,11 @@ impl<V: Touched + 'static> CoherentMap<V> {
 impl<V: Touched> Cache for CoherentMap<V> {
     fn apply(&self, event: &Event) {
         if let Ok(mut entries) = self.entries.write() {
+            let before = entries.len();
             entries.retain(|k, (_, v)| !v.touched_by(k, event));
+            if entries.len() < before {
+                crate::metrics::metrics().cache(self.name, "invalidation");
+            }
         }
     }
 
@@ -118,7 +130,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new());
         let owner = Arc::new(Coherence::new(true, clock.clone(), "test"));
         owner.single_process();
-        let m = CoherentMap::new(owner.clone(), Duration::from_secs(2), 3);
+        let m = CoherentMap::new("test", owner.clone(), Duration::from_secs(2), 3);
         (clock, owner, m)
     }
 

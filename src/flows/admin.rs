@@ -163,6 +163,7 @@ impl OAuthCore {
     ) -> Result<OAuth2RedirectTo, AdminError> {
         let d = denied(&body)?;
         let mut flow = self.open_challenge(Stage::LoginChallenge, challenge)?;
+        crate::metrics::metrics().flow(flow.starter.label(), "rejected");
         flow.denied = Some(d);
         self.back_to_authorize(Stage::LoginVerifier, &flow)
     }
@@ -248,6 +249,7 @@ impl OAuthCore {
     ) -> Result<OAuth2RedirectTo, AdminError> {
         let d = denied(&body)?;
         let mut flow = self.open_challenge(Stage::ConsentChallenge, challenge)?;
+        crate::metrics::metrics().flow(flow.starter.label(), "rejected");
         flow.denied = Some(d);
         self.back_to_authorize(Stage::ConsentVerifier, &flow)
     }

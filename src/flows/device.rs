@@ -363,7 +363,7 @@ impl OAuthCore {
         let now = self.clock.now().timestamp_millis();
         let stored = done.stored(&flow, now).map_err(fail)?;
         match self.devices.accept_device(&stored, now).await {
-            Ok(true) => {}
+            Ok(true) => crate::metrics::metrics().flow("device", "completed"),
             Ok(false) | Err(StoreError::Conflict) => return Err(fail(expired_device())),
             Err(e) => return Err(fail(e.into())),
         }

@@ -282,7 +282,7 @@ impl OAuthCore {
             cache.forget(&row.signature);
         }
         match completed {
-            Ok(()) => {}
+            Ok(()) => crate::metrics::metrics().flow("browser", "completed"),
             Err(crate::storage::StoreError::Conflict) => {
                 return Err(fail(OAuthError::new(
                     ErrorCode::AccessDenied,

@@ -31,6 +31,16 @@ pub enum Starter {
     Device,
 }
 
+impl Starter {
+    /// The `kind` label of the flow metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Authorize => "browser",
+            Self::Device => "device",
+        }
+    }
+}
+
 /// A step's answer to the browser: where to go, and the cookies to set on the way.
 #[derive(Debug)]
 pub struct BrowserStep {
@@ -94,6 +104,7 @@ impl OAuthCore {
     /// Starts a flow: seals its state into a login challenge and sends the browser to the login
     /// app, with the login CSRF cookie.
     pub(crate) fn begin_login(&self, b: Begin) -> Result<BrowserStep, OAuthError> {
+        crate::metrics::metrics().flow(b.starter.label(), "started");
         let session = b.session;
         let flow = FlowState {
             id: b.id,

@@ -80,3 +80,22 @@ pub fn escape(s: &str) -> String {
     }
     out
 }
+
+/// `GET /admin/metrics/prometheus` (Hydra's path; behind the admin API keys when they are set).
+/// The body is OpenMetrics text; a scraper that does not ask for OpenMetrics gets it labelled as
+/// Prometheus' classic text format, which reads it alike.
+#[poem::handler]
+pub async fn metrics(req: &poem::Request, state: poem::web::Data<&State>) -> poem::Response {
+    let body = crate::metrics::metrics().render(Some(state.db.pool_stats()));
+    let openmetrics = req
+        .header(poem::http::header::ACCEPT)
+        .is_some_and(|a| a.contains("application/openmetrics-text"));
+    let content_type = if openmetrics {
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    } else {
+        "text/plain; version=0.0.4; charset=utf-8"
+    };
+    poem::Response::builder()
+        .content_type(content_type)
+        .body(body)
+}

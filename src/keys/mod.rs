@@ -111,7 +111,7 @@ impl KeyService {
             store,
             sealer,
             clock,
-            cache: CoherentMap::new(owner, CACHE_TTL, 1024),
+            cache: CoherentMap::new("key_sets", owner, CACHE_TTL, 1024),
             creating: tokio::sync::Mutex::new(()),
         }
     }

@@ -42,7 +42,7 @@ impl FlowCache {
     pub fn new(store: Arc<dyn FlowStore>, owner: Arc<Coherence>) -> Self {
         Self {
             store,
-            entries: CoherentMap::new(owner, FLOW_TTL, MAX_ENTRIES),
+            entries: CoherentMap::new("flows", owner, FLOW_TTL, MAX_ENTRIES),
         }
     }
 }

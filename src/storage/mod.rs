@@ -585,6 +585,27 @@ impl Db {
     }
 
     /// Checks that the database answers.
+    /// The pool's open and idle connections (for the metrics).
+    pub fn pool_stats(&self) -> (u32, u32) {
+        use sea_orm::DatabaseBackend as B;
+        let idle = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        match self.conn.get_database_backend() {
+            B::Postgres => {
+                let p = self.conn.get_postgres_connection_pool();
+                (p.size(), idle(p.num_idle()))
+            }
+            B::MySql => {
+                let p = self.conn.get_mysql_connection_pool();
+                (p.size(), idle(p.num_idle()))
+            }
+            B::Sqlite => {
+                let p = self.conn.get_sqlite_connection_pool();
+                (p.size(), idle(p.num_idle()))
+            }
+            _ => (0, 0),
+        }
+    }
+
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
     }

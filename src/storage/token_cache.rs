@@ -206,6 +206,7 @@ impl Cache for TokenCache {
         let Ok(mut e) = self.entries.write() else {
             return;
         };
+        let before = e.by_signature.len();
         match event {
             Event::ClientDeleted { id } | Event::ClientTokensDeleted { client: id } => {
                 e.remove_indexed(|e| &e.by_client, id, event)
@@ -227,6 +228,9 @@ impl Cache for TokenCache {
             | Event::LoginSessionsEnded { .. }
             | Event::KeySetChanged { .. }
             | Event::UserDeleted { .. } => {}
+        }
+        if e.by_signature.len() < before {
+            crate::metrics::metrics().cache("tokens", "invalidation");
         }
     }
 
@@ -257,8 +261,10 @@ impl TokenStore for TokenCache {
             && let Some((at, t)) = e.by_signature.get(signature)
             && now.saturating_duration_since(*at) < TOKEN_TTL
         {
+            crate::metrics::metrics().cache("tokens", "hit");
             return Ok(Some(StoredToken::clone(t)));
         }
+        crate::metrics::metrics().cache("tokens", "miss");
         let ticket = self.owner.ticket();
         let found = self.store.get_token(signature).await?;
         if let (Some(ticket), Some(t)) = (ticket, &found) {

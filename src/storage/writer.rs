@@ -132,6 +132,7 @@ impl Writer {
                     }
                 }
                 written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                crate::metrics::metrics().write_batch(batch.len());
                 let (ops, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
                 let results = match apply_batch(&wconn, &ops, dialect, &changes).await {
                     Ok(r) => r,

@@ -29,6 +29,7 @@ mod jwt_bearer;
 mod keys;
 mod lifespans;
 mod logout;
+mod metrics;
 mod migrate;
 mod nodes;
 mod openapi;

@@ -26,7 +26,7 @@ fn script(name: &str) -> PathBuf {
 }
 
 /// The SDK's install directory, or `None` (after checking that skipping is allowed).
-fn installed(sub: &str) -> Option<PathBuf> {
+pub fn installed(sub: &str) -> Option<PathBuf> {
     let dir = sdks_dir().join(sub);
     if dir.exists() {
         return Some(dir);

@@ -91,7 +91,7 @@ pub async fn exit_status(child: &mut std::process::Child) -> std::process::ExitS
 }
 
 /// Follows redirects through the server (not to the client).
-async fn follow(s: &TestServer, b: &mut Browser, mut page: Page) -> Page {
+pub async fn follow(s: &TestServer, b: &mut Browser, mut page: Page) -> Page {
     while let Some(loc) = page.location.clone() {
         if loc.starts_with(CB) {
             return page;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs Hydra's SDKs for tests/it/sdks.rs outside the clone, once per machine (from PyPI, npm
 # and the Go module proxy): ory-hydra-client 25.4.0 (Python), @ory/hydra-client 2.2.0 and, as
-# `hydra25`, 25.4.0 (JavaScript; 2.2 has no device operations) and hydra-client-go v2.2.1 (Go, built into a small program from tests/sdk/go).
+# `hydra25`, 25.4.0 (JavaScript; 2.2 has no device operations) and hydra-client-go v2.2.1 (Go, built into a small program from tests/sdk/go); and prometheus-client 0.26.0
+# (Python) for its exposition-format parsers.
 # Prints the directory; tests read it from LATCHKEY_SDKS (default ~/.cache/latchkey-sdks).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,6 +11,11 @@ mkdir -p "$dir"
 if [ ! -d "$dir/python/ory_hydra_client" ]; then
   echo "sdk: ory-hydra-client (Python)" >&2
   python3 -m pip install -q --disable-pip-version-check --no-warn-conflicts --target "$dir/python" ory-hydra-client==25.4.0 >&2
+fi
+# The Prometheus project's Python client, whose text parsers read the metrics in tests/it/metrics.rs.
+if [ ! -d "$dir/python/prometheus_client" ]; then
+  echo "sdk: prometheus-client (Python, for its text-format parsers)" >&2
+  python3 -m pip install -q --disable-pip-version-check --no-warn-conflicts --target "$dir/python" prometheus-client==0.26.0 >&2
 fi
 if [ ! -d "$dir/js/node_modules/@ory/hydra-client" ]; then
   echo "sdk: @ory/hydra-client (JavaScript)" >&2

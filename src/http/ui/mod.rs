@@ -450,6 +450,7 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
     if let Some(wait) = state.users.throttle.wait(email, &address) {
+        crate::metrics::metrics().sign_in_throttled.inc();
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let (csrf, cookie) = csrf_token(&state, req, &challenge).await;
         let text = format!("Too many failed sign-ins. Try again in {minutes} minutes.");
@@ -483,6 +484,7 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
         }
     };
     let Some(user) = user else {
+        crate::metrics::metrics().sign_in_failures.inc();
         state.users.throttle.failed(email, &address);
         let (csrf, cookie) = csrf_token(&state, req, &challenge).await;
         return render(

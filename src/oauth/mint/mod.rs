@@ -405,6 +405,22 @@ impl Issuer {
                 .await?,
             );
         }
+        let m = crate::metrics::metrics();
+        // The authorization endpoint's codes and tokens are no grant of the token endpoint.
+        let grant = match issue.issuing {
+            Issuing::Implicit => "authorization_endpoint",
+            i => i.grant_type(),
+        };
+        for (minted, kind) in [
+            (out.code.is_some(), "authorization_code"),
+            (out.access_token.is_some(), "access_token"),
+            (out.refresh_token.is_some(), "refresh_token"),
+            (out.id_token.is_some(), "id_token"),
+        ] {
+            if minted {
+                m.token(grant, kind);
+            }
+        }
         Ok(out)
     }
 }
