@@ -7,8 +7,11 @@
 #
 #   bench/caches.sh
 #   BEFORE=<commit> ROUNDS=5 bench/caches.sh
+#   BEFORE=HEAD HOOK=204 bench/caches.sh   # what a token hook costs (a local one, Node, at once)
 #
-# Knobs: CONNS (32), THREADS (2), DURATION (8s), WARMUP (3s), and those of bench/lib.sh.
+# Knobs: CONNS (32), THREADS (2), DURATION (8s), WARMUP (3s), and those of bench/lib.sh;
+# NOW_ENV: settings for this build's server only; HOOK=204|200: this build calls a token hook
+# (bench/hook.mjs on 127.0.0.1:29998) that answers 204, or 200 with one claim.
 set -euo pipefail
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
@@ -28,12 +31,18 @@ rps() { # url script
   wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$2" "$1" | awk '/^Requests\/sec:/ {printf "%d", $2}'
 }
 
+NOW_ENV=${NOW_ENV:-}
+if [ -n "${HOOK:-}" ]; then
+  HOOK=$HOOK node "$(dirname "$0")/hook.mjs" &
+  PIDS+=($!)
+  NOW_ENV="$NOW_ENV OAUTH2_TOKEN_HOOK=http://127.0.0.1:29998/hook"
+fi
 build_all
 lua "$TMP/token.lua" "grant_type=client_credentials" "$BASIC"
 for round in $(seq 1 "$ROUNDS"); do
   for which in before now; do
-    if [ "$which" = before ]; then bin=$LATCHKEY_BEFORE; else bin=$LATCHKEY; fi
-    LK_BIN=$bin start_latchkey postgres
+    if [ "$which" = before ]; then bin=$LATCHKEY_BEFORE env=; else bin=$LATCHKEY env=$NOW_ENV; fi
+    LK_BIN=$bin LK_ENV=$env start_latchkey postgres
     register "$CLIENT"
     token=$(curl -fsS -u "bench:$SECRET" -d grant_type=client_credentials "$PUBLIC_URL/oauth2/token" |
       sed -E 's/.*"access_token":"([^"]+)".*/\1/')
@@ -49,7 +58,7 @@ done
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 echo
-echo "$(machine); PostgreSQL; wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds taking turns (medians)"
+echo "$(machine); PostgreSQL; wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds taking turns (medians)${NOW_ENV:+; this build with$NOW_ENV}"
 for col in 2 3; do
   name=$([ $col = 2 ] && echo "tokens/s" || echo "introspections/s")
   b=$(awk -v c=$col '$1 == "before" {print $c}' "$TMP/rounds" | median)

@@ -20,14 +20,21 @@
 //! `bench/caches.sh` measures before and after.
 
 use std::{
+    cell::RefCell,
     collections::HashMap,
-    sync::{Arc, LazyLock, RwLock},
+    sync::{
+        Arc, LazyLock, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use poem::{Endpoint, IntoResponse, PathPattern, Request, Response, Result};
 use prometheus_client::{
-    encoding::EncodeLabelSet,
-    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder, NoLabelSet},
+    metrics::{
+        MetricType, TypedMetric, counter::Counter, family::Family, gauge::Gauge,
+        histogram::Histogram,
+    },
     registry::Registry,
 };
 
@@ -74,14 +81,96 @@ struct BuildLabels {
     version: &'static str,
 }
 
-type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+/// Upper bounds of the request latency buckets, in µs: 100 µs to ~3.3 s, doubling (token and
+/// introspection answers sit at the low end, argon2 mid-range).
+const LATENCY_BOUNDS_US: [u64; 16] = {
+    let mut b = [0; 16];
+    let mut i = 0;
+    while i < 16 {
+        b[i] = 100 << i;
+        i += 1;
+    }
+    b
+};
+
+/// A latency histogram of plain atomics (the client library's own takes a lock per observation,
+/// which both cores then contend for on every request): one add to a bucket, one to the sum.
+#[derive(Clone, Debug, Default)]
+pub struct Latency(Arc<LatencyCells>);
+
+#[derive(Debug, Default)]
+struct LatencyCells {
+    /// Per bucket (not cumulative); the last is above every bound.
+    buckets: [AtomicU64; 17],
+    sum_us: AtomicU64,
+}
+
+impl Latency {
+    fn observe(&self, elapsed: std::time::Duration) {
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let i = LATENCY_BOUNDS_US.partition_point(|b| *b < us);
+        self.0.buckets[i].fetch_add(1, Ordering::Relaxed);
+        self.0.sum_us.fetch_add(us, Ordering::Relaxed);
+    }
+}
+
+impl TypedMetric for Latency {
+    const TYPE: MetricType = MetricType::Histogram;
+}
+
+impl EncodeMetric for Latency {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        // Per bucket, as the encoder takes them (it writes them cumulative).
+        let mut count = 0;
+        let mut buckets = Vec::with_capacity(17);
+        for (i, cell) in self.0.buckets.iter().enumerate() {
+            let n = cell.load(Ordering::Relaxed);
+            count += n;
+            let bound = LATENCY_BOUNDS_US
+                .get(i)
+                .map_or(f64::INFINITY, |b| *b as f64 / 1e6);
+            buckets.push((bound, n));
+        }
+        let sum = self.0.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+        encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
+}
+
+/// A cache's counters, resolved once: counting a hit is one atomic add.
+#[derive(Clone, Debug)]
+pub struct CacheCounters {
+    pub hit: Counter,
+    pub miss: Counter,
+    pub invalidation: Counter,
+}
+
+/// The grants and kinds of `tokens_issued`, made at start (so they also show as 0).
+const GRANTS: &[&str] = &[
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    "urn:ietf:params:oauth:grant-type:device_code",
+    "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    "authorization_endpoint",
+];
+const KINDS: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "authorization_code",
+];
 
 /// Every series Latchkey keeps.
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
-    durations: Histograms<RouteLabels>,
+    durations: Family<RouteLabels, Latency>,
     tokens: Family<TokenLabels, Counter>,
+    token_series: Vec<(&'static str, &'static str, Counter)>,
     flows: Family<FlowLabels, Counter>,
     pub sign_in_failures: Counter,
     pub sign_in_throttled: Counter,
@@ -90,13 +179,6 @@ pub struct Metrics {
     pool: Family<StateLabels, Gauge>,
     /// Route patterns seen, interned so that a request's labels borrow instead of allocating.
     routes: RwLock<HashMap<Arc<str>, &'static str>>,
-}
-
-fn latency_buckets() -> Histogram {
-    // 100 µs to ~3.3 s: token and introspection answers sit at the low end, argon2 mid-range.
-    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
-        0.0001, 2.0, 16,
-    ))
 }
 
 impl Metrics {
@@ -108,8 +190,7 @@ impl Metrics {
             "HTTP requests answered, by listener, method, route pattern and status",
             requests.clone(),
         );
-        let durations: Histograms<RouteLabels> =
-            Family::new_with_constructor(latency_buckets as fn() -> Histogram);
+        let durations = Family::<RouteLabels, Latency>::default();
         registry.register_with_unit(
             "http_request_duration",
             "Time to answer an HTTP request, by listener and route pattern",
@@ -165,11 +246,20 @@ impl Metrics {
             })
             .set(1);
         registry.register("build_info", "The running version", build);
+        let token_series = GRANTS
+            .iter()
+            .flat_map(|g| KINDS.iter().map(move |k| (*g, *k)))
+            .map(|(grant, kind)| {
+                let c = tokens.get_or_create(&TokenLabels { grant, kind }).clone();
+                (grant, kind, c)
+            })
+            .collect();
         Self {
             registry,
             requests,
             durations,
             tokens,
+            token_series,
             flows,
             sign_in_failures,
             sign_in_throttled,
@@ -181,19 +271,38 @@ impl Metrics {
     }
 
     pub fn token(&self, grant: &'static str, kind: &'static str) {
-        self.tokens
-            .get_or_create(&TokenLabels { grant, kind })
-            .inc();
+        match self
+            .token_series
+            .iter()
+            .find(|(g, k, _)| *g == grant && *k == kind)
+        {
+            Some((.., c)) => {
+                c.inc();
+            }
+            None => {
+                self.tokens
+                    .get_or_create(&TokenLabels { grant, kind })
+                    .inc();
+            }
+        }
+    }
+
+    /// A cache's three counters, for it to keep (see [`CacheCounters`]).
+    pub fn cache_counters(&self, cache: &'static str) -> CacheCounters {
+        let c = |event| {
+            self.cache
+                .get_or_create(&CacheLabels { cache, event })
+                .clone()
+        };
+        CacheCounters {
+            hit: c("hit"),
+            miss: c("miss"),
+            invalidation: c("invalidation"),
+        }
     }
 
     pub fn flow(&self, kind: &'static str, event: &'static str) {
         self.flows.get_or_create(&FlowLabels { kind, event }).inc();
-    }
-
-    pub fn cache(&self, cache: &'static str, event: &'static str) {
-        self.cache
-            .get_or_create(&CacheLabels { cache, event })
-            .inc();
     }
 
     pub fn write_batch(&self, size: usize) {
@@ -257,6 +366,71 @@ fn method_label(m: &poem::http::Method) -> &'static str {
     }
 }
 
+/// One request series' handles, as a thread keeps them.
+struct Series {
+    listener: &'static str,
+    method: &'static str,
+    status: u16,
+    requests: Counter,
+    latency: Latency,
+}
+
+thread_local! {
+    /// Handles by route pattern, so that counting a request touches no lock and no shared map:
+    /// two atomic adds on the series itself (bounded by routes × methods × statuses).
+    static SERIES: RefCell<HashMap<Box<str>, Vec<Series>>> = RefCell::default();
+}
+
+impl Metrics {
+    fn count(
+        &self,
+        listener: &'static str,
+        method: &'static str,
+        resp: &Response,
+        elapsed: std::time::Duration,
+    ) {
+        let pattern = resp.data::<PathPattern>();
+        let key = pattern.map_or("unmatched", |p| &*p.0);
+        let status = resp.status().as_u16();
+        SERIES.with_borrow_mut(|all| {
+            if !all.contains_key(key) {
+                all.insert(key.into(), Vec::new());
+            }
+            let Some(list) = all.get_mut(key) else { return };
+            let at = match list
+                .iter()
+                .position(|s| s.listener == listener && s.method == method && s.status == status)
+            {
+                Some(at) => at,
+                None => {
+                    let route = self.route(pattern);
+                    list.push(Series {
+                        listener,
+                        method,
+                        status,
+                        requests: self
+                            .requests
+                            .get_or_create(&RequestLabels {
+                                listener,
+                                method,
+                                route,
+                                status,
+                            })
+                            .clone(),
+                        latency: self
+                            .durations
+                            .get_or_create(&RouteLabels { listener, route })
+                            .clone(),
+                    });
+                    list.len() - 1
+                }
+            };
+            list[at].requests.inc();
+            list[at].latency.observe(elapsed);
+        });
+    }
+}
+
 /// The middleware counting every request of a listener (outermost, so it sees the final status).
 pub async fn layer<E: Endpoint>(
     listener: &'static str,
@@ -269,18 +443,6 @@ pub async fn layer<E: Endpoint>(
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
     };
-    let m = metrics();
-    let route = m.route(resp.data::<PathPattern>());
-    m.requests
-        .get_or_create(&RequestLabels {
-            listener,
-            method,
-            route,
-            status: resp.status().as_u16(),
-        })
-        .inc();
-    m.durations
-        .get_or_create(&RouteLabels { listener, route })
-        .observe(start.elapsed().as_secs_f64());
+    metrics().count(listener, method, &resp, start.elapsed());
     Ok(resp)
 }

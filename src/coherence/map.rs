@@ -18,8 +18,8 @@ pub trait Touched: Send + Sync {
 }
 
 pub struct CoherentMap<V> {
-    /// The `cache` label of the cache metrics.
-    name: &'static str,
+    /// Its hit, miss and invalidation counters (`cache` label: the name it was made with).
+    counters: crate::metrics::CacheCounters,
     owner: Arc<Coherence>,
     ttl: Duration,
     max: usize,
@@ -30,7 +30,7 @@ impl<V: Touched + 'static> CoherentMap<V> {
     /// A map registered with its owner.
     pub fn new(name: &'static str, owner: Arc<Coherence>, ttl: Duration, max: usize) -> Arc<Self> {
         let map = Arc::new(Self {
-            name,
+            counters: crate::metrics::metrics().cache_counters(name),
             owner: owner.clone(),
             ttl,
             max,
@@ -55,8 +55,11 @@ impl<V: Touched + 'static> CoherentMap<V> {
             .get(key)
             .filter(|(at, _)| self.fresh(*at, now))
             .map(|(_, v)| v.clone());
-        let m = crate::metrics::metrics();
-        m.cache(self.name, if found.is_some() { "hit" } else { "miss" });
+        if found.is_some() {
+            self.counters.hit.inc();
+        } else {
+            self.counters.miss.inc();
+        }
         found
     }
 
@@ -102,7 +105,7 @@ impl<V: Touched> Cache for CoherentMap<V> {
             let before = entries.len();
             entries.retain(|k, (_, v)| !v.touched_by(k, event));
             if entries.len() < before {
-                crate::metrics::metrics().cache(self.name, "invalidation");
+                self.counters.invalidation.inc();
             }
         }
     }

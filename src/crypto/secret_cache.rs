@@ -87,12 +87,13 @@ impl SecretCache {
     /// rotated secret does not pay a failed argon2 verification of the current one per request.
     pub async fn verify_any(&self, client_id: &str, secret: &str, phcs: &[&str]) -> bool {
         let tags: Vec<Vec<u8>> = phcs.iter().map(|phc| self.tag(phc, secret)).collect();
-        let m = crate::metrics::metrics();
+        static COUNTERS: std::sync::LazyLock<crate::metrics::CacheCounters> =
+            std::sync::LazyLock::new(|| crate::metrics::metrics().cache_counters("client_secrets"));
         if self.hit(client_id, &tags) {
-            m.cache("client_secrets", "hit");
+            COUNTERS.hit.inc();
             return true;
         }
-        m.cache("client_secrets", "miss");
+        COUNTERS.miss.inc();
         let Ok(_slot) = self.argon2_slots.acquire().await else {
             return false;
         };

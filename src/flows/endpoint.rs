@@ -264,7 +264,6 @@ impl OAuthCore {
                 code: rt.code,
                 access_token: rt.token,
                 id_token: rt.id_token,
-                assertion: None,
                 access_claims: None,
             })
             .await

@@ -43,13 +43,38 @@ pub struct Input<'a> {
     pub requested_scope: &'a [String],
     pub granted_scope: &'a [String],
     pub granted_audience: &'a [String],
-    pub assertion: Option<&'a str>,
     pub nonce: Option<&'a str>,
     pub acr: Option<&'a str>,
     pub amr: Option<&'a [String]>,
     pub auth_time_ms: Option<i64>,
     pub requested_at_ms: Option<i64>,
     pub now_ms: i64,
+    pub access_expires_ms: i64,
+    /// Issued from a login and consent (else: client credentials, JWT bearer).
+    pub from_flow: bool,
+}
+
+tokio::task_local! {
+    /// The token request's parameters a hook is shown, set by the token endpoint's dispatcher
+    /// around the grant (the grants see their parameters typed, not the form).
+    pub static FORM: Map<String, Value>;
+}
+
+/// The parameters Hydra shows its hook (`payload`): these, as sent; never a secret, code or
+/// refresh token.
+const SHOWN: &[&str] = &[
+    "grant_type",
+    "response_type",
+    "scope",
+    "client_id",
+    "assertion",
+];
+
+pub fn shown_form(form: &super::params::FormParams) -> Map<String, Value> {
+    SHOWN
+        .iter()
+        .filter_map(|k| form.get(k).map(|v| ((*k).to_owned(), json!([v]))))
+        .collect()
 }
 
 impl Issuing {
@@ -76,28 +101,35 @@ fn time(ms: Option<i64>) -> Value {
         )
 }
 
-/// Hydra's `oauth2.Session` as JSON, with the claims as they stand.
+/// Hydra's `oauth2.Session` as JSON, with the claims as they stand. Without a flow (client
+/// credentials, JWT bearer) the ID token claims are empty, as Hydra's are (the differential test
+/// `hook::the_payload_is_hydras` compares the two).
 fn session(i: &Input<'_>, claims: &Claims) -> Value {
+    let (sub, aud) = if i.from_flow {
+        (i.id_token_subject, json!([i.client_id]))
+    } else {
+        ("", Value::Null)
+    };
     json!({
         "id_token": {
             "id_token_claims": {
                 "jti": "",
                 "iss": i.issuer,
-                "sub": i.id_token_subject,
-                "aud": [i.client_id],
+                "sub": sub,
+                "aud": aud,
                 "nonce": i.nonce.unwrap_or_default(),
                 "exp": time(None),
                 "iat": time(Some(i.now_ms)),
-                "rat": time(i.requested_at_ms.or(Some(i.now_ms))),
+                "rat": time(i.requested_at_ms),
                 "auth_time": time(i.auth_time_ms),
                 "at_hash": "",
                 "acr": i.acr.unwrap_or_default(),
                 "amr": i.amr,
                 "c_hash": "",
-                "ext": claims.id_token.clone().unwrap_or_else(|| json!({})),
+                "ext": claims.id_token.clone().unwrap_or(Value::Null),
             },
-            "headers": {"extra": {}},
-            "expires_at": {},
+            "headers": {"extra": null},
+            "expires_at": {"access_token": time(Some(i.access_expires_ms))},
             "username": "",
             "subject": i.subject,
         },
@@ -107,7 +139,8 @@ fn session(i: &Input<'_>, claims: &Claims) -> Value {
         "consent_challenge": "",
         "exclude_not_before_claim": false,
         "allowed_top_level_claims": [],
-        "mirror_top_level_claims": false,
+        // Hydra's `oauth2.mirror_top_level_claims` default.
+        "mirror_top_level_claims": true,
     })
 }
 
@@ -124,6 +157,10 @@ impl Hooks {
     }
 
     /// Whether any hook applies to this grant; the issuer skips all of this when none does.
+    pub fn any(&self) -> bool {
+        self.token.is_some() || self.refresh.is_some()
+    }
+
     pub fn apply_to(&self, issuing: Issuing) -> bool {
         // The authorization endpoint's responses are not token requests: no hook, as Hydra.
         issuing != Issuing::Implicit
@@ -159,10 +196,7 @@ impl Hooks {
             claims = call(outbound, h, "oauth2.refresh_token_hook", &body, claims).await?;
         }
         if let Some(h) = &self.token {
-            let mut payload = Map::new();
-            if let Some(a) = input.assertion {
-                payload.insert("assertion".into(), json!([a]));
-            }
+            let payload = FORM.try_with(Map::clone).unwrap_or_default();
             let body = json!({
                 "session": session(input, &claims),
                 "request": {

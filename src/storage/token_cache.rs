@@ -149,6 +149,13 @@ impl Entries {
     }
 }
 
+/// The token cache's metrics (`cache="tokens"`).
+fn counters() -> &'static crate::metrics::CacheCounters {
+    static C: std::sync::LazyLock<crate::metrics::CacheCounters> =
+        std::sync::LazyLock::new(|| crate::metrics::metrics().cache_counters("tokens"));
+    &C
+}
+
 pub struct TokenCache {
     store: Arc<dyn TokenStore>,
     owner: Arc<Coherence>,
@@ -230,7 +237,7 @@ impl Cache for TokenCache {
             | Event::UserDeleted { .. } => {}
         }
         if e.by_signature.len() < before {
-            crate::metrics::metrics().cache("tokens", "invalidation");
+            counters().invalidation.inc();
         }
     }
 
@@ -261,10 +268,10 @@ impl TokenStore for TokenCache {
             && let Some((at, t)) = e.by_signature.get(signature)
             && now.saturating_duration_since(*at) < TOKEN_TTL
         {
-            crate::metrics::metrics().cache("tokens", "hit");
+            counters().hit.inc();
             return Ok(Some(StoredToken::clone(t)));
         }
-        crate::metrics::metrics().cache("tokens", "miss");
+        counters().miss.inc();
         let ticket = self.owner.ticket();
         let found = self.store.get_token(signature).await?;
         if let (Some(ticket), Some(t)) = (ticket, &found) {

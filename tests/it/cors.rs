@@ -362,3 +362,140 @@ async fn every_origin_never_with_credentials() {
             .is_none()
     );
 }
+
+/// The same cross-origin requests to Hydra v2.3.0 and to Latchkey, each with one listed origin and
+/// a client listing another: the CORS headers agree, but for one listed difference — a preflight
+/// on a client path from an origin only the client lists, which Hydra refuses (its server-wide
+/// CORS layer answers preflights before the per-client one sees them, so such an app could
+/// never send `Authorization` to userinfo) and Latchkey admits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_headers_as_hydra() {
+    let Some(bin) = crate::compat::hydra_binary() else {
+        assert!(
+            std::env::var_os("LATCHKEY_REQUIRE_HYDRA").is_none(),
+            "LATCHKEY_REQUIRE_HYDRA is set but Hydra is missing (bench/peers/hydra.sh)"
+        );
+        eprintln!("skipped: Hydra is not built (bench/peers/hydra.sh)");
+        return;
+    };
+    let (_hydra, h_public, h_admin) = crate::compat::start_hydra_with(
+        &bin,
+        &[
+            ("SERVE_PUBLIC_CORS_ENABLED", "true".into()),
+            (
+                "SERVE_PUBLIC_CORS_ALLOWED_ORIGINS",
+                "https://site.example".into(),
+            ),
+            ("SERVE_PUBLIC_CORS_MAX_AGE", "600".into()),
+        ],
+    )
+    .await;
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let s = TestServer::start_with(db, cors_on).await;
+    let http = reqwest::Client::new();
+    let headers = [
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+        "access-control-allow-methods",
+        "access-control-allow-headers",
+        "access-control-max-age",
+        "access-control-expose-headers",
+    ];
+    let mut seen: Vec<Vec<Vec<Option<String>>>> = Vec::new();
+    for (public, admin) in [(h_public.as_str(), h_admin.as_str()), (&s.public, &s.admin)] {
+        let r = http
+            .post(format!("{admin}/admin/clients"))
+            .json(&json!({"client_id": "spa", "client_secret": "spa-secret-0123", "grant_types": ["client_credentials"],
+                          "allowed_cors_origins": ["https://spa.example"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let preflight = |path: &str, origin: &str, method: &str, hdrs: Option<&str>| {
+            let mut r = http
+                .request(reqwest::Method::OPTIONS, format!("{public}{path}"))
+                .header("Origin", origin)
+                .header("Access-Control-Request-Method", method);
+            if let Some(h) = hdrs {
+                r = r.header("Access-Control-Request-Headers", h);
+            }
+            r
+        };
+        let requests = vec![
+            preflight(
+                "/.well-known/jwks.json",
+                "https://site.example",
+                "GET",
+                None,
+            ),
+            preflight(
+                "/userinfo",
+                "https://site.example",
+                "GET",
+                Some("authorization"),
+            ),
+            preflight("/.well-known/jwks.json", "https://spa.example", "GET", None),
+            preflight(
+                "/.well-known/jwks.json",
+                "https://site.example",
+                "GET",
+                Some("x-sneaky"),
+            ),
+            preflight(
+                "/userinfo",
+                "https://spa.example",
+                "GET",
+                Some("authorization"),
+            ),
+            http.get(format!("{public}/.well-known/jwks.json"))
+                .header("Origin", "https://site.example"),
+            http.get(format!("{public}/.well-known/jwks.json"))
+                .header("Origin", "https://spa.example"),
+            http.post(format!("{public}/oauth2/token"))
+                .header("Origin", "https://spa.example")
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", "spa"),
+                    ("client_secret", "wrong"),
+                ]),
+            http.post(format!("{public}/oauth2/token"))
+                .header("Origin", "https://nobody.example")
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", "spa"),
+                    ("client_secret", "wrong"),
+                ]),
+        ];
+        let mut answers = Vec::new();
+        for r in requests {
+            let r = r.send().await.unwrap();
+            let mut row = vec![Some(r.status().as_u16().to_string())];
+            row.extend(
+                headers
+                    .iter()
+                    .map(|h| r.headers().get(*h).map(|v| v.to_str().unwrap().to_owned())),
+            );
+            assert!(
+                r.headers()
+                    .get_all("vary")
+                    .iter()
+                    .any(|v| v.to_str().unwrap().contains("Origin"))
+            );
+            answers.push(row);
+        }
+        seen.push(answers);
+    }
+    let (hydra, ours) = (&seen[0], &seen[1]);
+    for (i, (h, l)) in hydra.iter().zip(ours).enumerate() {
+        if i == 4 {
+            // The listed difference (see above).
+            assert_eq!(
+                h[1], None,
+                "Hydra refuses the client-origin preflight: {h:?}"
+            );
+            assert_eq!(l[1].as_deref(), Some("https://spa.example"), "{l:?}");
+            continue;
+        }
+        assert_eq!(l, h, "request {i}: Latchkey {l:?}, Hydra {h:?}");
+    }
+}

@@ -190,7 +190,11 @@ async fn token_hook(s: TestServer) {
         json!(["openid", "offline_access"])
     );
     assert_eq!(p["request"]["granted_audience"], json!([]));
-    assert_eq!(p["request"]["payload"], json!({}));
+    // Hydra's: grant_type, response_type, scope, client_id and assertion, as sent; never the code.
+    assert_eq!(
+        p["request"]["payload"],
+        json!({"grant_type": ["authorization_code"]})
+    );
     assert_eq!(p["session"]["extra"], json!({"team": "blue"}));
     assert_eq!(p["session"]["client_id"], json!(rp));
     let claims = &p["session"]["id_token"]["id_token_claims"];
@@ -327,7 +331,10 @@ async fn token_hook(s: TestServer) {
     assert_eq!(i["ext"]["grant"], crate::jwt_bearer::GRANT);
     assert_eq!(i["sub"], "alice");
     let (p, _) = &sent_for(&bearer)[0];
-    assert_eq!(p["request"]["payload"], json!({"assertion": [assertion]}));
+    assert_eq!(
+        p["request"]["payload"],
+        json!({"grant_type": [crate::jwt_bearer::GRANT], "assertion": [assertion], "scope": ["read"]})
+    );
     assert_eq!(p["session"]["id_token"]["subject"], "alice");
 }
 
@@ -413,4 +420,124 @@ async fn the_refresh_token_hook() {
     assert_eq!(p["granted_scopes"], json!(["offline_access"]));
     assert_eq!(p["requester"]["grant_types"], json!(["refresh_token"]));
     assert!(sent[0].1.is_none(), "no auth configured, none sent");
+}
+
+/// Every leaf of a JSON document as `path → type` (`null`, `bool`, `number`, `string`, `[]`,
+/// `{}` for empty containers).
+fn shape(v: &Value, path: &str, out: &mut std::collections::BTreeMap<String, &'static str>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, v) in m {
+                shape(v, &format!("{path}.{k}"), out);
+            }
+        }
+        Value::Array(a) if !a.is_empty() => {
+            for v in a {
+                shape(v, &format!("{path}[]"), out);
+            }
+        }
+        Value::Object(_) => drop(out.insert(path.into(), "{}")),
+        Value::Array(_) => drop(out.insert(path.into(), "[]")),
+        Value::Null => drop(out.insert(path.into(), "null")),
+        Value::Bool(_) => drop(out.insert(path.into(), "bool")),
+        Value::Number(_) => drop(out.insert(path.into(), "number")),
+        Value::String(_) => drop(out.insert(path.into(), "string")),
+    }
+}
+
+/// Hydra v2.3.0 and Latchkey call the same hook for a client credentials token: the payloads
+/// have the same shape and, but for ids and times, the same values; both apply the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payload_is_hydras() {
+    let Some(bin) = crate::compat::hydra_binary() else {
+        assert!(
+            std::env::var_os("LATCHKEY_REQUIRE_HYDRA").is_none(),
+            "LATCHKEY_REQUIRE_HYDRA is set but Hydra is missing (bench/peers/hydra.sh)"
+        );
+        eprintln!("skipped: Hydra is not built (bench/peers/hydra.sh)");
+        return;
+    };
+    let (_hydra, h_public, h_admin) =
+        crate::compat::start_hydra_with(&bin, &[("OAUTH2_TOKEN_HOOK_URL", hook_url())]).await;
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let s = TestServer::start_with(db, |c| {
+        c.oauth2.token_hook = Some(latchkey::config::Hook::Url(hook_url()));
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let mut payloads = Vec::new();
+    let mut exts = Vec::new();
+    for (public, admin) in [(h_public.as_str(), h_admin.as_str()), (&s.public, &s.admin)] {
+        let id = unique("cmp");
+        let r = http
+            .post(format!("{admin}/admin/clients"))
+            .json(&json!({"client_id": id, "client_secret": "cmp-secret-0123", "grant_types": ["client_credentials"], "scope": "read write"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let t: Value = http
+            .post(format!("{public}/oauth2/token"))
+            .basic_auth(&id, Some("cmp-secret-0123"))
+            .form(&[("grant_type", "client_credentials"), ("scope", "read")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let i: Value = http
+            .post(format!("{admin}/admin/oauth2/introspect"))
+            .form(&[("token", t["access_token"].as_str().unwrap())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        exts.push(i["ext"].clone());
+        let (mut p, _) = sent_for(&id).pop().expect("the hook was called");
+        // What differs by nature: the client's id, the issuer, and times.
+        for ptr in [
+            "/request/client_id",
+            "/session/client_id",
+            "/session/id_token/subject",
+        ] {
+            assert_eq!(p.pointer(ptr), Some(&json!(id)), "{ptr}: {p}");
+            *p.pointer_mut(ptr).unwrap() = json!("…");
+        }
+        let iss = "/session/id_token/id_token_claims/iss";
+        assert!(
+            p.pointer(iss)
+                .and_then(Value::as_str)
+                .is_some_and(|i| i.starts_with("http://127.0.0.1:")),
+            "{p}"
+        );
+        *p.pointer_mut(iss).unwrap() = json!("…");
+        for ptr in [
+            "/session/id_token/id_token_claims/iat",
+            "/session/id_token/expires_at/access_token",
+        ] {
+            let t = p.pointer(ptr).and_then(Value::as_str).unwrap_or_default();
+            assert!(
+                chrono::DateTime::parse_from_rfc3339(t).is_ok(),
+                "{ptr}: {p}"
+            );
+            *p.pointer_mut(ptr).unwrap() = json!("…");
+        }
+        payloads.push(p);
+    }
+    let (mut hs, mut ls) = (Default::default(), Default::default());
+    shape(&payloads[0], "", &mut hs);
+    shape(&payloads[1], "", &mut ls);
+    assert_eq!(ls, hs, "the payload's shape");
+    assert_eq!(payloads[1], payloads[0], "the payload's values");
+    assert_eq!(
+        exts[1], exts[0],
+        "the answer's claims, as introspection shows them"
+    );
+    assert_eq!(
+        exts[0],
+        json!({"tier": "gold", "grant": "client_credentials"})
+    );
 }

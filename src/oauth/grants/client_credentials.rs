@@ -51,7 +51,6 @@ impl Grant for ClientCredentials {
             &client.id,
             &params.scope,
             &params.audience,
-            None,
         )
         .await
     }
@@ -67,7 +66,6 @@ impl OAuthCore {
         subject: &str,
         scope: &[String],
         audience: &[String],
-        assertion: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
         // Time-ordered (UUIDv7): new ids append to the request index instead of dirtying a
         // random page of it per token.
@@ -85,7 +83,6 @@ impl OAuthCore {
                 code: false,
                 access_token: true,
                 id_token: false,
-                assertion,
                 access_claims: None,
             })
             .await?;

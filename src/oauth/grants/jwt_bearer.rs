@@ -140,7 +140,6 @@ impl Grant for JwtBearer {
             &subject,
             &params.scope,
             &audience,
-            Some(&params.assertion),
         )
         .await
     }

@@ -143,6 +143,12 @@ impl OAuthCore {
             ));
         }
         let params = G::Params::from_form(form)?;
+        if self.issuer.hooks_on() {
+            let shown = super::hook::shown_form(form);
+            return super::hook::FORM
+                .scope(shown, G::handle(self, &client, params))
+                .await;
+        }
         G::handle(self, &client, params).await
     }
 }

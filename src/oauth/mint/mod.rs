@@ -160,8 +160,6 @@ pub struct Issue<'a> {
     pub access_token: bool,
     /// An ID token (with a flow only).
     pub id_token: bool,
-    /// The JWT-bearer grant's assertion, which the token hook is shown.
-    pub assertion: Option<&'a str>,
     /// The access tokens' extra claims when they are not the flow's: a refresh carries on with
     /// the refresh token's (which a token hook may have changed), as Hydra does.
     pub access_claims: Option<&'a serde_json::Value>,
@@ -192,7 +190,6 @@ impl<'a> Issue<'a> {
             code: false,
             access_token: true,
             id_token: scope.iter().any(|s| s == "openid"),
-            assertion: None,
             access_claims: None,
         }
     }
@@ -234,6 +231,11 @@ fn ms(d: Duration) -> i64 {
 }
 
 impl Issuer {
+    /// Whether a token hook is configured (the token endpoint then keeps what it may show it).
+    pub fn hooks_on(&self) -> bool {
+        self.hooks.any()
+    }
+
     /// A lifespan setting (a client's `…_lifespan`) if it is set and not zero, otherwise the
     /// configured `default` TTL.
     fn lifespan(&self, client_value: Option<&String>, default: &str) -> Duration {
@@ -267,6 +269,7 @@ impl Issuer {
         &self,
         issue: &Issue<'_>,
         now: i64,
+        access_expires_ms: i64,
         claims: super::hook::Claims,
     ) -> Result<super::hook::Claims, OAuthError> {
         let record = issue.flow.as_ref().map(|f| f.record);
@@ -281,13 +284,14 @@ impl Issuer {
             requested_scope: record.map_or(issue.scope, |r| r.requested_scope.as_slice()),
             granted_scope: issue.scope,
             granted_audience: issue.audience,
-            assertion: issue.assertion,
             nonce: record.and_then(|r| r.nonce.as_deref()),
             acr: record.and_then(|r| r.acr.as_deref()),
             amr: record.and_then(|r| r.amr.as_deref()),
             auth_time_ms: record.map(|r| r.auth_time),
             requested_at_ms: record.map(|r| r.requested_at),
             now_ms: now,
+            access_expires_ms,
+            from_flow: record.is_some(),
         };
         self.hooks.run(&self.outbound, &input, claims).await
     }
@@ -314,7 +318,14 @@ impl Issuer {
                 .and_then(|f| f.record.session.id_token.clone()),
         };
         if issue.access_token && self.hooks.apply_to(issue.issuing) {
-            claims = self.run_hooks(issue, now, claims).await?;
+            claims = self
+                .run_hooks(
+                    issue,
+                    now,
+                    now.saturating_add(ms(life.access_token)),
+                    claims,
+                )
+                .await?;
         }
         let extra = claims.access_token;
         let scope = issue.scope.join(" ");

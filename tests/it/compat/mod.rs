@@ -665,7 +665,7 @@ fn matches(pattern: &str, s: &str) -> bool {
     }
 }
 
-fn hydra_binary() -> Option<PathBuf> {
+pub fn hydra_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("HYDRA_BIN") {
         return Some(PathBuf::from(p));
     }
@@ -685,6 +685,14 @@ fn hydra_binary() -> Option<PathBuf> {
 /// free, then bound by Hydra; another test may take one in between, so both listeners must answer
 /// while Hydra still runs (it exits when it cannot bind), or it is started again on new ports.
 async fn start_hydra(bin: &PathBuf) -> (KillOnDrop, String, String) {
+    start_hydra_with(bin, &[]).await
+}
+
+/// [`start_hydra`] with more settings in its environment.
+pub async fn start_hydra_with(
+    bin: &PathBuf,
+    extra: &[(&str, String)],
+) -> (KillOnDrop, String, String) {
     for _ in 0..3 {
         let (public, admin) = (free_port(), free_port());
         let issuer = format!("http://127.0.0.1:{public}/");
@@ -711,6 +719,7 @@ async fn start_hydra(bin: &PathBuf) -> (KillOnDrop, String, String) {
             .env("SERVE_ADMIN_HOST", "127.0.0.1")
             .env("SERVE_PUBLIC_PORT", public.to_string())
             .env("SERVE_ADMIN_PORT", admin.to_string())
+            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
