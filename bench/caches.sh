@@ -7,7 +7,7 @@
 #
 #   bench/caches.sh
 #   BEFORE=<commit> ROUNDS=5 bench/caches.sh
-#   BEFORE=HEAD HOOK=204 bench/caches.sh   # what a token hook costs (a local one, Node, at once)
+#   BEFORE=now HOOK=204 bench/caches.sh    # what a token hook costs (a local one, Node, at once)
 #
 # Knobs: CONNS (32), THREADS (2), DURATION (8s), WARMUP (3s), and those of bench/lib.sh;
 # NOW_ENV: settings for this build's server only; HOOK=204|200: this build calls a token hook

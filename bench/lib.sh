@@ -145,12 +145,13 @@ register() {
   curl -fsS -o /dev/null "$PUBLIC_URL/.well-known/jwks.json" || die "no JWKS"
 }
 
-# Builds what the run needs: Latchkey (release), the build of commit $BEFORE when set (as
+# Builds what the run needs: Latchkey (release), the build of commit $BEFORE when set (`now`:
+# this build again) (as
 # LATCHKEY_BEFORE, built in a git worktree into a target folder of its own, `bench-before` in
 # this one: sharing one would let cargo take one tree's path crates, whose names and versions
 # are the same, for the other's) and, unless HYDRA=0, Hydra.
 build_all() {
-  if [ -n "${BEFORE:-}" ]; then
+  if [ -n "${BEFORE:-}" ] && [ "$BEFORE" != now ]; then
     echo "building Latchkey at $BEFORE (release; once per machine, then cached)…" >&2
     # The worktree stays at one path, so that a later run's build finds its crates fresh.
     local before_target=${CARGO_TARGET_DIR:-$ROOT/target}/bench-before tree
@@ -169,6 +170,8 @@ build_all() {
   (cd "$ROOT" && cargo build --release --quiet --bin latchkey "$@")
   TARGET=${CARGO_TARGET_DIR:-$ROOT/target}/release
   LATCHKEY=$TARGET/latchkey
+  # BEFORE=now: this build on both sides (to measure a setting, e.g. bench/caches.sh NOW_ENV).
+  if [ "${BEFORE:-}" = now ]; then LATCHKEY_BEFORE=$LATCHKEY; fi
   if [ "$HYDRA" = 1 ]; then
     HYDRA_BIN=$("$ROOT/bench/peers/hydra.sh") || die "building Hydra failed (HYDRA=0 skips it)"
   fi
