@@ -304,13 +304,10 @@ pub async fn admit_client(
     let (Some(Pending(origin)), Some(id)) = (req.extensions().get::<Pending>(), client_id) else {
         return;
     };
-    let Ok(Some(client)) = state.oauth.clients.resolve(id).await else {
+    let Ok(client) = state.clients.get(id).await else {
         return;
     };
-    if listed(
-        client.metadata.allowed_cors_origins.iter().flatten(),
-        origin,
-    ) {
+    if listed(client.allowed_cors_origins.iter().flatten(), origin) {
         resp.extensions_mut().insert(ClientAdmitted);
     }
 }
