@@ -265,6 +265,7 @@ impl OAuthCore {
                 access_token: rt.token,
                 id_token: rt.id_token,
                 access_claims: None,
+                code_expires_ms: None,
             })
             .await
             .map_err(fail)?;

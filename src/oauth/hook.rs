@@ -50,6 +50,14 @@ pub struct Input<'a> {
     pub requested_at_ms: Option<i64>,
     pub now_ms: i64,
     pub access_expires_ms: i64,
+    /// When a refresh token issued now would expire (grants that may refresh).
+    pub refresh_expires_ms: Option<i64>,
+    /// When the authorization code exchanged expires (the authorization code grant).
+    pub code_expires_ms: Option<i64>,
+    /// The login session (the ID token's `sid`).
+    pub sid: Option<&'a str>,
+    /// The key the ID token will be signed with.
+    pub id_token_kid: Option<&'a str>,
     /// Issued from a login and consent (else: client credentials, JWT bearer).
     pub from_flow: bool,
 }
@@ -101,6 +109,35 @@ fn time(ms: Option<i64>) -> Value {
         )
 }
 
+/// The ID token's extra claims as Hydra shows them: the consent's, with the login session's
+/// `sid` (shown only; what the hook answers is what the ID token carries, `sid` set apart).
+fn ext(i: &Input<'_>, claims: &Claims) -> Value {
+    let mut ext = claims.id_token.clone().unwrap_or(Value::Null);
+    if let Some(sid) = i.sid {
+        match &mut ext {
+            Value::Object(m) => {
+                m.insert("sid".into(), json!(sid));
+            }
+            v => *v = json!({ "sid": sid }),
+        }
+    }
+    ext
+}
+
+/// The expiries Hydra's session holds by then: the access token's, the refresh token's where
+/// the grant may refresh, the exchanged code's.
+fn expires_at(i: &Input<'_>) -> Value {
+    let mut m = Map::new();
+    m.insert("access_token".into(), time(Some(i.access_expires_ms)));
+    if let Some(t) = i.refresh_expires_ms {
+        m.insert("refresh_token".into(), time(Some(t)));
+    }
+    if let Some(t) = i.code_expires_ms {
+        m.insert("authorize_code".into(), time(Some(t)));
+    }
+    Value::Object(m)
+}
+
 /// Hydra's `oauth2.Session` as JSON, with the claims as they stand. Without a flow (client
 /// credentials, JWT bearer) the ID token claims are empty, as Hydra's are (the differential test
 /// `hook::the_payload_is_hydras` compares the two).
@@ -126,10 +163,10 @@ fn session(i: &Input<'_>, claims: &Claims) -> Value {
                 "acr": i.acr.unwrap_or_default(),
                 "amr": i.amr,
                 "c_hash": "",
-                "ext": claims.id_token.clone().unwrap_or(Value::Null),
+                "ext": ext(i, claims),
             },
-            "headers": {"extra": null},
-            "expires_at": {"access_token": time(Some(i.access_expires_ms))},
+            "headers": {"extra": i.id_token_kid.map(|k| json!({"kid": k}))},
+            "expires_at": expires_at(i),
             "username": "",
             "subject": i.subject,
         },

@@ -198,7 +198,19 @@ async fn token_hook(s: TestServer) {
     assert_eq!(p["session"]["extra"], json!({"team": "blue"}));
     assert_eq!(p["session"]["client_id"], json!(rp));
     let claims = &p["session"]["id_token"]["id_token_claims"];
-    assert_eq!(claims["ext"], json!({"email": "ada@example.com"}));
+    // Hydra shows the login session's `sid` among the ID token's extra claims.
+    let sid = claims["ext"]["sid"].as_str().expect("a sid").to_owned();
+    assert_eq!(
+        claims["ext"],
+        json!({"email": "ada@example.com", "sid": sid})
+    );
+    assert_eq!(id_token["sid"], json!(sid), "the ID token's sid");
+    let header = jsonwebtoken::decode_header(t["id_token"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        p["session"]["id_token"]["headers"]["extra"],
+        json!({"kid": header.kid.unwrap()}),
+        "the key the ID token is signed with"
+    );
     assert_eq!(claims["sub"], "user-1");
     assert_eq!(claims["acr"], "urn:pwd");
     assert_eq!(claims["amr"], json!(["pwd"]));
@@ -540,4 +552,163 @@ async fn the_payload_is_hydras() {
         exts[0],
         json!({"tier": "gold", "grant": "client_credentials"})
     );
+}
+
+/// A server to drive flows against by its admin challenge API (Hydra here).
+struct Peer {
+    public: String,
+    admin: String,
+    http: reqwest::Client,
+}
+
+impl crate::support::Api for Peer {
+    fn admin(&self) -> &str {
+        &self.admin
+    }
+    fn public(&self) -> &str {
+        &self.public
+    }
+    fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+}
+
+/// Replaces what differs by nature (ids, times, the issuer, Hydra's consent challenge) so that
+/// two payloads compare by value; checks each is what it should be first.
+fn normalized(mut p: Value, id: &str) -> Value {
+    for ptr in ["/request/client_id", "/session/client_id"] {
+        assert_eq!(p.pointer(ptr), Some(&json!(id)), "{ptr}: {p}");
+        *p.pointer_mut(ptr).unwrap() = json!("…");
+    }
+    for ptr in [
+        "/session/id_token/id_token_claims/iat",
+        "/session/id_token/id_token_claims/rat",
+        "/session/id_token/id_token_claims/auth_time",
+        "/session/id_token/expires_at/access_token",
+        "/session/id_token/expires_at/refresh_token",
+        "/session/id_token/expires_at/authorize_code",
+    ] {
+        if let Some(t) = p.pointer_mut(ptr) {
+            let s = t.as_str().unwrap_or_default();
+            assert!(
+                chrono::DateTime::parse_from_rfc3339(s).is_ok(),
+                "{ptr}: {s}"
+            );
+            if s != "0001-01-01T00:00:00Z" {
+                *t = json!("…");
+            }
+        }
+    }
+    for ptr in [
+        "/session/id_token/id_token_claims/iss",
+        "/session/consent_challenge",
+        "/session/id_token/headers/extra/kid",
+        "/session/id_token/id_token_claims/ext/sid",
+    ] {
+        if let Some(v) = p.pointer_mut(ptr) {
+            *v = json!(v.is_string());
+        }
+    }
+    if let Some(aud) = p.pointer_mut("/session/id_token/id_token_claims/aud")
+        && aud == &json!([id])
+    {
+        *aud = json!(["…"]);
+    }
+    p
+}
+
+/// The authorization code grant's payload, Hydra's and Latchkey's, after the same login (`acr`,
+/// `amr`) and consent (claims for both tokens).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_grant_payload_is_hydras() {
+    let Some(bin) = crate::compat::hydra_binary() else {
+        assert!(
+            std::env::var_os("LATCHKEY_REQUIRE_HYDRA").is_none(),
+            "LATCHKEY_REQUIRE_HYDRA is set but Hydra is missing (bench/peers/hydra.sh)"
+        );
+        eprintln!("skipped: Hydra is not built (bench/peers/hydra.sh)");
+        return;
+    };
+    let (_hydra, h_public, h_admin) =
+        crate::compat::start_hydra_with(&bin, &[("OAUTH2_TOKEN_HOOK_URL", hook_url())]).await;
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let s = TestServer::start_with(db, |c| {
+        c.oauth2.token_hook = Some(latchkey::config::Hook::Url(hook_url()));
+    })
+    .await;
+    let hydra = Peer {
+        public: h_public,
+        admin: h_admin,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    };
+    let cb = crate::flows::CB;
+    let app = App {
+        login: Ok(json!({"subject": "user-1", "acr": "urn:pwd", "amr": ["pwd"]})),
+        consent: Ok(json!({"session": {
+            "id_token": {"email": "ada@example.com"},
+            "access_token": {"team": "blue"}
+        }})),
+    };
+    let mut payloads = Vec::new();
+    for n in 0..2 {
+        let (public, admin, http) = if n == 0 {
+            (hydra.public.as_str(), hydra.admin.as_str(), &hydra.http)
+        } else {
+            (s.public.as_str(), s.admin.as_str(), &s.http)
+        };
+        let id = unique("code");
+        let r = http
+            .post(format!("{admin}/admin/clients"))
+            .json(&json!({"client_id": id, "client_secret": "code-secret-0123",
+                          "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
+                          "scope": "openid offline_access", "redirect_uris": [cb]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let auth = format!(
+            "{public}/oauth2/auth?client_id={id}&response_type=code&scope=openid%20offline_access&state=st-123456&nonce=n-0123456789&redirect_uri={}",
+            url::form_urlencoded::byte_serialize(cb.as_bytes()).collect::<String>()
+        );
+        let (page, _) = if n == 0 {
+            run_flow(&hydra, &mut Browser::new(), &auth, &app).await
+        } else {
+            run_flow(&s, &mut Browser::new(), &auth, &app).await
+        };
+        let code = param(page.location.as_deref().unwrap(), "code").expect("a code");
+        let r = http
+            .post(format!("{public}/oauth2/token"))
+            .basic_auth(&id, Some("code-secret-0123"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", cb),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let (p, _) = sent_for(&id).pop().expect("the hook was called");
+        payloads.push(normalized(p, &id));
+    }
+    // On purpose: Hydra shows the hook no granted scopes for this grant (its request object's are
+    // filled in after the hook); Latchkey shows what was granted.
+    assert_eq!(payloads[0]["request"]["granted_scopes"], json!([]));
+    assert_eq!(
+        payloads[1]["request"]["granted_scopes"],
+        json!(["openid", "offline_access"])
+    );
+    payloads[1]["request"]["granted_scopes"] = json!([]);
+    let (mut hs, mut ls) = (Default::default(), Default::default());
+    shape(&payloads[0], "", &mut hs);
+    shape(&payloads[1], "", &mut ls);
+    assert_eq!(
+        ls, hs,
+        "the payload's shape:\nHydra {}\nLatchkey {}",
+        payloads[0], payloads[1]
+    );
+    assert_eq!(payloads[1], payloads[0], "the payload's values");
 }

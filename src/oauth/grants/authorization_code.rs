@@ -99,16 +99,17 @@ async fn exchange(
             }
         }
     }
-    let issued = core
-        .issuer
-        .mint(&Issue::from_flow(
+    let issue = Issue {
+        code_expires_ms: Some(row.expires_at),
+        ..Issue::from_flow(
             Issuing::AuthorizationCode,
             client,
             &flow,
             &record,
             &flow.granted_scope,
-        ))
-        .await?;
+        )
+    };
+    let issued = core.issuer.mint(&issue).await?;
     CODE.spend(core, &signature, &row, false, &issued.rows)
         .await?;
     Ok(issued.response())

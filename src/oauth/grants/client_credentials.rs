@@ -84,6 +84,7 @@ impl OAuthCore {
                 access_token: true,
                 id_token: false,
                 access_claims: None,
+                code_expires_ms: None,
             })
             .await?;
         for row in &issued.rows {

@@ -163,6 +163,8 @@ pub struct Issue<'a> {
     /// The access tokens' extra claims when they are not the flow's: a refresh carries on with
     /// the refresh token's (which a token hook may have changed), as Hydra does.
     pub access_claims: Option<&'a serde_json::Value>,
+    /// When the authorization code this is exchanged for expires (the token hook is shown it).
+    pub code_expires_ms: Option<i64>,
 }
 
 impl<'a> Issue<'a> {
@@ -191,6 +193,7 @@ impl<'a> Issue<'a> {
             access_token: true,
             id_token: scope.iter().any(|s| s == "openid"),
             access_claims: None,
+            code_expires_ms: None,
         }
     }
 }
@@ -269,10 +272,20 @@ impl Issuer {
         &self,
         issue: &Issue<'_>,
         now: i64,
-        access_expires_ms: i64,
+        life: &Lifespans,
         claims: super::hook::Claims,
     ) -> Result<super::hook::Claims, OAuthError> {
         let record = issue.flow.as_ref().map(|f| f.record);
+        // Hydra's session names the key its ID tokens are signed with.
+        let id_token_kid = match issue.id_token && record.is_some() {
+            true => self
+                .keys
+                .signing_set(crate::keys::ID_TOKEN_SET)
+                .await
+                .ok()
+                .and_then(|k| k.signer.as_ref().map(|s| s.kid.clone())),
+            false => None,
+        };
         let input = super::hook::Input {
             issuing: issue.issuing,
             issuer: &self.config.urls.self_.issuer,
@@ -290,7 +303,14 @@ impl Issuer {
             auth_time_ms: record.map(|r| r.auth_time),
             requested_at_ms: record.map(|r| r.requested_at),
             now_ms: now,
-            access_expires_ms,
+            access_expires_ms: now.saturating_add(ms(life.access_token)),
+            refresh_expires_ms: issue
+                .issuing
+                .may_refresh()
+                .then(|| now.saturating_add(ms(life.refresh_token))),
+            code_expires_ms: issue.code_expires_ms,
+            sid: issue.flow.as_ref().and_then(|f| f.sid),
+            id_token_kid: id_token_kid.as_deref(),
             from_flow: record.is_some(),
         };
         self.hooks.run(&self.outbound, &input, claims).await
@@ -318,14 +338,7 @@ impl Issuer {
                 .and_then(|f| f.record.session.id_token.clone()),
         };
         if issue.access_token && self.hooks.apply_to(issue.issuing) {
-            claims = self
-                .run_hooks(
-                    issue,
-                    now,
-                    now.saturating_add(ms(life.access_token)),
-                    claims,
-                )
-                .await?;
+            claims = self.run_hooks(issue, now, &life, claims).await?;
         }
         let extra = claims.access_token;
         let scope = issue.scope.join(" ");
