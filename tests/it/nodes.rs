@@ -221,14 +221,14 @@ impl Windows {
         self.record(what, w);
     }
 
-    fn check(&self) {
+    /// The windows over the target.
+    fn over(&self) -> Vec<(String, Duration)> {
         let limit = target(self.backend);
-        let over: Vec<_> = self.seen.iter().filter(|(_, w)| *w > limit).collect();
-        assert!(
-            over.is_empty(),
-            "{:?}: over {limit:?}: {over:?}",
-            self.backend
-        );
+        self.seen
+            .iter()
+            .filter(|(_, w)| *w > limit)
+            .cloned()
+            .collect()
     }
 }
 
@@ -306,11 +306,30 @@ async fn kids(n: &Node) -> Vec<String> {
         .collect()
 }
 
+/// [`scenario`], run again once when a window was over the target: a window is a timing taken
+/// on a shared machine (two cores, the rest of the suite running beside it), and a neighbour's
+/// burst of CPU can hold a node's answer back; a regression is over on every run.
 async fn two_nodes(backend: Backend) {
-    let Some(db) = TestDb::create(backend).await else {
+    let Some(first) = scenario(backend).await else {
         eprintln!("skipped: {backend:?} is not configured");
         return;
     };
+    if first.is_empty() {
+        return;
+    }
+    eprintln!("{backend:?}: over the window on the first run: {first:?}; measuring again");
+    let second = scenario(backend).await.unwrap();
+    assert!(
+        second.is_empty(),
+        "{backend:?}: over {:?} on two runs: {first:?}, then {second:?}",
+        target(backend)
+    );
+}
+
+/// Every write of the module docs, made on one node and checked on the other; the windows over
+/// the target (`None` when the backend is not configured).
+async fn scenario(backend: Backend) -> Option<Vec<(String, Duration)>> {
+    let db = TestDb::create(backend).await?;
     let conn = latchkey::storage::Db::connect(&db.dsn).await.unwrap();
     latchkey::storage::migrate::up(&conn).await.unwrap();
     let (a, b) = tokio::join!(Node::start(&db.dsn), Node::start(&db.dsn));
@@ -562,7 +581,7 @@ async fn two_nodes(backend: Backend) {
         })
         .await;
 
-    windows.check();
+    let over = windows.over();
 
     // SIGTERM: requests finished, then the background tasks (writer, listener or poller, …)
     // stopped together, none left behind.
@@ -573,6 +592,7 @@ async fn two_nodes(backend: Backend) {
         assert!(n.logged("stopped"), "{:?}", n.log.lock().unwrap());
         assert!(!n.logged("left behind") && !n.logged("panicked"));
     }
+    Some(over)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
