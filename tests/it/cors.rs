@@ -370,12 +370,7 @@ async fn every_origin_never_with_credentials() {
 /// never send `Authorization` to userinfo) and Latchkey admits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_headers_as_hydra() {
-    let Some(bin) = crate::compat::hydra_binary() else {
-        assert!(
-            std::env::var_os("LATCHKEY_REQUIRE_HYDRA").is_none(),
-            "LATCHKEY_REQUIRE_HYDRA is set but Hydra is missing (bench/peers/hydra.sh)"
-        );
-        eprintln!("skipped: Hydra is not built (bench/peers/hydra.sh)");
+    let Some(bin) = crate::compat::hydra_or_skip() else {
         return;
     };
     let (_hydra, h_public, h_admin) = crate::compat::start_hydra_with(

@@ -461,25 +461,13 @@ fn shape(v: &Value, path: &str, out: &mut std::collections::BTreeMap<String, &'s
 /// have the same shape and, but for ids and times, the same values; both apply the answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_payload_is_hydras() {
-    let Some(bin) = crate::compat::hydra_binary() else {
-        assert!(
-            std::env::var_os("LATCHKEY_REQUIRE_HYDRA").is_none(),
-            "LATCHKEY_REQUIRE_HYDRA is set but Hydra is missing (bench/peers/hydra.sh)"
-        );
-        eprintln!("skipped: Hydra is not built (bench/peers/hydra.sh)");
+    let Some((_hydra, hydra, s)) = beside_hydra().await else {
         return;
     };
-    let (_hydra, h_public, h_admin) =
-        crate::compat::start_hydra_with(&bin, &[("OAUTH2_TOKEN_HOOK_URL", hook_url())]).await;
-    let db = TestDb::create(Backend::Sqlite).await.unwrap();
-    let s = TestServer::start_with(db, |c| {
-        c.oauth2.token_hook = Some(latchkey::config::Hook::Url(hook_url()));
-    })
-    .await;
     let http = reqwest::Client::new();
     let mut payloads = Vec::new();
     let mut exts = Vec::new();
-    for (public, admin) in [(h_public.as_str(), h_admin.as_str()), (&s.public, &s.admin)] {
+    for (public, admin) in [(&hydra.public, &hydra.admin), (&s.public, &s.admin)] {
         let id = unique("cmp");
         let r = http
             .post(format!("{admin}/admin/clients"))
@@ -509,35 +497,11 @@ async fn the_payload_is_hydras() {
             .unwrap();
         exts.push(i["ext"].clone());
         let (mut p, _) = sent_for(&id).pop().expect("the hook was called");
-        // What differs by nature: the client's id, the issuer, and times.
-        for ptr in [
-            "/request/client_id",
-            "/session/client_id",
-            "/session/id_token/subject",
-        ] {
-            assert_eq!(p.pointer(ptr), Some(&json!(id)), "{ptr}: {p}");
-            *p.pointer_mut(ptr).unwrap() = json!("…");
-        }
-        let iss = "/session/id_token/id_token_claims/iss";
-        assert!(
-            p.pointer(iss)
-                .and_then(Value::as_str)
-                .is_some_and(|i| i.starts_with("http://127.0.0.1:")),
-            "{p}"
-        );
-        *p.pointer_mut(iss).unwrap() = json!("…");
-        for ptr in [
-            "/session/id_token/id_token_claims/iat",
-            "/session/id_token/expires_at/access_token",
-        ] {
-            let t = p.pointer(ptr).and_then(Value::as_str).unwrap_or_default();
-            assert!(
-                chrono::DateTime::parse_from_rfc3339(t).is_ok(),
-                "{ptr}: {p}"
-            );
-            *p.pointer_mut(ptr).unwrap() = json!("…");
-        }
-        payloads.push(p);
+        // Without a user, the session's subject is the client.
+        let subject = "/session/id_token/subject";
+        assert_eq!(p.pointer(subject), Some(&json!(id)), "{p}");
+        *p.pointer_mut(subject).unwrap() = json!("…");
+        payloads.push(normalized(p, &id));
     }
     let (mut hs, mut ls) = (Default::default(), Default::default());
     shape(&payloads[0], "", &mut hs);
@@ -554,40 +518,48 @@ async fn the_payload_is_hydras() {
     );
 }
 
-/// A server to drive flows against by its admin challenge API (Hydra here).
-struct Peer {
-    public: String,
-    admin: String,
-    http: reqwest::Client,
+/// Hydra v2.3.0 and a Latchkey server, both calling [`hook_url`] (`None`: the test skips).
+async fn beside_hydra() -> Option<(crate::support::KillOnDrop, crate::compat::Peer, TestServer)> {
+    let bin = crate::compat::hydra_or_skip()?;
+    let (process, public, admin) =
+        crate::compat::start_hydra_with(&bin, &[("OAUTH2_TOKEN_HOOK_URL", hook_url())]).await;
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let s = TestServer::start_with(db, |c| {
+        c.oauth2.token_hook = Some(latchkey::config::Hook::Url(hook_url()));
+    })
+    .await;
+    Some((process, crate::compat::Peer::new("hydra", public, admin), s))
 }
 
-impl crate::support::Api for Peer {
-    fn admin(&self) -> &str {
-        &self.admin
-    }
-    fn public(&self) -> &str {
-        &self.public
-    }
-    fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-}
-
-/// Replaces what differs by nature (ids, times, the issuer, Hydra's consent challenge) so that
-/// two payloads compare by value; checks each is what it should be first.
+/// Replaces what differs by nature between two servers' payloads (the client's id, the issuer,
+/// times, key and login session ids) so that they compare by value; checks each is what it
+/// should be first.
 fn normalized(mut p: Value, id: &str) -> Value {
     for ptr in ["/request/client_id", "/session/client_id"] {
         assert_eq!(p.pointer(ptr), Some(&json!(id)), "{ptr}: {p}");
         *p.pointer_mut(ptr).unwrap() = json!("…");
     }
-    for ptr in [
+    let iss = "/session/id_token/id_token_claims/iss";
+    assert!(
+        p.pointer(iss)
+            .and_then(Value::as_str)
+            .is_some_and(|i| i.starts_with("http://127.0.0.1:")),
+        "{p}"
+    );
+    *p.pointer_mut(iss).unwrap() = json!("…");
+    let always = [
         "/session/id_token/id_token_claims/iat",
+        "/session/id_token/expires_at/access_token",
+    ];
+    for ptr in always {
+        assert!(p.pointer(ptr).is_some(), "{ptr}: {p}");
+    }
+    for ptr in always.into_iter().chain([
         "/session/id_token/id_token_claims/rat",
         "/session/id_token/id_token_claims/auth_time",
-        "/session/id_token/expires_at/access_token",
         "/session/id_token/expires_at/refresh_token",
         "/session/id_token/expires_at/authorize_code",
-    ] {
+    ]) {
         if let Some(t) = p.pointer_mut(ptr) {
             let s = t.as_str().unwrap_or_default();
             assert!(
@@ -600,8 +572,6 @@ fn normalized(mut p: Value, id: &str) -> Value {
         }
     }
     for ptr in [
-        "/session/id_token/id_token_claims/iss",
-        "/session/consent_challenge",
         "/session/id_token/headers/extra/kid",
         "/session/id_token/id_token_claims/ext/sid",
     ] {
@@ -621,30 +591,9 @@ fn normalized(mut p: Value, id: &str) -> Value {
 /// `amr`) and consent (claims for both tokens).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_code_grant_payload_is_hydras() {
-    let Some(bin) = crate::compat::hydra_binary() else {
-        assert!(
-            std::env::var_os("LATCHKEY_REQUIRE_HYDRA").is_none(),
-            "LATCHKEY_REQUIRE_HYDRA is set but Hydra is missing (bench/peers/hydra.sh)"
-        );
-        eprintln!("skipped: Hydra is not built (bench/peers/hydra.sh)");
+    let Some((_hydra, hydra, s)) = beside_hydra().await else {
         return;
     };
-    let (_hydra, h_public, h_admin) =
-        crate::compat::start_hydra_with(&bin, &[("OAUTH2_TOKEN_HOOK_URL", hook_url())]).await;
-    let db = TestDb::create(Backend::Sqlite).await.unwrap();
-    let s = TestServer::start_with(db, |c| {
-        c.oauth2.token_hook = Some(latchkey::config::Hook::Url(hook_url()));
-    })
-    .await;
-    let hydra = Peer {
-        public: h_public,
-        admin: h_admin,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-    };
-    let cb = crate::flows::CB;
     let app = App {
         login: Ok(json!({"subject": "user-1", "acr": "urn:pwd", "amr": ["pwd"]})),
         consent: Ok(json!({"session": {
@@ -652,48 +601,17 @@ async fn the_code_grant_payload_is_hydras() {
             "access_token": {"team": "blue"}
         }})),
     };
-    let mut payloads = Vec::new();
-    for n in 0..2 {
-        let (public, admin, http) = if n == 0 {
-            (hydra.public.as_str(), hydra.admin.as_str(), &hydra.http)
-        } else {
-            (s.public.as_str(), s.admin.as_str(), &s.http)
-        };
-        let id = unique("code");
-        let r = http
-            .post(format!("{admin}/admin/clients"))
-            .json(&json!({"client_id": id, "client_secret": "code-secret-0123",
-                          "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
-                          "scope": "openid offline_access", "redirect_uris": [cb]}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        let auth = format!(
-            "{public}/oauth2/auth?client_id={id}&response_type=code&scope=openid%20offline_access&state=st-123456&nonce=n-0123456789&redirect_uri={}",
-            url::form_urlencoded::byte_serialize(cb.as_bytes()).collect::<String>()
-        );
-        let (page, _) = if n == 0 {
-            run_flow(&hydra, &mut Browser::new(), &auth, &app).await
-        } else {
-            run_flow(&s, &mut Browser::new(), &auth, &app).await
-        };
-        let code = param(page.location.as_deref().unwrap(), "code").expect("a code");
-        let r = http
-            .post(format!("{public}/oauth2/token"))
-            .basic_auth(&id, Some("code-secret-0123"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", cb),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let (p, _) = sent_for(&id).pop().expect("the hook was called");
-        payloads.push(normalized(p, &id));
+    let mut payloads = vec![
+        code_grant_payload(&hydra, &app).await,
+        code_grant_payload(&s, &app).await,
+    ];
+    // Hydra's consent challenge is its own; Latchkey's payload has none.
+    for p in &mut payloads {
+        let c = &mut p["session"]["consent_challenge"];
+        assert!(c.is_string(), "{p}");
+        *c = json!("…");
     }
+
     // On purpose: Hydra shows the hook no granted scopes for this grant (its request object's are
     // filled in after the hook); Latchkey shows what was granted.
     assert_eq!(payloads[0]["request"]["granted_scopes"], json!([]));
@@ -711,4 +629,41 @@ async fn the_code_grant_payload_is_hydras() {
         payloads[0], payloads[1]
     );
     assert_eq!(payloads[1], payloads[0], "the payload's values");
+}
+
+/// The hook's payload for a code grant on `server` (Hydra or Latchkey, both calling
+/// [`hook_url`]), after a login and consent as `app` answers them; [`normalized`].
+async fn code_grant_payload(server: &impl crate::support::Api, app: &App) -> Value {
+    let (public, admin, http) = (server.public(), server.admin(), server.http());
+    let cb = crate::flows::CB;
+    let id = unique("code");
+    let r = http
+        .post(format!("{admin}/admin/clients"))
+        .json(&json!({"client_id": id, "client_secret": "code-secret-0123",
+                      "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
+                      "scope": "openid offline_access", "redirect_uris": [cb]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let auth = format!(
+        "{public}/oauth2/auth?client_id={id}&response_type=code&scope=openid%20offline_access&state=st-123456&nonce=n-0123456789&redirect_uri={}",
+        url::form_urlencoded::byte_serialize(cb.as_bytes()).collect::<String>()
+    );
+    let (page, _) = run_flow(server, &mut Browser::new(), &auth, app).await;
+    let code = param(page.location.as_deref().unwrap(), "code").expect("a code");
+    let r = http
+        .post(format!("{public}/oauth2/token"))
+        .basic_auth(&id, Some("code-secret-0123"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", cb),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (p, _) = sent_for(&id).pop().expect("the hook was called");
+    normalized(p, &id)
 }

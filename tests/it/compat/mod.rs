@@ -185,8 +185,20 @@ impl Req {
     }
 }
 
+impl crate::support::Api for Peer {
+    fn admin(&self) -> &str {
+        &self.admin
+    }
+    fn public(&self) -> &str {
+        &self.public
+    }
+    fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+}
+
 impl Peer {
-    fn new(name: &'static str, public: String, admin: String) -> Self {
+    pub fn new(name: &'static str, public: String, admin: String) -> Self {
         Self {
             name,
             public,
@@ -665,6 +677,20 @@ fn matches(pattern: &str, s: &str) -> bool {
     }
 }
 
+/// [`hydra_binary`] for a test that compares with Hydra: `None` (the test skips, saying so) when
+/// there is none, and a failure instead when `LATCHKEY_REQUIRE_HYDRA` is set (CI).
+pub fn hydra_or_skip() -> Option<PathBuf> {
+    let bin = hydra_binary();
+    if bin.is_none() {
+        assert!(
+            std::env::var_os("LATCHKEY_REQUIRE_HYDRA").is_none(),
+            "LATCHKEY_REQUIRE_HYDRA is set but no Hydra binary was found (run bench/peers/hydra.sh or set HYDRA_BIN)"
+        );
+        eprintln!("skipped: no Hydra binary (bench/peers/hydra.sh builds one)");
+    }
+    bin
+}
+
 pub fn hydra_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("HYDRA_BIN") {
         return Some(PathBuf::from(p));
@@ -770,12 +796,7 @@ async fn start_latchkey() -> TestServer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_answers_as_hydra() {
-    let Some(bin) = hydra_binary() else {
-        assert!(
-            std::env::var_os("LATCHKEY_REQUIRE_HYDRA").is_none(),
-            "LATCHKEY_REQUIRE_HYDRA is set but no Hydra binary was found (run bench/peers/hydra.sh or set HYDRA_BIN)"
-        );
-        eprintln!("skipped: no Hydra binary (bench/peers/hydra.sh builds one)");
+    let Some(bin) = hydra_or_skip() else {
         return;
     };
     let (_hydra, h_public, h_admin) = start_hydra(&bin).await;
