@@ -13,6 +13,23 @@ use crate::clock::Clock;
 
 const MAX_ENTRIES: usize = 100_000;
 
+/// The key a client address is counted under: an IPv4 address as it is, an IPv6 address by its
+/// /64 (one subscriber's usual allocation, so one sender cannot spread over 2^64 keys), an
+/// IPv4-mapped IPv6 address as its IPv4 address.
+pub fn address_key(ip: std::net::IpAddr) -> String {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 pub struct Failures {
     clock: Arc<dyn Clock>,
     window: Duration,

@@ -25,10 +25,29 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 /// The most a fetched document may weigh.
 pub const MAX_BODY: usize = 5 << 20;
 
-/// Why a fetch failed, in words fit for the client that registered the URL.
+/// Why a fetch failed, in detail: for the log and the operator, never for an anonymous caller
+/// (what answered, or that nothing did, would make the server a port scanner of its own
+/// network); callers answer [`FetchError::PUBLIC`] instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct FetchError(pub String);
+
+impl FetchError {
+    /// What a caller outside the operator's team is told about any failed fetch.
+    pub const PUBLIC: &str = "it could not be fetched, or did not answer what was expected";
+}
+
+/// Who registered the URL a request goes to, and so whether the SSRF guard applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// A client the operator registered through the admin API: the guard as configured
+    /// (`clients.http.disallow_private_ip_ranges`).
+    Operator,
+    /// A client that registered itself (RFC 7591), or anything an anonymous party chose: always
+    /// under the guard, whatever the setting (RFC 7591 §5 and OIDC Registration §9 leave it to
+    /// the server; an open registration endpoint must not reach the operator's own network).
+    Anonymous,
+}
 
 /// Whether an address is internal: what the SSRF guard refuses.
 pub fn is_internal(ip: IpAddr) -> bool {
@@ -85,14 +104,15 @@ impl Guard {
         }
     }
 
-    /// Whether `url` is checked at all.
-    pub fn applies_to(&self, url: &str) -> bool {
-        self.disallow_private && !self.exceptions.iter().any(|e| e == url)
+    /// Whether `url`, registered by `owner`, is checked at all.
+    pub fn applies_to(&self, url: &str, owner: Owner) -> bool {
+        (self.disallow_private || owner == Owner::Anonymous)
+            && !self.exceptions.iter().any(|e| e == url)
     }
 
     /// At registration: every address `url`'s host has now must be external (Hydra's check).
-    pub async fn check_registered(&self, url: &str) -> Result<(), FetchError> {
-        if !self.applies_to(url) {
+    pub async fn check_registered(&self, url: &str, owner: Owner) -> Result<(), FetchError> {
+        if !self.applies_to(url, owner) {
             return Ok(());
         }
         let u = url::Url::parse(url).map_err(|e| FetchError(format!("{url} is not a URL: {e}")))?;
@@ -201,8 +221,8 @@ impl Outbound {
     /// The client to reach `url` with, for requests that need more than [`Outbound::get_json`]:
     /// under the guard, an internal IP literal is refused here and internal resolutions by the
     /// guarded client's resolver.
-    pub fn client_for(&self, url: &str) -> Result<reqwest::Client, FetchError> {
-        if !self.guard.applies_to(url) {
+    pub fn client_for(&self, url: &str, owner: Owner) -> Result<reqwest::Client, FetchError> {
+        if !self.guard.applies_to(url, owner) {
             return Ok(self.open.get_or_init(|| build(false)).clone());
         }
         let literal = url::Url::parse(url).ok().and_then(|u| match u.host() {
@@ -219,9 +239,13 @@ impl Outbound {
     }
 
     /// GETs `url` and reads a JSON document of at most [`MAX_BODY`] bytes from a 2xx answer.
-    pub async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, FetchError> {
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        owner: Owner,
+    ) -> Result<T, FetchError> {
         let mut resp = self
-            .client_for(url)?
+            .client_for(url, owner)?
             .get(url)
             .header("accept", "application/json")
             .send()
@@ -355,36 +379,59 @@ mod tests {
         };
         assert!(
             guard
-                .check_registered("http://127.0.0.1:8080/jwks.json")
-                .await
-                .is_err()
-        );
-        assert!(guard.check_registered("https://[::1]/x").await.is_err());
-        assert!(
-            guard
-                .check_registered("http://localhost:9/x")
+                .check_registered("http://127.0.0.1:8080/jwks.json", Owner::Operator)
                 .await
                 .is_err()
         );
         assert!(
             guard
-                .check_registered("http://127.0.0.1:9/jwks.json")
+                .check_registered("https://[::1]/x", Owner::Operator)
+                .await
+                .is_err()
+        );
+        assert!(
+            guard
+                .check_registered("http://localhost:9/x", Owner::Operator)
+                .await
+                .is_err()
+        );
+        assert!(
+            guard
+                .check_registered("http://127.0.0.1:9/jwks.json", Owner::Anonymous)
                 .await
                 .is_ok()
         );
         let out = Outbound::new(guard);
-        assert!(out.client_for("http://10.0.0.1/x").is_err());
-        assert!(out.client_for("http://127.0.0.1:9/jwks.json").is_ok());
+        assert!(
+            out.client_for("http://10.0.0.1/x", Owner::Operator)
+                .is_err()
+        );
+        assert!(
+            out.client_for("http://127.0.0.1:9/jwks.json", Owner::Anonymous)
+                .is_ok()
+        );
         let e = out
-            .get_json::<serde_json::Value>("http://localhost:9/x")
+            .get_json::<serde_json::Value>("http://localhost:9/x", Owner::Operator)
             .await
             .unwrap_err();
         assert!(e.0.contains("could not be fetched"), "{e}");
         assert!(
             Guard::default()
-                .check_registered("http://127.0.0.1/x")
+                .check_registered("http://127.0.0.1/x", Owner::Operator)
                 .await
                 .is_ok()
+        );
+        // What a client registered itself is guarded with the guard off.
+        assert!(
+            Guard::default()
+                .check_registered("http://127.0.0.1/x", Owner::Anonymous)
+                .await
+                .is_err()
+        );
+        assert!(
+            Outbound::default()
+                .client_for("http://127.0.0.1/x", Owner::Anonymous)
+                .is_err()
         );
     }
 }

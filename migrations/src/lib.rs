@@ -14,6 +14,7 @@ mod m20261201_000008_cache_events;
 mod m20261202_000009_device_codes;
 mod m20261202_000010_client_secrets;
 mod m20261202_000011_trusted_issuers;
+mod m20261203_000012_login_session_cookies;
 
 /// The ordered list of every migration Latchkey knows.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_device_codes::Migration),
             Box::new(m20261202_000010_client_secrets::Migration),
             Box::new(m20261202_000011_trusted_issuers::Migration),
+            Box::new(m20261203_000012_login_session_cookies::Migration),
         ]
     }
 }

@@ -19,7 +19,6 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::{Format, RemoteArgs, output, remote::public_url};
-use crate::http::escape;
 
 /// What the authorization code flow from the command line takes.
 #[derive(Args, Debug, Clone)]
@@ -64,19 +63,26 @@ fn random() -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
-fn page(title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
-         <body style=\"font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem\">\
-         <h1>{t}</h1>{body}</body></html>",
-        t = escape(title)
-    );
+/// The pages this command serves; every value goes through the template's HTML escaping.
+#[derive(askama::Template)]
+#[template(path = "cli_page.html")]
+struct Page<'a> {
+    title: &'a str,
+    code: Option<&'a str>,
+    text: &'a str,
+    link: Option<&'a str>,
+}
+
+fn page(p: Page<'_>) -> Response {
+    use askama::Template;
+    let Ok(html) = p.render() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into();
+    };
     Response::builder()
         .content_type("text/html; charset=utf-8")
         .header(
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'",
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'",
         )
         .header("Cache-Control", "no-store")
         .body(html)
@@ -93,15 +99,14 @@ struct Shared {
 
 #[handler]
 fn home(shared: Data<&std::sync::Arc<Shared>>) -> Response {
-    page(
-        "Latchkey: authorization code flow",
-        &format!(
-            "<p>This page is served by <code>latchkey perform authorization-code</code>. Follow \
-             the link to sign in and grant access; you will come back here with a code, which is \
-             then exchanged for tokens.</p><p><a href=\"{}\">Authorize application</a></p>",
-            escape(&shared.auth_url)
-        ),
-    )
+    page(Page {
+        title: "Latchkey: authorization code flow",
+        code: None,
+        text: "This page is served by `latchkey perform authorization-code`. Follow the link to \
+               sign in and grant access; you will come back here with a code, which is then \
+               exchanged for tokens.",
+        link: Some(&shared.auth_url),
+    })
 }
 
 #[handler]
@@ -110,25 +115,32 @@ async fn callback(
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     if q.get("state") != Some(&shared.state) {
-        return page(
-            "Unexpected callback",
-            "<p>The <code>state</code> does not match the request this command made; ignoring it.</p>",
-        )
+        return page(Page {
+            title: "Unexpected callback",
+            code: None,
+            text: "The state does not match the request this command made; ignoring it.",
+            link: None,
+        })
         .with_status(StatusCode::BAD_REQUEST);
     }
     if let Some(e) = q.get("error") {
         let d = q.get("error_description").cloned().unwrap_or_default();
         let _ = shared.done.send(Err(format!("{e}: {d}"))).await;
-        return page(
-            "Authorization failed",
-            &format!("<p><code>{}</code></p><p>{}</p>", escape(e), escape(&d)),
-        );
+        return page(Page {
+            title: "Authorization failed",
+            code: Some(e),
+            text: &d,
+            link: None,
+        });
     }
     let _ = shared.done.send(Ok(q)).await;
-    page(
-        "Signed in",
-        "<p>The code was received and is being exchanged; the tokens are in your terminal. You can close this window.</p>",
-    )
+    page(Page {
+        title: "Signed in",
+        code: None,
+        text: "The code was received and is being exchanged; the tokens are in your terminal. \
+               You can close this window.",
+        link: None,
+    })
 }
 
 trait WithStatus {

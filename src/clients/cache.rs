@@ -29,6 +29,9 @@ pub struct ResolvedClient {
     /// Secrets rotated out that still authenticate the client, newest first.
     pub rotated_secret_hashes: Vec<String>,
     pub metadata: Arc<OAuth2Client>,
+    /// Who registered the client, and so whether its URLs are fetched under the SSRF guard
+    /// whatever the setting: a client with a registration access token registered itself.
+    pub owner: crate::outbound::Owner,
     /// Milliseconds since the epoch, as stored.
     pub created_at: i64,
     pub updated_at: i64,
@@ -90,6 +93,11 @@ impl ClientCache {
             secret_hash: stored.secret_hash,
             rotated_secret_hashes: stored.rotated_secret_hashes,
             metadata: Arc::new(metadata),
+            owner: if stored.registration_token_hash.is_some() {
+                crate::outbound::Owner::Anonymous
+            } else {
+                crate::outbound::Owner::Operator
+            },
             created_at: stored.created_at,
             updated_at: stored.updated_at,
         });

@@ -27,6 +27,7 @@ use crate::{
     clock::Clock,
     crypto::{hash::hash_secret, random_token},
     error::AdminError,
+    outbound::Owner,
     storage::{ClientFilter, ClientStore, StoredClient},
     wire::{JsonPatchOp, OAuth2Client},
 };
@@ -98,8 +99,21 @@ impl Registration {
     /// After [`validate`]: the subject type is offered, a pairwise client has a sector and no JWT
     /// access tokens (they would carry the real subject), and the `sector_identifier_uri`, when
     /// set, lists every redirect URI.
-    async fn check(&self, c: &OAuth2Client) -> Result<(), AdminError> {
+    ///
+    /// A client that registers itself (`owner` anonymous) is checked under the SSRF guard
+    /// whatever its setting, and is told nothing of what a refused or failed URL met.
+    async fn check(&self, c: &OAuth2Client, owner: Owner) -> Result<(), AdminError> {
         let invalid = |d: String| AdminError::invalid("invalid_client_metadata", d);
+        let fetch_failed = |field: &str, e: crate::outbound::FetchError| {
+            if owner == Owner::Operator {
+                return invalid(format!("{field}: {e}"));
+            }
+            tracing::info!(field, error = %e, "a self-registering client's URL was refused");
+            invalid(format!(
+                "{field}: the URL may not be used: it leads to an internal address, does not resolve, or {}",
+                crate::outbound::FetchError::PUBLIC
+            ))
+        };
         let subject_type = c.subject_type.as_deref().unwrap_or("public");
         if !self.subject_types.contains(&subject_type) {
             return Err(invalid(format!(
@@ -141,15 +155,17 @@ impl Registration {
         for (field, uri) in fetched {
             if let Some(uri) = uri.filter(|u| !u.is_empty()) {
                 guard
-                    .check_registered(uri)
+                    .check_registered(uri, owner)
                     .await
-                    .map_err(|e| invalid(format!("{field}: {e}")))?;
+                    .map_err(|e| fetch_failed(field, e))?;
             }
         }
         if let Some(uri) = c.sector_identifier_uri.as_deref().filter(|u| !u.is_empty()) {
-            let listed: Vec<String> = self.outbound.get_json(uri).await.map_err(|e| {
-                invalid(format!("The sector_identifier_uri could not be used: {e}"))
-            })?;
+            let listed: Vec<String> = self
+                .outbound
+                .get_json(uri, owner)
+                .await
+                .map_err(|e| fetch_failed("sector_identifier_uri", e))?;
             if listed.is_empty() {
                 return Err(invalid(
                     "The sector_identifier_uri lists no redirect URIs.".into(),
@@ -248,6 +264,14 @@ async fn hash(secret: String) -> Result<String, AdminError> {
     hash_secret(secret).await.map_err(AdminError::Internal)
 }
 
+/// Who registers a client: itself when it gets a registration access token (RFC 7592).
+fn owner_of(registration: &Option<String>) -> Owner {
+    match registration {
+        Some(_) => Owner::Anonymous,
+        None => Owner::Operator,
+    }
+}
+
 fn uses_secret(c: &OAuth2Client) -> bool {
     matches!(
         c.token_endpoint_auth_method.as_deref(),
@@ -283,7 +307,7 @@ impl ClientService {
     ) -> Result<OAuth2Client, AdminError> {
         self.registration.defaults(&mut c);
         validate(&mut c)?;
-        self.registration.check(&c).await?;
+        self.registration.check(&c, owner_of(&registration)).await?;
         let id = c
             .client_id
             .clone()
@@ -362,7 +386,7 @@ impl ClientService {
         c.client_id = Some(id.to_owned());
         self.registration.defaults(&mut c);
         validate(&mut c)?;
-        self.registration.check(&c).await?;
+        self.registration.check(&c, owner_of(&registration)).await?;
         let existing = self.store.get_client(id).await?.ok_or_else(not_found)?;
         // Rotated secrets stay only while the current one does: a new secret, or a method
         // without one, ends them (as Hydra clears them).

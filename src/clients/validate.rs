@@ -37,12 +37,49 @@ fn invalid_redirect(msg: impl Into<String>) -> AdminError {
     AdminError::invalid("invalid_redirect_uri", msg)
 }
 
+/// Whether `uri` is written only with the characters RFC 3986 §2 allows in a URI (unreserved,
+/// reserved, and `%` followed by two hex digits): what a URL serialiser would have left as it is.
+/// A URI with anything else in it (a space, a quote, `<`, `>`, a control or non-ASCII character)
+/// is not stored: it could only be meant to mean something different to a parser than to the
+/// matcher, or to break out of wherever it is written.
+fn serialisable(uri: &str) -> bool {
+    let b = uri.as_bytes();
+    b.iter().enumerate().all(|(i, &c)| match c {
+        b'%' => {
+            b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+        }
+        c if c.is_ascii_alphanumeric() => true,
+        b'-' | b'.' | b'_' | b'~' => true,
+        b':' | b'/' | b'?' | b'#' | b'[' | b']' | b'@' => true,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' => true,
+        _ => false,
+    })
+}
+
+/// Schemes under which a browser runs or renders what the URI itself carries: never a place to
+/// send a browser with a code or a logout to (custom schemes of native apps stay allowed,
+/// RFC 8252 §7.1).
+const SCRIPT_SCHEMES: [&str; 6] = [
+    "javascript",
+    "vbscript",
+    "data",
+    "blob",
+    "filesystem",
+    "about",
+];
+
 /// An absolute URL with no fragment; `field` names it in the error.
 fn absolute(field: &str, value: &str, http_only: bool) -> Result<Url, AdminError> {
     let u = Url::parse(value)
         .map_err(|e| invalid(format!("{field}: {value:?} is not an absolute URL ({e})")))?;
     if value.chars().any(char::is_whitespace) {
         return Err(invalid(format!("{field}: {value:?} contains whitespace")));
+    }
+    if !serialisable(value) {
+        return Err(invalid(format!(
+            "{field}: {value:?} contains characters a URI cannot hold unencoded (RFC 3986 §2)"
+        )));
     }
     if http_only && !matches!(u.scheme(), "http" | "https") {
         return Err(invalid(format!(
@@ -220,6 +257,19 @@ pub fn validate(c: &mut OAuth2Client) -> Result<(), AdminError> {
             if uri.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
                 return Err(invalid_redirect(format!(
                     "{field}: {uri:?} contains whitespace"
+                )));
+            }
+            if !serialisable(uri) {
+                return Err(invalid_redirect(format!(
+                    "{field}: {uri:?} contains characters a URI cannot hold unencoded (RFC 3986 §2)"
+                )));
+            }
+            // RFC 9700 §4.1 / RFC 6749 §10.6: a redirect carries codes and tokens; a script
+            // scheme would run in whichever page follows it.
+            if SCRIPT_SCHEMES.contains(&u.scheme()) {
+                return Err(invalid_redirect(format!(
+                    "{field}: {uri:?} uses the {} scheme, which is never a redirect destination",
+                    u.scheme()
                 )));
             }
         }

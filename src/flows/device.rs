@@ -10,9 +10,10 @@
 //!
 //! The device challenge and verifier are sealed like every other step and bound to the browser
 //! by a CSRF cookie, so a code entered in one browser cannot be continued in another. RFC 8628
-//! §5.1: a device challenge accepts [`PER_CHALLENGE`] wrong user codes, and this node
-//! [`PER_WINDOW`] in every [`WINDOW`], whoever tries them; with 20⁸ codes that leaves an attacker
-//! a chance in millions per live code. §5.2 (remote phishing): the consent step always runs for
+//! §5.1: a device challenge accepts [`PER_CHALLENGE`] wrong user codes, and an address (the one
+//! that opened the verification page, sealed into its challenge) [`PER_ADDRESS`] in every
+//! [`WINDOW`]; with 20⁸ codes that leaves an attacker a chance in millions per live code, and one
+//! sender's guessing never locks out anyone else. §5.2 (remote phishing): the consent step always runs for
 //! a device flow (never skipped), and the built-in consent page names the client and warns the
 //! user to continue only for a device they hold.
 
@@ -38,8 +39,10 @@ use crate::{
 pub const DEVICE_CSRF_COOKIE: &str = "latchkey_device_csrf";
 /// Wrong user codes one device challenge may try.
 pub const PER_CHALLENGE: u32 = 5;
-/// Wrong user codes this node accepts per [`WINDOW`], from anyone.
-pub const PER_WINDOW: u32 = 300;
+/// Wrong user codes one address (an IPv6 /64) may try per [`WINDOW`], over all its challenges:
+/// user codes of 8 letters from 20 leave a guesser at this rate nowhere near one, and one
+/// sender's guesses lock out that sender only, never the node's other users.
+pub const PER_ADDRESS: u32 = 60;
 pub const WINDOW: Duration = Duration::from_secs(60);
 
 /// A device challenge (before the user code) or verifier (after it).
@@ -54,39 +57,40 @@ struct DeviceStep {
     /// `prompt=login` came back (the login app refused the remembered user): sign in afresh.
     #[serde(default)]
     fresh_login: bool,
+    /// The address of the browser that opened the verification page ([`crate::limits::address_key`]):
+    /// its wrong codes count against it, whichever app (ours or an external one) submits them.
+    #[serde(default)]
+    address: String,
 }
 
-/// Counts of wrong user codes: per challenge (for as long as a challenge lives), and for this
-/// node per [`WINDOW`].
+/// Counts of wrong user codes: per challenge (for as long as a challenge lives), and per address
+/// per [`WINDOW`].
 #[derive(Debug)]
 pub struct Attempts {
     per_challenge: Failures,
-    per_node: Failures,
+    per_address: Failures,
 }
-
-/// The key the node-wide count is kept under.
-const NODE: &str = "node";
 
 impl Attempts {
     /// `challenge_ttl`: how long a device challenge lives (`ttl.login_consent_request`).
     pub fn new(clock: Arc<dyn Clock>, challenge_ttl: Duration) -> Self {
         Self {
             per_challenge: Failures::new(clock.clone(), challenge_ttl),
-            per_node: Failures::new(clock, WINDOW),
+            per_address: Failures::new(clock, WINDOW),
         }
     }
 
-    /// Whether another code may be tried for this challenge now.
-    fn allowed(&self, challenge: &str) -> bool {
+    /// Whether another code may be tried for this challenge, from this address, now.
+    fn allowed(&self, challenge: &str, address: &str) -> bool {
         self.per_challenge
             .wait(&[(challenge, PER_CHALLENGE)])
             .is_none()
-            && self.per_node.wait(&[(NODE, PER_WINDOW)]).is_none()
+            && self.per_address.wait(&[(address, PER_ADDRESS)]).is_none()
     }
 
-    fn failed(&self, challenge: &str) {
+    fn failed(&self, challenge: &str, address: &str) {
         self.per_challenge.failed(&[challenge]);
-        self.per_node.failed(&[NODE]);
+        self.per_address.failed(&[address]);
     }
 }
 
@@ -138,10 +142,13 @@ impl OAuthCore {
 
     /// `GET /oauth2/device/verify`: starts the browser's part (→ the verification app), or
     /// continues it with the verifier it carries.
+    ///
+    /// `address`: the browser's ([`crate::limits::address_key`]), sealed into a new challenge.
     pub async fn device_verify(
         &self,
         raw: &[u8],
         cookie: &(dyn Fn(&str) -> Option<String> + Sync),
+        address: &str,
     ) -> Result<BrowserStep, StepError> {
         let q = VerifyQuery::parse(raw);
         if let Some(v) = &q.consent_verifier {
@@ -151,13 +158,13 @@ impl OAuthCore {
         } else if let Some(v) = &q.device_verifier {
             self.device_code_entered(v, cookie).await
         } else {
-            self.device_start(&q).map_err(|e| (e, vec![]))
+            self.device_start(&q, address).map_err(|e| (e, vec![]))
         }
     }
 
     /// The user arrived: a device challenge for the verification app, prefilled with the user
     /// code of `verification_uri_complete` if there is one.
-    fn device_start(&self, q: &VerifyQuery) -> Result<BrowserStep, OAuthError> {
+    fn device_start(&self, q: &VerifyQuery, address: &str) -> Result<BrowserStep, OAuthError> {
         let step = DeviceStep {
             id: random_hex(),
             csrf: random_hex(),
@@ -166,6 +173,7 @@ impl OAuthCore {
                 .prompt
                 .as_deref()
                 .is_some_and(|p| p.split(' ').any(|p| p == "login")),
+            address: address.to_owned(),
             ..DeviceStep::default()
         };
         let challenge = self.seal_flow(Stage::DeviceChallenge, &step)?;
@@ -210,7 +218,7 @@ impl OAuthCore {
                 redirect_to: self.verify_url(),
             });
         }
-        if !self.device_attempts.allowed(&step.id) {
+        if !self.device_attempts.allowed(&step.id, &step.address) {
             return Err(AdminError::bad_request(
                 "Too many wrong user codes were tried; start again at the verification address.",
             ));
@@ -220,7 +228,7 @@ impl OAuthCore {
             .await
             .map_err(|e| AdminError::Internal(format!("{e:?}")))?;
         let Some(device) = device else {
-            self.device_attempts.failed(&step.id);
+            self.device_attempts.failed(&step.id, &step.address);
             return Err(AdminError::bad_request(
                 "The 'user_code' session could not be found or has expired or is otherwise malformed.",
             ));

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     FlowState, HandledConsent, HandledLogin, SESSION_COOKIE, SetCookie, Stage, csrf_cookie,
-    random_hex, with_param,
+    new_session_cookie, random_hex, session_cookie_digest, with_param,
 };
 use crate::{
     oauth::{ErrorCode, OAuthCore, OAuthError},
@@ -85,18 +85,20 @@ impl OAuthCore {
             .unwrap_or_else(|| format!("{}/ui/{path}", self.config.public_base()))
     }
 
-    /// The remembered login session of this browser, if it is still valid.
+    /// The remembered login session of this browser, if it is still valid: found by the digest
+    /// of its cookie, a secret only this browser holds (the session id is published as `sid`,
+    /// so it never opens a session).
     pub(crate) async fn current_session(
         &self,
         cookie: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<Option<LoginSession>, OAuthError> {
-        let Some(id) = cookie(SESSION_COOKIE).filter(|v| !v.is_empty() && v.len() <= 64) else {
+        let Some(digest) = cookie(SESSION_COOKIE).and_then(|v| session_cookie_digest(&v)) else {
             return Ok(None);
         };
         let now = self.clock.now().timestamp_millis();
         Ok(self
             .flows
-            .get_login_session(&id)
+            .login_session_by_cookie(&digest)
             .await?
             .filter(|s| s.expires_at > now))
     }
@@ -204,27 +206,34 @@ impl OAuthCore {
             s => (s * 1000).min(session_ttl.as_millis() as i64),
         };
         if login.remember && (!flow.login_skip || login.extend_session_lifespan) {
+            // A new cookie secret at every write of the session (sign-in or extension).
+            let (value, digest) = new_session_cookie();
             self.flows
-                .put_login_session(&LoginSession {
-                    id: flow.session_id.clone(),
-                    subject: login.subject.clone(),
-                    authenticated_at: login.authenticated_at,
-                    expires_at: now + remember_ms,
-                })
+                .put_login_session(
+                    &LoginSession {
+                        id: flow.session_id.clone(),
+                        subject: login.subject.clone(),
+                        authenticated_at: login.authenticated_at,
+                        expires_at: now + remember_ms,
+                    },
+                    &digest,
+                )
                 .await
                 .map_err(|e| fail(e.into()))?;
             cookies.push(SetCookie {
                 name: SESSION_COOKIE.into(),
-                value: flow.session_id.clone(),
+                value,
                 max_age: remember_ms / 1000,
             });
         } else if !login.remember && !flow.login_skip {
             // A login not to be remembered ends whatever session this browser had.
-            if let Some(old) = cookie(SESSION_COOKIE).filter(|v| !v.is_empty() && v.len() <= 64) {
-                self.flows
-                    .delete_login_sessions(None, Some(&old))
-                    .await
-                    .map_err(|e| fail(e.into()))?;
+            if cookie(SESSION_COOKIE).is_some() {
+                if let Some(old) = self.current_session(cookie).await.map_err(fail)? {
+                    self.flows
+                        .delete_login_sessions(None, Some(&old.id))
+                        .await
+                        .map_err(|e| fail(e.into()))?;
+                }
                 cookies.push(SetCookie::delete(SESSION_COOKIE));
             }
         }

@@ -32,7 +32,14 @@ pub struct LogoutState {
     pub rp_initiated: bool,
     pub request_url: String,
     pub requested_at: i64,
+    /// The value of the logout CSRF cookie of the browser that started the logout: its verifier
+    /// is honoured only there.
+    #[serde(default)]
+    pub csrf: String,
 }
+
+/// The logout step's CSRF cookie (one per browser, like the device step's).
+pub const LOGOUT_CSRF_COOKIE: &str = "latchkey_logout_csrf";
 
 /// What the HTTP layer does with a logout request.
 #[derive(Debug)]
@@ -104,6 +111,30 @@ impl OAuthCore {
                         "The logout verifier is invalid or has expired.",
                     )
                 })?;
+            // Logout CSRF: only the browser that started this logout may finish it (like the
+            // login and consent verifiers), and only once (as Hydra marks a logout request used):
+            // a verifier sent to someone else ends nothing and redirects nowhere.
+            let presented = cookie(LOGOUT_CSRF_COOKIE).unwrap_or_default();
+            if state.csrf.is_empty()
+                || !crate::crypto::constant_time_eq(presented.as_bytes(), state.csrf.as_bytes())
+            {
+                return Err(OAuthError::new(
+                    ErrorCode::RequestForbidden,
+                    "The logout was started in another browser, or its cookie expired (CSRF check failed).",
+                ));
+            }
+            let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
+            if !self
+                .first_use_of_jti(
+                    &["logout_verifier", &state.id],
+                    state.requested_at + ttl.as_millis() as i64,
+                )
+                .await?
+            {
+                return Err(OAuthError::invalid_request(
+                    "The logout verifier has been used already.",
+                ));
+            }
             return self.finish_logout(&state, cookie).await;
         }
         let hint = match params.get("id_token_hint") {
@@ -199,6 +230,7 @@ impl OAuthCore {
                 self.config.public_base()
             ),
             requested_at: self.clock.now().timestamp_millis(),
+            csrf: crate::flows::random_hex(),
         };
         if client
             .as_ref()
@@ -213,9 +245,14 @@ impl OAuthCore {
             .logout
             .clone()
             .unwrap_or_else(|| format!("{}/ui/logout", self.config.public_base()));
+        let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
         Ok(LogoutOutcome::Redirect {
             location: with_param(&app, "logout_challenge", &challenge),
-            cookies: vec![],
+            cookies: vec![SetCookie {
+                name: LOGOUT_CSRF_COOKIE.into(),
+                value: state.csrf,
+                max_age: ttl.as_secs() as i64,
+            }],
         })
     }
 
@@ -231,11 +268,11 @@ impl OAuthCore {
         cookie: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<LogoutOutcome, OAuthError> {
         let frontchannel = self.end_login_session(&s.subject, &s.sid).await?;
-        let cookies = if cookie(SESSION_COOKIE).is_some() {
-            vec![SetCookie::delete(SESSION_COOKIE)]
-        } else {
-            vec![]
-        };
+        let cookies = [SESSION_COOKIE, LOGOUT_CSRF_COOKIE]
+            .into_iter()
+            .filter(|name| cookie(name).is_some())
+            .map(SetCookie::delete)
+            .collect();
         Ok(LogoutOutcome::Done {
             location: self.logout_done_location(s),
             frontchannel,
@@ -295,7 +332,7 @@ impl OAuthCore {
                     .issuer
                     .logout_token(&id, known_as.as_deref().unwrap_or(subject), sid)
                     .await?;
-                backchannel.push((uri.to_owned(), token));
+                backchannel.push((uri.to_owned(), c.owner, token));
             }
         }
         if !backchannel.is_empty() {
@@ -388,12 +425,12 @@ impl OAuthCore {
 /// POSTs each logout token, retrying with backoff; failures are logged, never surfaced.
 async fn send_backchannel(
     outbound: std::sync::Arc<crate::outbound::Outbound>,
-    targets: Vec<(String, String)>,
+    targets: Vec<(String, crate::outbound::Owner, String)>,
 ) {
-    let sends = targets.into_iter().map(|(uri, token)| {
+    let sends = targets.into_iter().map(|(uri, owner, token)| {
         let outbound = outbound.clone();
         async move {
-            let http = match outbound.client_for(&uri) {
+            let http = match outbound.client_for(&uri, owner) {
                 Ok(h) => h,
                 Err(e) => {
                     tracing::warn!(uri, error = %e, "back-channel logout refused by the SSRF guard");

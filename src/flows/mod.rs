@@ -34,8 +34,28 @@ use crate::{
     wire::{ConsentSessionData, OidcContext},
 };
 
-/// The authentication session cookie: the id of a remembered login session.
+/// The authentication session cookie: a secret of its own (256 random bits) that opens one
+/// remembered login session. Only its SHA-256 digest is stored; it is never the session's id,
+/// which is the `sid` that ID tokens, logout tokens and front-channel logout URLs publish.
 pub const SESSION_COOKIE: &str = "latchkey_authentication_session";
+
+/// A new authentication session cookie value and the digest to store for it.
+pub(crate) fn new_session_cookie() -> (String, String) {
+    let value = crate::crypto::random_token(32);
+    let digest = session_cookie_digest(&value).unwrap_or_default();
+    (value, digest)
+}
+
+/// The stored digest of an authentication session cookie value, or `None` when the value is not
+/// one this server makes (43 base64url characters), so that nothing else is looked up.
+pub(crate) fn session_cookie_digest(value: &str) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    (value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then(|| crate::crypto::hex(&Sha256::digest(value.as_bytes())))
+}
 
 /// What a sealed value is: each step's value opens only as that step's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

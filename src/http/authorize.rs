@@ -7,7 +7,9 @@ use poem::{
     web::Data,
 };
 
-use super::{State, escape, read_cookie};
+use askama::Template;
+
+use super::{State, read_cookie};
 use crate::{
     flows::{SetCookie, endpoint::AuthorizeOutcome},
     oauth::{
@@ -56,29 +58,66 @@ fn redirect(location: &str, post: bool) -> Response {
 }
 
 /// OAuth 2.0 Form Post Response Mode: a page that posts the response to the client at once.
+#[derive(Template)]
+#[template(path = "form_post.html")]
+struct FormPostPage<'a> {
+    action: &'a str,
+    params: &'a [(&'static str, String)],
+    nonce: &'a str,
+}
+
+/// The front-channel logout page (Front-Channel Logout 1.0 §4).
+#[derive(Template)]
+#[template(path = "frontchannel.html")]
+struct FrontchannelPage<'a> {
+    frames: &'a [String],
+    location: &'a str,
+    nonce: &'a str,
+}
+
+/// The built-in error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    code: &'a str,
+    description: &'a str,
+}
+
+/// A page of ours with its CSP: every value in it went through the template's HTML escaping
+/// (no value is ever written into a script: the scripts are constant and read what they need
+/// from the escaped markup), and a page that fails to render is a plain 500, logged.
+fn page(status: StatusCode, t: &impl Template, csp: &str) -> Response {
+    match t.render() {
+        Ok(html) => Response::builder()
+            .status(status)
+            .content_type("text/html; charset=utf-8")
+            .header(header::CONTENT_SECURITY_POLICY, csp)
+            .header("X-Content-Type-Options", "nosniff")
+            .body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a page failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into()
+        }
+    }
+}
+
+/// OAuth 2.0 Form Post Response Mode: a page that posts the response to the client at once.
+/// No `form-action` here: browsers apply it to the redirects that follow the POST too, and a
+/// client's callback commonly redirects on to another of its origins; the page holds no value
+/// that is not escaped, and its one script is constant.
 fn form_post(r: &ClientResponse) -> Response {
     let nonce = crate::flows::random_hex();
-    let mut inputs = String::new();
-    for (k, v) in &r.params {
-        inputs.push_str(&format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-            escape(k),
-            escape(v)
-        ));
-    }
-    let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Signing in…</title></head>\
-         <body><form method=\"post\" action=\"{}\">{inputs}<noscript><button type=\"submit\">Continue</button></noscript></form>\
-         <script nonce=\"{nonce}\">document.forms[0].submit()</script></body></html>",
-        escape(r.redirect.uri())
-    );
-    Response::builder()
-        .content_type("text/html; charset=utf-8")
-        .header(
-            header::CONTENT_SECURITY_POLICY,
-            format!("default-src 'none'; script-src 'nonce-{nonce}'"),
-        )
-        .body(html)
+    page(
+        StatusCode::OK,
+        &FormPostPage {
+            action: r.redirect.uri(),
+            params: &r.params,
+            nonce: &nonce,
+        },
+        &format!(
+            "default-src 'none'; script-src 'nonce-{nonce}'; base-uri 'none'; frame-ancestors 'none'"
+        ),
+    )
 }
 
 /// The error page: `urls.error` when configured, otherwise a built-in page.
@@ -97,22 +136,14 @@ fn error_page(state: &State, e: &OAuthError) -> Response {
         let sep = if url.contains('?') { '&' } else { '?' };
         return redirect(&format!("{url}{sep}{}", s.finish()), false);
     }
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in error</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
-         <body style=\"font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem\">\
-         <h1>The sign-in request could not be completed</h1><p><code>{}</code></p><p>{}</p></body></html>",
-        escape(e.code.as_str()),
-        escape(&e.description)
-    );
-    Response::builder()
-        .status(StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST))
-        .content_type("text/html; charset=utf-8")
-        .header(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'",
-        )
-        .body(html)
+    page(
+        StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+        &ErrorPage {
+            code: e.code.as_str(),
+            description: &e.description,
+        },
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+    )
 }
 
 /// `GET|POST /oauth2/auth` (RFC 6749 §3.1: both methods, the same parameters).
@@ -171,7 +202,8 @@ pub async fn device_verify(req: &Request, state: Data<&State>) -> Response {
     let raw = req.uri().query().unwrap_or_default().as_bytes().to_vec();
     let cookie = |name: &str| read_cookie(req, name);
     let secure = state.config.public_base().starts_with("https://");
-    match state.oauth.device_verify(&raw, &cookie).await {
+    let address = super::client_address(req);
+    match state.oauth.device_verify(&raw, &cookie, &address).await {
         Ok(step) => browser(redirect(&step.location, false), &step.cookies, secure),
         Err((e, cookies)) => browser(error_page(&state, &e), &cookies, secure),
     }
@@ -234,36 +266,20 @@ pub async fn userinfo(req: &Request, body: Body, state: Data<&State>) -> Respons
 }
 
 /// Front-Channel Logout 1.0 §4: one hidden iframe per client, then on to `location` once they
-/// have loaded (or after a few seconds, whichever is first).
+/// have loaded (or after a few seconds, whichever is first). No form may be sent from it.
 fn frontchannel_page(frontchannel: &[String], location: &str) -> Response {
     let nonce = crate::flows::random_hex();
-    let frames: String = frontchannel
-        .iter()
-        .map(|u| {
-            format!(
-                "<iframe src=\"{}\" style=\"display:none\"></iframe>",
-                escape(u)
-            )
-        })
-        .collect();
-    let target = serde_json::to_string(location).unwrap_or_default();
-    let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Signing out…</title>\
-         <meta http-equiv=\"refresh\" content=\"5;url={loc}\"></head><body>{frames}\
-         <p>Signing you out… <a href=\"{loc}\">Continue</a></p>\
-         <script nonce=\"{nonce}\">(function(){{var n={count},t={target};function go(){{window.location.replace(t)}}\
-         if(n===0){{go();return}}var f=document.getElementsByTagName('iframe');for(var i=0;i<f.length;i++){{f[i].onload=function(){{if(--n===0)go()}}}}\
-         setTimeout(go,3000)}})();</script></body></html>",
-        loc = escape(location),
-        count = frontchannel.len(),
-    );
-    Response::builder()
-        .content_type("text/html; charset=utf-8")
-        .header(
-            header::CONTENT_SECURITY_POLICY,
-            format!("default-src 'none'; frame-src *; script-src 'nonce-{nonce}'"),
-        )
-        .body(html)
+    page(
+        StatusCode::OK,
+        &FrontchannelPage {
+            frames: frontchannel,
+            location,
+            nonce: &nonce,
+        },
+        &format!(
+            "default-src 'none'; frame-src *; script-src 'nonce-{nonce}'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+        ),
+    )
 }
 
 /// `GET|POST /oauth2/sessions/logout` (OpenID Connect RP-Initiated Logout 1.0).

@@ -65,20 +65,13 @@ pub fn read_cookie(req: &poem::Request, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// Escapes text for HTML content and double- or single-quoted attributes.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// The key the limits count the caller's address under ([`crate::limits::address_key`]); the
+/// peer address of the connection (no forwarding header is trusted).
+pub fn client_address(req: &poem::Request) -> String {
+    req.remote_addr()
+        .as_socket_addr()
+        .map(|a| crate::limits::address_key(a.ip()))
+        .unwrap_or_default()
 }
 
 /// `GET /admin/metrics/prometheus` (Hydra's path; behind the admin API keys when they are set).

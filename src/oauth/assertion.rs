@@ -80,7 +80,14 @@ impl OAuthCore {
         Ok(self.tokens.remember_jti(&key, expires_at_ms).await?)
     }
 
-    async fn client_keys(&self, client: &OAuth2Client) -> Result<JwkSet, OAuthError> {
+    /// The client's keys: registered inline, or fetched from its `jwks_uri` (under the SSRF guard
+    /// when `owner` says so). A failed fetch reads the same to the caller whatever went wrong;
+    /// the detail goes to the log.
+    async fn client_keys(
+        &self,
+        client: &OAuth2Client,
+        owner: crate::outbound::Owner,
+    ) -> Result<JwkSet, OAuthError> {
         if let Some(jwks) = &client.jwks {
             return serde_json::from_value(jwks.clone()).map_err(|_| {
                 invalid("The client's registered jwks is not a usable JSON Web Key Set.")
@@ -92,12 +99,13 @@ impl OAuthCore {
             .filter(|u| !u.is_empty())
             .ok_or_else(|| invalid("The client has no keys registered."))?;
         self.outbound
-            .get_json::<JwkSet>(uri)
+            .get_json::<JwkSet>(uri, owner)
             .await
             .map_err(|e| OAuthError {
-                cause: Some(e.0.clone()),
+                cause: Some(format!("jwks_uri: {e}")),
                 ..invalid(format!(
-                    "The client's jwks_uri did not give a JSON Web Key Set: {e}"
+                    "The client's jwks_uri gave no JSON Web Key Set: {}.",
+                    crate::outbound::FetchError::PUBLIC
                 ))
             })
     }
@@ -107,6 +115,7 @@ impl OAuthCore {
         &self,
         client_id: &str,
         client: &OAuth2Client,
+        owner: crate::outbound::Owner,
         assertion_type: Option<&str>,
         assertion: &str,
     ) -> Result<(), OAuthError> {
@@ -121,7 +130,7 @@ impl OAuthCore {
             header.alg,
             client.token_endpoint_auth_signing_alg.as_deref(),
         )?;
-        let keys = self.client_keys(client).await?;
+        let keys = self.client_keys(client, owner).await?;
         let base = self.config.public_base();
         let mut validation = Validation::new(alg);
         validation.set_audience(&[

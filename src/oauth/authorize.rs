@@ -196,27 +196,39 @@ pub fn valid_pkce_value(s: &str) -> bool {
 
 /// RFC 8252 §7.3 and RFC 9700 §2.1: redirect URIs match exactly, except that the port of a
 /// loopback IP literal (`http://127.0.0.1`, `http://[::1]`) may differ, for native apps that
-/// listen on an ephemeral port.
+/// listen on an ephemeral port. The comparison is of the strings as written, with only the port
+/// taken out: nothing is parsed or normalised first (a parser would resolve `..`, drop tabs and
+/// newlines, read `2130706433` as 127.0.0.1), so what matches is what was registered, and the
+/// request's spelling that is echoed into `Location` differs from it in the port digits alone.
 pub fn redirect_matches(registered: &str, requested: &str) -> bool {
     if registered == requested {
         return true;
     }
-    let (Ok(a), Ok(b)) = (url::Url::parse(registered), url::Url::parse(requested)) else {
-        return false;
-    };
-    let loopback = |u: &url::Url| {
-        u.scheme() == "http"
-            && matches!(u.host_str(), Some("127.0.0.1") | Some("[::1]"))
-            && u.username().is_empty()
-            && u.password().is_none()
-    };
-    loopback(&a)
-        && loopback(&b)
-        && a.host_str() == b.host_str()
-        && a.path() == b.path()
-        && a.query() == b.query()
-        && a.fragment().is_none()
-        && b.fragment().is_none()
+    match (
+        without_loopback_port(registered),
+        without_loopback_port(requested),
+    ) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// A loopback redirect URI as its host and the rest after the port: `http://127.0.0.1:8080/cb`
+/// → (`http://127.0.0.1`, `/cb`). `None` for anything else, including a port that is not 1 to
+/// 5 digits or a rest that does not start a path or query.
+fn without_loopback_port(uri: &str) -> Option<(&str, &str)> {
+    let host = ["http://127.0.0.1", "http://[::1]"]
+        .into_iter()
+        .find(|h| uri.starts_with(h))?;
+    let mut rest = &uri[host.len()..];
+    if let Some(after) = rest.strip_prefix(':') {
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        if !(1..=5).contains(&digits) || after[..digits].parse::<u16>().is_err() {
+            return None;
+        }
+        rest = &after[digits..];
+    }
+    (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')).then_some((host, rest))
 }
 
 /// An authorization request's parameters without the verifiers, sorted: two requests are the same
@@ -546,6 +558,23 @@ mod tests {
             "http://127.0.0.1/cb",
             "http://evil@127.0.0.1:5/cb"
         ));
+        // Only the port may differ: nothing a URL parser would normalise matches.
+        for other in [
+            "http://127.0.0.1:9999/c\tb",
+            "http://127.0.0.1:9999/x/../cb",
+            "http://127.0.0.1:9999/x/%2e%2e/cb",
+            "http://2130706433:9999/cb",
+            "http://0x7f.1:9999/cb",
+            "http://127.0.0.1.:9999/cb",
+            "http://127.0.0.1:9999/cb\n",
+            "HTTP://127.0.0.1:9999/cb",
+            "http://127.0.0.1:99999/cb",
+            "http://127.0.0.1:/cb",
+            "http://127.0.0.1:5@evil.example/cb",
+            "http://127.0.0.1.evil.example/cb",
+        ] {
+            assert!(!redirect_matches("http://127.0.0.1/cb", other), "{other:?}");
+        }
     }
 
     #[test]

@@ -170,8 +170,14 @@ impl OAuthCore {
         }
         if method == "private_key_jwt" {
             let assertion = p.assertion.as_deref().unwrap_or_default();
-            self.verify_assertion(&id, &metadata, p.assertion_type.as_deref(), assertion)
-                .await?;
+            self.verify_assertion(
+                &id,
+                &metadata,
+                stored.owner,
+                p.assertion_type.as_deref(),
+                assertion,
+            )
+            .await?;
         }
         if let Some(secret) = secret {
             let Some(phc) = &stored.secret_hash else {

@@ -130,7 +130,8 @@ pub mod flow {
 }
 
 pub mod login_session {
-    //! The `login_sessions` table (see migration `m20261129_000005_flows`).
+    //! The `login_sessions` table (see migrations `m20261129_000005_flows` and
+    //! `m20261203_000012_login_session_cookies`).
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -141,6 +142,9 @@ pub mod login_session {
         pub subject: String,
         pub authenticated_at: i64,
         pub expires_at: i64,
+        /// SHA-256 (hex) of the browser's authentication session cookie; `None` for sessions
+        /// stored before cookies were secrets of their own (no cookie opens them).
+        pub cookie_digest: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -109,8 +109,19 @@ impl FlowStore for FlowCache {
         self.store.session_flows(login_session_id).await
     }
 
-    async fn put_login_session(&self, session: &LoginSession) -> Result<(), StoreError> {
-        self.store.put_login_session(session).await
+    async fn put_login_session(
+        &self,
+        session: &LoginSession,
+        cookie_digest: &str,
+    ) -> Result<(), StoreError> {
+        self.store.put_login_session(session, cookie_digest).await
+    }
+
+    async fn login_session_by_cookie(
+        &self,
+        cookie_digest: &str,
+    ) -> Result<Option<LoginSession>, StoreError> {
+        self.store.login_session_by_cookie(cookie_digest).await
     }
 
     async fn get_login_session(&self, id: &str) -> Result<Option<LoginSession>, StoreError> {

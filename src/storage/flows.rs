@@ -184,12 +184,17 @@ impl FlowStore for SqlStore {
     /// No event: it inserts a new session or extends one (a new `authenticated_at`); nothing
     /// caches login sessions, and a future cache would read a missing or older session as
     /// "log in again", never as a login that did not happen.
-    async fn put_login_session(&self, s: &LoginSession) -> Result<(), StoreError> {
+    async fn put_login_session(
+        &self,
+        s: &LoginSession,
+        cookie_digest: &str,
+    ) -> Result<(), StoreError> {
         let am = login_session::ActiveModel {
             id: Set(s.id.clone()),
             subject: Set(s.subject.clone()),
             authenticated_at: Set(s.authenticated_at),
             expires_at: Set(s.expires_at),
+            cookie_digest: Set(Some(cookie_digest.to_owned())),
         };
         let txn = self.db.conn.begin().await?;
         login_session::Entity::delete_by_id(s.id.clone())
@@ -208,12 +213,20 @@ impl FlowStore for SqlStore {
             .await?
             .into_iter()
             .next()
-            .map(|m| LoginSession {
-                id: m.id,
-                subject: m.subject,
-                authenticated_at: m.authenticated_at,
-                expires_at: m.expires_at,
-            }))
+            .map(login_session_of))
+    }
+
+    async fn login_session_by_cookie(
+        &self,
+        cookie_digest: &str,
+    ) -> Result<Option<LoginSession>, StoreError> {
+        Ok(login_session::Entity::find()
+            .filter(login_session::Column::CookieDigest.eq(cookie_digest))
+            .all(&self.db.conn)
+            .await?
+            .into_iter()
+            .next()
+            .map(login_session_of))
     }
 
     async fn delete_login_sessions(
@@ -278,5 +291,14 @@ impl FlowStore for SqlStore {
             .await?
             .rows_affected;
         Ok((flows, sessions))
+    }
+}
+
+fn login_session_of(m: login_session::Model) -> LoginSession {
+    LoginSession {
+        id: m.id,
+        subject: m.subject,
+        authenticated_at: m.authenticated_at,
+        expires_at: m.expires_at,
     }
 }

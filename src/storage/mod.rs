@@ -399,7 +399,8 @@ pub trait UserStore: Send + Sync {
     async fn delete_user(&self, email: &str) -> Result<bool, StoreError>;
 }
 
-/// A remembered login: the authentication session cookie carries its id.
+/// A remembered login. Its id is the published `sid`; the browser holds a cookie of its own,
+/// of which only the digest is stored (see [`FlowStore::login_session_by_cookie`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoginSession {
     pub id: String,
@@ -446,8 +447,18 @@ pub trait FlowStore: Send + Sync {
     ) -> Result<u64, StoreError>;
     /// The flows of a login session (for logout notifications).
     async fn session_flows(&self, login_session_id: &str) -> Result<Vec<StoredFlow>, StoreError>;
-    async fn put_login_session(&self, session: &LoginSession) -> Result<(), StoreError>;
+    /// Stores (or replaces) a login session with the digest of the cookie that opens it.
+    async fn put_login_session(
+        &self,
+        session: &LoginSession,
+        cookie_digest: &str,
+    ) -> Result<(), StoreError>;
     async fn get_login_session(&self, id: &str) -> Result<Option<LoginSession>, StoreError>;
+    /// The login session whose cookie has this digest.
+    async fn login_session_by_cookie(
+        &self,
+        cookie_digest: &str,
+    ) -> Result<Option<LoginSession>, StoreError>;
     /// Deletes login sessions by subject, by id, or both; returns how many.
     async fn delete_login_sessions(
         &self,

@@ -41,7 +41,7 @@ async fn start(args: &[&str], port: u16) -> (KillOnDrop, String) {
                 .split('"')
                 .next()
                 .unwrap();
-            return (child, href.replace("&amp;", "&"));
+            return (child, href.replace("&#38;", "&"));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

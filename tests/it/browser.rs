@@ -50,6 +50,12 @@ async fn wait_for_url(c: &fantoccini::Client, prefix: &str) -> String {
 /// A headless Chromium through chromedriver, or `None` (the test then skips) where chromedriver
 /// is missing — unless `LATCHKEY_REQUIRE_BROWSER` is set, as CI sets it.
 pub async fn headless() -> Option<(KillOnDrop, fantoccini::Client)> {
+    headless_with("normal").await
+}
+
+/// As [`headless`], with a WebDriver page load strategy (`eager`: a command that navigates
+/// returns once the document is parsed, not once every frame has loaded).
+pub async fn headless_with(page_load: &str) -> Option<(KillOnDrop, fantoccini::Client)> {
     let Ok(driver_path) = which("chromedriver") else {
         // CI sets this: there the test must run, not pass by skipping.
         assert!(
@@ -70,7 +76,8 @@ pub async fn headless() -> Option<(KillOnDrop, fantoccini::Client)> {
         .unwrap();
     let driver = KillOnDrop(driver);
     let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(json!({
-        "goog:chromeOptions": {"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1024,768"]}
+        "goog:chromeOptions": {"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1024,768"]},
+        "pageLoadStrategy": page_load,
     }))
     .unwrap();
     let mut c = None;
@@ -248,6 +255,73 @@ async fn builtin_app_in_a_real_browser() {
     let (st, tokens) = crate::device::poll(&s, "tv", d["device_code"].as_str().unwrap()).await;
     assert_eq!(st, 200, "{tokens}");
     assert!(tokens["id_token"].is_string());
+    c.close().await.unwrap();
+    s.stop().await;
+}
+
+/// Issue 21 (2): a post-logout URI with markup in it, stored for a client, is shown by the
+/// front-channel logout page as a link and nothing else; the logout is confirmed on the built-in
+/// page, whose cookie binds the verifier to this browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frontchannel_logout_page_in_a_real_browser() {
+    let Some((_driver, c)) = headless_with("eager").await else {
+        return;
+    };
+    let port = free_port();
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let s = TestServer::start_with(db, |c| {
+        c.serve.public.port = port;
+        c.urls.self_.issuer = format!("http://127.0.0.1:{port}/");
+    })
+    .await;
+    // The client's front-channel URI never answers: the page stays until its 3 s timeout.
+    let hang = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hang_port = hang.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = hang.accept().await {
+            held.push(tcp);
+        }
+    });
+    web_client(
+        &s,
+        "rp",
+        json!({"frontchannel_logout_uri": format!("http://127.0.0.1:{hang_port}/fc"),
+               "post_logout_redirect_uris": ["https://rp.example/bye"]}),
+    )
+    .await;
+    let evil = crate::attacks::EVIL_POST_LOGOUT;
+    crate::attacks::store_post_logout_uris(&s, "rp", json!([evil])).await;
+    let mut b = crate::flows::Browser::new();
+    let t = crate::logout::tokens(&s, &mut b, "rp", &crate::logout::remembered("ada")).await;
+
+    c.goto(&format!(
+        "{}/oauth2/sessions/logout?id_token_hint={}&post_logout_redirect_uri={}",
+        s.public,
+        t["id_token"].as_str().unwrap(),
+        crate::flows::enc(evil)
+    ))
+    .await
+    .unwrap();
+    text_when(&c, "h1", |t| t.starts_with("Sign out")).await;
+    c.find(Locator::Css("button[value=yes]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_url(
+        &c,
+        &format!("{}/oauth2/sessions/logout?logout_verifier=", s.public),
+    )
+    .await;
+    let next = c.find(Locator::Id("next")).await.unwrap();
+    assert_eq!(next.attr("href").await.unwrap().as_deref(), Some(evil));
+    assert!(
+        c.find(Locator::Id("pwn")).await.is_err(),
+        "the URI wrote an element into the page"
+    );
+    assert_eq!(c.find_all(Locator::Css("script")).await.unwrap().len(), 1);
     c.close().await.unwrap();
     s.stop().await;
 }

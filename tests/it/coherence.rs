@@ -196,7 +196,7 @@ async fn every_write_path_emits_its_event(backend: Backend) {
         authenticated_at: 1,
         expires_at: i64::MAX / 2,
     };
-    emits!(flows.put_login_session(&session), []);
+    emits!(flows.put_login_session(&session, "digest"), []);
     emits!(
         flows.revoke_consents("ada", Some("c1")),
         [Event::ConsentsRevoked {

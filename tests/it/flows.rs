@@ -35,8 +35,18 @@ pub struct Page {
 
 impl Browser {
     pub fn new() -> Self {
+        Self::with(reqwest::Client::builder())
+    }
+
+    /// A browser on another machine: its connections come from `ip` (any 127.0.0.0/8 address
+    /// reaches the test server over loopback).
+    pub fn from_address(ip: &str) -> Self {
+        Self::with(reqwest::Client::builder().local_address(ip.parse::<std::net::IpAddr>().ok()))
+    }
+
+    fn with(builder: reqwest::ClientBuilder) -> Self {
         Self {
-            http: reqwest::Client::builder()
+            http: builder
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),

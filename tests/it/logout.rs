@@ -10,7 +10,7 @@ use crate::{
     support::TestServer,
 };
 
-fn auth_url(s: &TestServer, client: &str, scope: &str) -> String {
+pub fn auth_url(s: &TestServer, client: &str, scope: &str) -> String {
     format!(
         "{}/oauth2/auth?client_id={client}&redirect_uri=https%3A%2F%2Frp.example%2Fcb&state=st-123456&response_type=code&scope={scope}",
         s.public
@@ -18,7 +18,7 @@ fn auth_url(s: &TestServer, client: &str, scope: &str) -> String {
 }
 
 /// Runs a flow and exchanges the code: the token response.
-async fn tokens(s: &TestServer, b: &mut Browser, client: &str, app: &App) -> Value {
+pub async fn tokens(s: &TestServer, b: &mut Browser, client: &str, app: &App) -> Value {
     let (page, _) = run_flow(s, b, &auth_url(s, client, "openid+offline_access"), app).await;
     let code = param(&page.location.unwrap(), "code").unwrap();
     let r = s
@@ -35,7 +35,7 @@ async fn tokens(s: &TestServer, b: &mut Browser, client: &str, app: &App) -> Val
     r.json().await.unwrap()
 }
 
-fn remembered(subject: &str) -> App {
+pub fn remembered(subject: &str) -> App {
     App {
         login: Ok(json!({"subject": subject, "remember": true})),
         consent: Ok(json!({"remember": true, "session": {"id_token": {"name": "Ada"}}})),
@@ -241,11 +241,12 @@ async fn rp_initiated_logout(s: TestServer) {
     let page = b.get(&local(&s, r["redirect_to"].as_str().unwrap())).await;
     assert_eq!(page.status, 200);
     assert!(!b.cookies.contains_key("latchkey_authentication_session"));
-    // Front channel: an iframe for the client with iss and sid; then on to the RP's page.
+    // Front channel: an iframe for the client with iss and sid; then on to the RP's page (the
+    // template writes `&` as the character reference `&#38;`).
     let iss_q: String = url::form_urlencoded::byte_serialize(ISSUER.as_bytes()).collect();
     assert!(
         page.body
-            .contains(&format!("https://rp.example/fc?iss={iss_q}&amp;sid={sid}")),
+            .contains(&format!("https://rp.example/fc?iss={iss_q}&#38;sid={sid}")),
         "{}",
         page.body
     );
@@ -298,8 +299,13 @@ async fn rp_initiated_logout(s: TestServer) {
     );
 
     // Ending a session by sid through the admin API notifies the clients too.
-    let _ = tokens(&s, &mut b, "rp", &remembered("ada")).await;
-    let sid2 = b.cookies["latchkey_authentication_session"].clone();
+    // (The sid is the ID token's: the session cookie is a secret of its own, not the sid.)
+    let t2 = tokens(&s, &mut b, "rp", &remembered("ada")).await;
+    let sid2 = crate::attacks::claims(t2["id_token"].as_str().unwrap())["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(b.cookies["latchkey_authentication_session"], sid2);
     let r = s
         .http
         .delete(format!(

@@ -8,6 +8,7 @@ mod support;
 
 mod admin_keys;
 mod assertion;
+mod attacks;
 mod authcode;
 mod bad_input;
 mod browser;

@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::{jwt_bearer::Signer, support::TestServer};
 
 /// Serves `body` as JSON over plain HTTP on 127.0.0.1; returns the port.
-async fn json_server(body: String) -> u16 {
+pub async fn json_server(body: String) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -30,7 +30,7 @@ async fn json_server(body: String) -> u16 {
     port
 }
 
-async fn assertion_auth(s: &TestServer, key: &Signer, client: &str) -> (u16, Value) {
+pub async fn assertion_auth(s: &TestServer, key: &Signer, client: &str) -> (u16, Value) {
     let aud = format!("{}/oauth2/token", s.state.config.public_base());
     let now = crate::jwt_bearer::now();
     let a = key.sign(&json!({"iss": client, "sub": client, "aud": aud, "iat": now, "exp": now + 60, "jti": uuid::Uuid::new_v4().to_string()}));

@@ -42,7 +42,7 @@ pub fn authorize_link(start_page: &str) -> String {
         .split('"')
         .next()
         .unwrap()
-        .replace("&amp;", "&")
+        .replace("&#38;", "&")
 }
 
 /// A person at a relying party: follows `link` to the built-in app at `app` (its root: `/login`

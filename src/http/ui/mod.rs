@@ -444,11 +444,7 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
         Err(e) => return challenge_error(state.base, e),
     };
     let email = field(&f, "email");
-    let address = req
-        .remote_addr()
-        .as_socket_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let address = crate::http::client_address(req);
     if let Some(wait) = state.users.throttle.wait(email, &address) {
         crate::metrics::metrics().sign_in_throttled.inc();
         let minutes = wait.as_secs().div_ceil(60).max(1);
