@@ -264,13 +264,7 @@ impl OAuthCore {
         if self.device_step_expired(&step) {
             return Err(fail(invalid()));
         }
-        let presented = cookie(DEVICE_CSRF_COOKIE).unwrap_or_default();
-        if step.csrf.is_empty()
-            || !bool::from(subtle::ConstantTimeEq::ct_eq(
-                presented.as_bytes(),
-                step.csrf.as_bytes(),
-            ))
-        {
+        if !super::same_browser(cookie(DEVICE_CSRF_COOKIE), &step.csrf) {
             return Err(fail(OAuthError::new(
                 ErrorCode::RequestForbidden,
                 "The code was entered in another browser, or its cookie expired (CSRF check failed).",

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     FlowState, HandledConsent, HandledLogin, SESSION_COOKIE, SetCookie, Stage, csrf_cookie,
-    new_session_cookie, random_hex, session_cookie_digest, with_param,
+    new_session_cookie, random_hex, same_browser, session_cookie_digest, with_param,
 };
 use crate::{
     oauth::{ErrorCode, OAuthCore, OAuthError},
@@ -170,12 +170,7 @@ impl OAuthCore {
             Stage::LoginVerifier => ("login", &flow.login_csrf),
             _ => ("consent", &flow.consent_csrf),
         };
-        let presented = cookie(&csrf_cookie(kind, &flow.client_id)).unwrap_or_default();
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(
-            presented.as_bytes(),
-            expected.as_bytes(),
-        )) || expected.is_empty()
-        {
+        if !same_browser(cookie(&csrf_cookie(kind, &flow.client_id)), expected) {
             return Err(OAuthError::new(
                 ErrorCode::RequestForbidden,
                 "The flow was started in another browser, or its cookie expired (CSRF check failed).",

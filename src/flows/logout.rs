@@ -114,10 +114,7 @@ impl OAuthCore {
             // Logout CSRF: only the browser that started this logout may finish it (like the
             // login and consent verifiers), and only once (as Hydra marks a logout request used):
             // a verifier sent to someone else ends nothing and redirects nowhere.
-            let presented = cookie(LOGOUT_CSRF_COOKIE).unwrap_or_default();
-            if state.csrf.is_empty()
-                || !crate::crypto::constant_time_eq(presented.as_bytes(), state.csrf.as_bytes())
-            {
+            if !super::same_browser(cookie(LOGOUT_CSRF_COOKIE), &state.csrf) {
                 return Err(OAuthError::new(
                     ErrorCode::RequestForbidden,
                     "The logout was started in another browser, or its cookie expired (CSRF check failed).",

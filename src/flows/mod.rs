@@ -186,6 +186,17 @@ pub fn csrf_cookie(kind: &str, client_id: &str) -> String {
     format!("latchkey_{kind}_csrf_{suffix}")
 }
 
+/// Whether the browser presented the CSRF cookie value sealed into a step (compared in constant
+/// time; an empty expected value never matches): a step's verifier is honoured only in the
+/// browser that started the step.
+pub(crate) fn same_browser(presented: Option<String>, expected: &str) -> bool {
+    !expected.is_empty()
+        && crate::crypto::constant_time_eq(
+            presented.unwrap_or_default().as_bytes(),
+            expected.as_bytes(),
+        )
+}
+
 /// 128 random bits, hex.
 pub fn random_hex() -> String {
     let mut b = [0u8; 16];

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::{
     flows::{App, Browser, admin_put, enc, local, param, run_flow, web_client},
     logout::{auth_url, remembered, tokens},
-    support::TestServer,
+    support::{TestServer, jwt_claims},
     ui::hidden,
 };
 
@@ -30,17 +30,6 @@ pub async fn store_post_logout_uris(s: &TestServer, client: &str, uris: Value) {
     assert!(store.update_client(&stored).await.unwrap());
 }
 
-pub fn claims(jwt: &str) -> Value {
-    use base64::Engine;
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 /// 1. The `sid` of an ID token, set as the SSO cookie in the attacker's browser, must not sign
 ///    the attacker in as the victim; the victim's own browser still skips the login.
 async fn sid_is_no_credential(s: TestServer) {
@@ -48,7 +37,7 @@ async fn sid_is_no_credential(s: TestServer) {
     web_client(&s, "other", json!({})).await;
     let mut victim = Browser::new();
     let t = tokens(&s, &mut victim, "rp", &remembered("victim")).await;
-    let sid = claims(t["id_token"].as_str().unwrap())["sid"]
+    let sid = jwt_claims(t["id_token"].as_str().unwrap())["sid"]
         .as_str()
         .unwrap()
         .to_owned();

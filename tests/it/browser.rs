@@ -97,18 +97,23 @@ pub async fn headless_with(page_load: &str) -> Option<(KillOnDrop, fantoccini::C
     Some((driver, c))
 }
 
+/// A server on SQLite whose issuer is its real address (the browser follows what it builds).
+async fn at_its_issuer() -> TestServer {
+    let port = free_port();
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    TestServer::start_with(db, |c| {
+        c.serve.public.port = port;
+        c.urls.self_.issuer = format!("http://127.0.0.1:{port}/");
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn builtin_app_in_a_real_browser() {
     let Some((_driver, c)) = headless().await else {
         return;
     };
-    let port = free_port();
-    let db = TestDb::create(Backend::Sqlite).await.unwrap();
-    let s = TestServer::start_with(db, |c| {
-        c.serve.public.port = port;
-        c.urls.self_.issuer = format!("http://127.0.0.1:{port}/");
-    })
-    .await;
+    let s = at_its_issuer().await;
     s.state
         .users
         .create("ada@example.com", "correct horse", json!({}))
@@ -267,13 +272,7 @@ async fn frontchannel_logout_page_in_a_real_browser() {
     let Some((_driver, c)) = headless_with("eager").await else {
         return;
     };
-    let port = free_port();
-    let db = TestDb::create(Backend::Sqlite).await.unwrap();
-    let s = TestServer::start_with(db, |c| {
-        c.serve.public.port = port;
-        c.urls.self_.issuer = format!("http://127.0.0.1:{port}/");
-    })
-    .await;
+    let s = at_its_issuer().await;
     // The client's front-channel URI never answers: the page stays until its 3 s timeout.
     let hang = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hang_port = hang.local_addr().unwrap().port();

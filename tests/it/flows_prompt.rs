@@ -502,14 +502,7 @@ async fn consent_verifier_is_single_use(s: TestServer) {
         .await;
     let t: serde_json::Value = r.json().await.unwrap();
     let at = t["access_token"].as_str().unwrap();
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::Engine::decode(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            at.split('.').nth(1).unwrap(),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let claims = crate::support::jwt_claims(at);
     assert_eq!(claims["ext"], json!({"team": "blue"}));
     assert_eq!(claims["sub"], "ada");
     assert_eq!(claims["client_id"], "rp");

@@ -9,12 +9,11 @@ use std::{
     time::Duration,
 };
 
-use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::{
     flows::{App, Browser, param, run_flow, web_client},
-    support::{Backend, TestDb, TestServer},
+    support::{Backend, TestDb, TestServer, jwt_claims},
 };
 
 const KEY: &str = "hook-key-0123456789";
@@ -117,16 +116,6 @@ fn unique(prefix: &str) -> String {
         "{prefix}-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     )
-}
-
-fn jwt_claims(jwt: &str) -> Value {
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 async fn token(s: &TestServer, id: &str, secret: &str, form: &[(&str, &str)]) -> (u16, Value) {

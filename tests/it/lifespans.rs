@@ -7,22 +7,11 @@ use serde_json::{Value, json};
 use crate::{
     device,
     flows::{App, Browser, param, run_flow, web_client},
-    support::TestServer,
+    support::{TestServer, jwt_claims},
 };
 
 fn lasts(claims: &Value) -> i64 {
     claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap()
-}
-
-fn jwt_claims(token: &str) -> Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 async fn set(s: &TestServer, id: &str, body: Value) -> (u16, Value) {

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 
 use crate::{
     flows::{App, Browser, ISSUER, admin_get, admin_put, local, param, run_flow, web_client},
-    support::TestServer,
+    support::{TestServer, jwt_claims},
 };
 
 pub fn auth_url(s: &TestServer, client: &str, scope: &str) -> String {
@@ -180,17 +180,7 @@ async fn rp_initiated_logout(s: TestServer) {
     let mut b = Browser::new();
     let t = tokens(&s, &mut b, "rp", &remembered("ada")).await;
     let id_token = t["id_token"].as_str().unwrap();
-    let sid = {
-        let claims: Value = serde_json::from_slice(
-            &base64::Engine::decode(
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                id_token.split('.').nth(1).unwrap(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        claims["sid"].as_str().unwrap().to_owned()
-    };
+    let sid = jwt_claims(id_token)["sid"].as_str().unwrap().to_owned();
 
     // An unregistered post-logout URI is refused on the error page, never redirected to.
     let page = b
@@ -301,7 +291,7 @@ async fn rp_initiated_logout(s: TestServer) {
     // Ending a session by sid through the admin API notifies the clients too.
     // (The sid is the ID token's: the session cookie is a secret of its own, not the sid.)
     let t2 = tokens(&s, &mut b, "rp", &remembered("ada")).await;
-    let sid2 = crate::attacks::claims(t2["id_token"].as_str().unwrap())["sid"]
+    let sid2 = jwt_claims(t2["id_token"].as_str().unwrap())["sid"]
         .as_str()
         .unwrap()
         .to_owned();

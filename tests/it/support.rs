@@ -349,6 +349,18 @@ macro_rules! on_all_databases {
     };
 }
 
+/// The claims of a JWT, unverified (its payload, base64url-decoded).
+pub fn jwt_claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).expect("a JWT has a payload");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("JSON claims")
+}
+
 /// The `latchkey` binary built for these tests.
 pub fn latchkey() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"));

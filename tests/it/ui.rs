@@ -239,14 +239,7 @@ async fn builtin_app(s: TestServer) {
         .await
         .unwrap();
     assert_eq!(t["scope"], "openid email");
-    let claims: Value = serde_json::from_slice(
-        &base64::Engine::decode(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            t["id_token"].as_str().unwrap().split('.').nth(1).unwrap(),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let claims = crate::support::jwt_claims(t["id_token"].as_str().unwrap());
     assert_eq!(claims["email"], "ada@example.com");
     assert_eq!(claims["amr"], json!(["pwd"]));
     assert!(claims.get("name").is_none(), "profile was not granted");
