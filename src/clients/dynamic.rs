@@ -77,6 +77,23 @@ fn check_reserved(c: &mut OAuth2Client) -> Result<(), AdminError> {
             ),
         ));
     }
+    // Metadata this server does not honour is refused rather than stored and ignored (OIDC
+    // Registration §3.2: the server may reject values it does not support): userinfo answers are
+    // plain JSON, and request objects are not read.
+    for (name, value) in [
+        (
+            "userinfo_signed_response_alg",
+            &c.userinfo_signed_response_alg,
+        ),
+        ("request_object_signing_alg", &c.request_object_signing_alg),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty() && *v != "none") {
+            return Err(AdminError::invalid(
+                "invalid_client_metadata",
+                format!("\"{name}\" {v:?} is not supported by this server"),
+            ));
+        }
+    }
     // Never taken from the request: the registration's own fields.
     c.registration_access_token = None;
     c.registration_client_uri = None;

@@ -79,8 +79,17 @@ struct FrontchannelPage<'a> {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    title: &'a str,
+    heading: &'a str,
     code: &'a str,
     description: &'a str,
+}
+
+/// Which request the error page answers: it says so in its title and heading.
+#[derive(Clone, Copy)]
+enum Failed {
+    SignIn,
+    SignOut,
 }
 
 /// A page of ours with its CSP: every value in it went through the template's HTML escaping
@@ -122,6 +131,10 @@ fn form_post(r: &ClientResponse) -> Response {
 
 /// The error page: `urls.error` when configured, otherwise a built-in page.
 fn error_page(state: &State, e: &OAuthError) -> Response {
+    failure_page(state, e, Failed::SignIn)
+}
+
+fn failure_page(state: &State, e: &OAuthError, failed: Failed) -> Response {
     if let Some(cause) = &e.cause {
         tracing::error!(
             code = e.code.as_str(),
@@ -139,6 +152,14 @@ fn error_page(state: &State, e: &OAuthError) -> Response {
     page(
         StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
         &ErrorPage {
+            title: match failed {
+                Failed::SignIn => "Sign-in error",
+                Failed::SignOut => "Sign-out error",
+            },
+            heading: match failed {
+                Failed::SignIn => "The sign-in request could not be completed",
+                Failed::SignOut => "The sign-out request could not be completed",
+            },
             code: e.code.as_str(),
             description: &e.description,
         },
@@ -291,11 +312,12 @@ pub async fn logout(req: &Request, body: Body, state: Data<&State>) -> Response 
         match body.into_bytes_limit(FORM_LIMIT).await {
             Ok(b) => b.to_vec(),
             Err(_) => {
-                return error_page(
+                return failure_page(
                     &state,
                     &OAuthError::invalid_request(
                         "The request body is too large or could not be read.",
                     ),
+                    Failed::SignOut,
                 );
             }
         }
@@ -320,6 +342,6 @@ pub async fn logout(req: &Request, body: Body, state: Data<&State>) -> Response 
             };
             browser(resp, &cookies, secure)
         }
-        LogoutOutcome::Page(e) => browser(error_page(&state, &e), &[], secure),
+        LogoutOutcome::Page(e) => browser(failure_page(&state, &e, Failed::SignOut), &[], secure),
     }
 }

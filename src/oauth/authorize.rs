@@ -407,11 +407,16 @@ impl OAuthCore {
             ));
         }
         let nonce = params.get("nonce").map(str::to_owned);
-        // OIDC Core §3.2.2.1 and §3.3.2.11: implicit and hybrid OpenID requests need a nonce.
-        if openid && !response_type.code_only() && nonce.is_none() {
+        // OIDC Core §3.2.2.1 (implicit): nonce REQUIRED; OIDC Core 1.0 with errata set 2, the
+        // hybrid flow: "nonce — REQUIRED if the Response Type of the request is `code id_token`
+        // or `code id_token token` and OPTIONAL when the Response Type of the request is
+        // `code token`". So: required whenever an ID token comes back from this endpoint, and
+        // only then (`code token` and `token` return none here; the conformance suite's
+        // oidcc-ensure-request-without-nonce-succeeds-for-code-flow checks `code token`).
+        if openid && response_type.id_token && nonce.is_none() {
             return Err(fail(
                 ErrorCode::InvalidRequest,
-                "The nonce parameter is required when tokens are returned from the authorization endpoint.",
+                "The nonce parameter is required when an ID token is returned from the authorization endpoint.",
             ));
         }
         let code_challenge = params.get("code_challenge").map(str::to_owned);

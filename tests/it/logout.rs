@@ -344,6 +344,12 @@ async fn janitor_cleans_flows_and_sessions(s: TestServer) {
     let (ok, out, err) = crate::support::cli(&["janitor", &s.db.dsn]).await;
     assert!(ok, "{err}");
     assert!(out.contains("0 finished flows"), "{out}");
+    // The one-second session may have expired already (a slow machine): count it in either run.
+    let sessions_gone = |out: &str| -> u32 {
+        let before = out.split(" expired login sessions").next().unwrap();
+        before.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let gone_first = sessions_gone(&out);
     // Without tokens, the unremembered consent goes; the remembered one stays.
     for c in ["rp", "rp2"] {
         let r = s
@@ -357,10 +363,8 @@ async fn janitor_cleans_flows_and_sessions(s: TestServer) {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (ok, out, err) = crate::support::cli(&["janitor", &s.db.dsn]).await;
     assert!(ok, "{err}");
-    assert!(
-        out.contains("1 finished flows and 1 expired login sessions"),
-        "{out}"
-    );
+    assert!(out.contains("1 finished flows"), "{out}");
+    assert_eq!(gone_first + sessions_gone(&out), 1, "{out}");
     let (_, list) = admin_get(&s, "/admin/oauth2/auth/sessions/consent?subject=ada").await;
     let list = list.as_array().unwrap().clone();
     assert_eq!(list.len(), 1);

@@ -17,6 +17,7 @@ mod clients;
 mod coherence;
 mod compat;
 mod config_errors;
+mod conformance;
 mod cors;
 mod dcr;
 mod dev;
