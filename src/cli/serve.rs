@@ -324,6 +324,9 @@ pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
         None
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    if flags.dev {
+        follow_bound_public(&mut config, scheme, public.as_ref());
+    }
     let state = app::state(config, db, Arc::new(SystemClock));
     let running = app::start(state.clone(), public, admin, tls)?;
     if let Some(a) = running.public_addr {
@@ -359,6 +362,28 @@ pub async fn run(cmd: ServeCmd) -> anyhow::Result<()> {
     served?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `--dev`: an issuer left at its default follows the public listener actually bound (another
+/// port, a chosen host), so that the redirects the server builds from it — to the sign-in app, to
+/// the token endpoint in discovery — reach this server and not whatever answers on :4444.
+fn follow_bound_public(config: &mut Config, scheme: &str, public: Option<&TcpListener>) {
+    let Some(addr) = public.and_then(|l| l.local_addr().ok()) else {
+        return;
+    };
+    if config.urls.self_.issuer != crate::config::SelfUrls::default().issuer {
+        return;
+    }
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    let issuer = format!("{scheme}://{host}:{}/", addr.port());
+    if issuer != config.urls.self_.issuer {
+        tracing::info!(issuer, "--dev: the issuer follows the public listener");
+        config.urls.self_.issuer = issuer;
+    }
 }
 
 /// How the person who started this server runs it again, so the banner's commands work as

@@ -124,8 +124,10 @@ async fn dev_banner_commands_work_as_printed() {
     assert!(exit_status(&mut rp.0).await.success());
 
     // Started by `cargo run`, the banner says `cargo run --`.
+    // (A database of its own: the first server still runs, with its own demo-app.)
+    let dir2 = tempfile::tempdir().unwrap();
     let mut again = latchkey()
-        .current_dir(dir.path())
+        .current_dir(dir2.path())
         .args(["serve", "all", "--dev"])
         .env("CARGO_MANIFEST_DIR", dir.path())
         .env("SERVE_PUBLIC_PORT", "0")
@@ -142,4 +144,52 @@ async fn dev_banner_commands_work_as_printed() {
         commands.iter().all(|c| c.starts_with("cargo run -- ")),
         "{banner}"
     );
+
+    // Issue 22: on other ports, the issuer and every default URL follow the listener actually
+    // bound, and a sign-in through the built-in app completes there.
+    let public = banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Public API:"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the public address in the banner")
+        .to_owned();
+    assert_ne!(public, "http://127.0.0.1:4444", "{banner}");
+    assert!(banner.contains(&format!("issuer {public}/")), "{banner}");
+    let me = latchkey().get_program().to_string_lossy().into_owned();
+    let commands: Vec<String> = commands
+        .iter()
+        .map(|c| c.replacen("cargo run --", &me, 1))
+        .collect();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&commands[0])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        commands[0],
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rp = Command::new("bash")
+        .arg("-c")
+        .arg(format!("{} --no-open", commands[1]))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut rp = KillOnDrop(rp);
+    let mut body = String::new();
+    for _ in 0..300 {
+        if let Ok(r) = reqwest::get(home).await {
+            body = r.text().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let link = authorize_link(&body);
+    assert!(link.starts_with(&public), "{link}");
+    let done = demo_user_signs_in(&link, &format!("{public}/ui")).await;
+    assert!(done.body.contains("Signed in"), "{}", done.body);
+    assert!(exit_status(&mut rp.0).await.success());
 }
