@@ -80,3 +80,183 @@ async fn served_spec_matches_the_committed_one() {
     );
     s.stop().await;
 }
+
+/// Whether `v` is what `schema` (an OpenAPI 3.0 schema of `spec`) allows; the places it is not go
+/// to `errors`. Enough of OpenAPI for our spec: `$ref`, `type`, `nullable`, `items`,
+/// `properties`, `required`, `allOf` / `anyOf` / `oneOf`; a schema without a type allows anything.
+fn conforms(spec: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return conforms(spec, &spec["components"]["schemas"][name], v, at, errors);
+    }
+    for all in schema["allOf"].as_array().into_iter().flatten() {
+        conforms(spec, all, v, at, errors);
+    }
+    let alternatives: Vec<&Value> = ["anyOf", "oneOf"]
+        .iter()
+        .flat_map(|k| schema[*k].as_array().into_iter().flatten())
+        .collect();
+    if !alternatives.is_empty()
+        && !alternatives.iter().any(|s| {
+            let mut e = Vec::new();
+            conforms(spec, s, v, at, &mut e);
+            e.is_empty()
+        })
+    {
+        errors.push(format!("{at}: {v} matches none of its alternatives"));
+    }
+    let Some(ty) = schema["type"].as_str() else {
+        return;
+    };
+    if v.is_null() {
+        if schema["nullable"] != true {
+            errors.push(format!("{at}: null, but the spec says {ty}, not nullable"));
+        }
+        return;
+    }
+    let ok = match ty {
+        "string" => v.is_string(),
+        "boolean" => v.is_boolean(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        _ => true,
+    };
+    if !ok {
+        errors.push(format!("{at}: {v} is not a {ty}"));
+        return;
+    }
+    if let (Some(items), Some(a)) = (schema.get("items"), v.as_array()) {
+        for (i, x) in a.iter().enumerate() {
+            conforms(spec, items, x, &format!("{at}[{i}]"), errors);
+        }
+    }
+    if let Some(o) = v.as_object() {
+        for (k, x) in o {
+            if let Some(p) = schema["properties"].get(k) {
+                conforms(spec, p, x, &format!("{at}.{k}"), errors);
+            }
+        }
+        for k in schema["required"].as_array().into_iter().flatten() {
+            let k = k.as_str().unwrap();
+            if !o.contains_key(k) {
+                errors.push(format!("{at}: required {k} is missing"));
+            }
+        }
+    }
+}
+
+/// What the server answers conforms to its own spec (the response-schema check schemathesis
+/// makes, here for every client operation): a strictly typed SDK generated from the spec reads
+/// every client the server returns, the ones whose lifespans and `skip_logout_consent` are null
+/// among them.
+#[tokio::test]
+async fn answers_conform_to_the_spec() {
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    let s = TestServer::start(Backend::Sqlite).await.unwrap();
+    let schema = |path: &str, method: &str, status: &str| {
+        spec["paths"][path][method]["responses"][status]["content"]["application/json; charset=utf-8"]["schema"]
+            .clone()
+    };
+    let mut errors = Vec::new();
+    let mut check = |op: &str, schema: Value, body: &Value| {
+        assert!(!schema.is_null(), "{op}: no response schema");
+        conforms(&spec, &schema, body, op, &mut errors);
+    };
+    let http = &s.http;
+    let admin = &s.admin;
+    let minimal = s.post("/admin/clients", serde_json::json!({})).await;
+    assert_eq!(minimal.status(), 201);
+    let minimal: Value = minimal.json().await.unwrap();
+    check(
+        "createOAuth2Client",
+        schema("/admin/clients", "post", "201"),
+        &minimal,
+    );
+    let full = s
+        .post(
+            "/admin/clients",
+            serde_json::json!({"client_id": "full", "client_name": "Full", "grant_types": ["authorization_code", "refresh_token"],
+                "redirect_uris": ["https://rp.example/cb"], "skip_logout_consent": true,
+                "authorization_code_grant_access_token_lifespan": "1h", "metadata": {"a": 1}}),
+        )
+        .await;
+    assert_eq!(full.status(), 201);
+    let full: Value = full.json().await.unwrap();
+    check(
+        "createOAuth2Client",
+        schema("/admin/clients", "post", "201"),
+        &full,
+    );
+    let id = minimal["client_id"].as_str().unwrap().to_owned();
+    for c in [id.as_str(), "full"] {
+        let got: Value = s
+            .get(&format!("/admin/clients/{c}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        check(
+            "getOAuth2Client",
+            schema("/admin/clients/{id}", "get", "200"),
+            &got,
+        );
+    }
+    let list: Value = s.get("/admin/clients").await.json().await.unwrap();
+    check(
+        "listOAuth2Clients",
+        schema("/admin/clients", "get", "200"),
+        &list,
+    );
+    let put: Value = http
+        .put(format!("{admin}/admin/clients/{id}"))
+        .json(&serde_json::json!({"client_name": "renamed"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    check(
+        "setOAuth2Client",
+        schema("/admin/clients/{id}", "put", "200"),
+        &put,
+    );
+    let patched: Value = http
+        .patch(format!("{admin}/admin/clients/{id}"))
+        .json(&serde_json::json!([{"op": "replace", "path": "/client_name", "value": "patched"}]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    check(
+        "patchOAuth2Client",
+        schema("/admin/clients/{id}", "patch", "200"),
+        &patched,
+    );
+    let lifespans: Value = http
+        .put(format!("{admin}/admin/clients/full/lifespans"))
+        .json(&serde_json::json!({"client_credentials_grant_access_token_lifespan": "2m"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    check(
+        "setOAuth2ClientLifespans",
+        schema("/admin/clients/{id}/lifespans", "put", "200"),
+        &lifespans,
+    );
+    assert!(list.as_array().is_some_and(|l| l.len() == 2), "{list}");
+    assert!(
+        errors.is_empty(),
+        "{} violations:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+    s.stop().await;
+}
