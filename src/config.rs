@@ -1172,7 +1172,9 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
-/// Parses a Go-style duration as Hydra writes them: `500ms`, `90s`, `10m`, `1h30m`, `720h`.
+/// Parses a Go-style duration as Hydra writes them: `500ms`, `90s`, `10m`, `1h30m`, `720h`, and
+/// with decimal fractions as Go's `time.ParseDuration` reads them and [`format_duration`] writes
+/// them (`1.5h`, `1h0m27.444022061s`), so that a lifespan read back from the API can be sent again.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if s.is_empty() {
@@ -1181,40 +1183,57 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if s == "0" {
         return Ok(Duration::ZERO);
     }
-    let mut total = Duration::ZERO;
+    let not_a_duration = || format!("{s:?} is not a duration (use e.g. 30s, 10m, 1h)");
+    let mut total: u128 = 0;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
+        let number_len = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
             .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(format!("{s:?} is not a duration (use e.g. 30s, 10m, 1h)"));
+        let (whole, fraction) = match rest[..number_len].split_once('.') {
+            Some((w, f)) => (w, f),
+            None => (&rest[..number_len], ""),
+        };
+        if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
+            return Err(not_a_duration());
         }
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("{s:?} is out of range"))?;
-        rest = &rest[digits..];
+        rest = &rest[number_len..];
         let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
+            .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
-        let part = match unit {
-            "ns" => Duration::from_nanos(n),
-            "us" | "µs" => Duration::from_micros(n),
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n.saturating_mul(60)),
-            "h" => Duration::from_secs(n.saturating_mul(3600)),
+        let nanos_per: u128 = match unit {
+            "ns" => 1,
+            "us" | "µs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
             _ => {
                 return Err(format!(
                     "{s:?} has an unknown unit {unit:?} (use ms, s, m or h)"
                 ));
             }
         };
-        total = total.saturating_add(part);
+        let out_of_range = || format!("{s:?} is out of range");
+        let whole: u128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| out_of_range())?
+        };
+        // The fraction, to the nanosecond (Go keeps no more either).
+        let mut part = whole.checked_mul(nanos_per).ok_or_else(out_of_range)?;
+        let mut scale = nanos_per;
+        for d in fraction.bytes().take(30) {
+            scale /= 10;
+            part += u128::from(d - b'0') * scale;
+        }
+        total = total.checked_add(part).ok_or_else(out_of_range)?;
     }
-    Ok(total)
+    let secs =
+        u64::try_from(total / 1_000_000_000).map_err(|_| format!("{s:?} is out of range"))?;
+    Ok(Duration::new(secs, (total % 1_000_000_000) as u32))
 }
 
 #[cfg(test)]
@@ -1223,6 +1242,24 @@ mod tests {
 
     fn load(env: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::load(&[], env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).map(|(c, _)| c)
+    }
+
+    #[test]
+    fn durations_read_back_as_they_are_printed() {
+        for (text, d) in [
+            ("1.5h", Duration::from_secs(5400)),
+            ("1h0m27.444022061s", Duration::new(3627, 444_022_061)),
+            ("0.5s", Duration::from_millis(500)),
+            (".5s", Duration::from_millis(500)),
+            ("1m0.000000001s", Duration::new(60, 1)),
+            ("2.25ms", Duration::from_micros(2250)),
+        ] {
+            assert_eq!(parse_duration(text), Ok(d), "{text}");
+            assert_eq!(parse_duration(&format_duration(d)), Ok(d), "{text}");
+        }
+        for bad in [".s", "1..5s", "1.5", "h", "1.2.3m"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

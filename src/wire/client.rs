@@ -22,15 +22,24 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<Vec<String>>,
     /// Access token lifespan for the authorization code grant, e.g. `1h`.
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub authorization_code_grant_access_token_lifespan: Option<String>,
     /// ID token lifespan for the authorization code grant.
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub authorization_code_grant_id_token_lifespan: Option<String>,
     /// Refresh token lifespan for the authorization code grant.
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub authorization_code_grant_refresh_token_lifespan: Option<String>,
     /// Whether the logout token sent by back-channel logout must carry the `sid` claim.
@@ -42,7 +51,10 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_uri: Option<String>,
     /// Access token lifespan for the client credentials grant.
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub client_credentials_grant_access_token_lifespan: Option<String>,
     /// The client's identifier. Generated (a UUID) when absent on create; cannot be changed.
@@ -76,21 +88,21 @@ pub struct OAuth2Client {
     /// Access token lifespan for the device authorization grant.
     #[oai(
         skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
     )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_grant_access_token_lifespan: Option<String>,
     /// ID token lifespan for the device authorization grant.
     #[oai(
         skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
     )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_grant_id_token_lifespan: Option<String>,
     /// Refresh token lifespan for the device authorization grant.
     #[oai(
         skip_serializing_if_is_none,
-        validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$")
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
     )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_grant_refresh_token_lifespan: Option<String>,
@@ -107,11 +119,17 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_types: Option<Vec<String>>,
     /// Access token lifespan for the implicit grant.
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub implicit_grant_access_token_lifespan: Option<String>,
     /// ID token lifespan for the implicit grant.
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub implicit_grant_id_token_lifespan: Option<String>,
     /// The client's JSON Web Key Set, given by value (RFC 7591). Mutually exclusive with `jwks_uri`.
@@ -123,7 +141,10 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     /// Access token lifespan for the JWT bearer grant.
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub jwt_bearer_grant_access_token_lifespan: Option<String>,
     /// URL of the client's logo, shown on the consent page.
@@ -151,15 +172,24 @@ pub struct OAuth2Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_uris: Option<Vec<String>>,
     /// Access token lifespan for the refresh token grant.
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub refresh_token_grant_access_token_lifespan: Option<String>,
     /// ID token lifespan for the refresh token grant.
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub refresh_token_grant_id_token_lifespan: Option<String>,
     /// Refresh token lifespan for the refresh token grant.
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub refresh_token_grant_refresh_token_lifespan: Option<String>,
     /// Dynamic client registration access token (RFC 7592); only returned on dynamic registration.
@@ -302,43 +332,82 @@ pub struct JsonPatchOp {
 )]
 #[oai(rename = "oAuth2ClientTokenLifespans")]
 pub struct OAuth2ClientTokenLifespans {
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub authorization_code_grant_access_token_lifespan: Option<String>,
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub authorization_code_grant_id_token_lifespan: Option<String>,
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub authorization_code_grant_refresh_token_lifespan: Option<String>,
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub client_credentials_grant_access_token_lifespan: Option<String>,
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub device_authorization_grant_access_token_lifespan: Option<String>,
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub device_authorization_grant_id_token_lifespan: Option<String>,
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub device_authorization_grant_refresh_token_lifespan: Option<String>,
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub implicit_grant_access_token_lifespan: Option<String>,
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub implicit_grant_id_token_lifespan: Option<String>,
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub jwt_bearer_grant_access_token_lifespan: Option<String>,
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub refresh_token_grant_access_token_lifespan: Option<String>,
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub refresh_token_grant_id_token_lifespan: Option<String>,
-    #[oai(nullable, validator(pattern = r"^([0-9]+(ns|us|ms|s|m|h))*$"))]
+    #[oai(
+        nullable,
+        validator(pattern = r"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$")
+    )]
     #[serde(default)]
     pub refresh_token_grant_refresh_token_lifespan: Option<String>,
 }

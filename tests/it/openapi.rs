@@ -82,7 +82,7 @@ async fn served_spec_matches_the_committed_one() {
 }
 
 /// Whether `v` is what `schema` (an OpenAPI 3.0 schema of `spec`) allows; the places it is not go
-/// to `errors`. Enough of OpenAPI for our spec: `$ref`, `type`, `nullable`, `items`,
+/// to `errors`. Enough of OpenAPI for our spec: `$ref`, `type`, `nullable`, `pattern`, `items`,
 /// `properties`, `required`, `allOf` / `anyOf` / `oneOf`; a schema without a type allows anything.
 fn conforms(spec: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
     if let Some(r) = schema["$ref"].as_str() {
@@ -126,6 +126,11 @@ fn conforms(spec: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<
     if !ok {
         errors.push(format!("{at}: {v} is not a {ty}"));
         return;
+    }
+    if let (Some(pattern), Some(text)) = (schema["pattern"].as_str(), v.as_str())
+        && !regex::Regex::new(pattern).unwrap().is_match(text)
+    {
+        errors.push(format!("{at}: {text:?} does not match {pattern}"));
     }
     if let (Some(items), Some(a)) = (schema.get("items"), v.as_array()) {
         for (i, x) in a.iter().enumerate() {
@@ -239,7 +244,11 @@ async fn answers_conform_to_the_spec() {
     );
     let lifespans: Value = http
         .put(format!("{admin}/admin/clients/full/lifespans"))
-        .json(&serde_json::json!({"client_credentials_grant_access_token_lifespan": "2m"}))
+        .json(
+            &serde_json::json!({"client_credentials_grant_access_token_lifespan": "2m",
+            "authorization_code_grant_id_token_lifespan": "21751h9m27444022061ns",
+            "refresh_token_grant_access_token_lifespan": "100us"}),
+        )
         .send()
         .await
         .unwrap()
@@ -252,6 +261,25 @@ async fn answers_conform_to_the_spec() {
         &lifespans,
     );
     assert!(list.as_array().is_some_and(|l| l.len() == 2), "{list}");
+    // A client read back is accepted again as it is (a generated SDK's read-modify-write): its
+    // lifespans in Go's format, fractions of seconds included.
+    assert_eq!(
+        lifespans["authorization_code_grant_id_token_lifespan"],
+        "21751h9m27.444022061s"
+    );
+    assert_eq!(
+        lifespans["refresh_token_grant_access_token_lifespan"],
+        "100µs"
+    );
+    let mut again = lifespans.clone();
+    again.as_object_mut().unwrap().remove("client_secret");
+    let r = http
+        .put(format!("{admin}/admin/clients/full"))
+        .json(&again)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert!(
         errors.is_empty(),
         "{} violations:\n{}",
