@@ -161,7 +161,7 @@ async fn frontchannel_page_injection(s: TestServer) {
 }
 
 /// Starts an RP-initiated logout in `b` and accepts it as the logout app would: the verifier URL.
-async fn logout_verifier(s: &TestServer, b: &mut Browser, id_token: &str) -> String {
+pub async fn logout_verifier(s: &TestServer, b: &mut Browser, id_token: &str) -> String {
     let page = b
         .get(&format!(
             "{}/oauth2/sessions/logout?id_token_hint={id_token}&post_logout_redirect_uri={}",

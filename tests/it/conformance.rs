@@ -124,27 +124,9 @@ async fn frontchannel_page_navigates_once(s: TestServer) {
     .await;
     let mut b = Browser::new();
     let t = tokens(&s, &mut b, "rp", &remembered("ada")).await;
-    let page = b
-        .get(&format!(
-            "{}/oauth2/sessions/logout?id_token_hint={}",
-            s.public,
-            t["id_token"].as_str().unwrap()
-        ))
-        .await;
-    let challenge = param(page.location.as_ref().unwrap(), "logout_challenge").unwrap();
-    let (st, r) = crate::flows::admin_put(
-        &s,
-        &format!(
-            "/admin/oauth2/auth/requests/logout/accept?logout_challenge={}",
-            enc(&challenge)
-        ),
-        json!({}),
-    )
-    .await;
-    assert_eq!(st, 200, "{r}");
-    let page = b
-        .get(&crate::flows::local(&s, r["redirect_to"].as_str().unwrap()))
-        .await;
+    let verifier =
+        crate::attacks::logout_verifier(&s, &mut b, t["id_token"].as_str().unwrap()).await;
+    let page = b.get(&verifier).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("https://rp.example/fc"), "{}", page.body);
     let refresh = page.body.find("http-equiv=\"refresh\"").unwrap();

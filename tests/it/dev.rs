@@ -48,6 +48,48 @@ fn banner_commands(banner: &str) -> Vec<String> {
     commands
 }
 
+/// Runs the banner's two commands with bash, with no `latchkey` on the PATH: registers the demo
+/// client, then `perform authorization-code` serves its page on :4446, whose link the demo user
+/// follows through the built-in app of the server at `public`; the command must exit with the
+/// tokens. Returns the link.
+async fn sign_in_as_the_banner_says(commands: &[String], public: &str) -> String {
+    let path = "/usr/bin:/bin";
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&commands[0])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        commands[0],
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rp = Command::new("bash")
+        .arg("-c")
+        .arg(format!("{} --no-open", commands[1]))
+        .env("PATH", path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut rp = KillOnDrop(rp);
+    let mut body = String::new();
+    for _ in 0..300 {
+        if let Ok(r) = reqwest::get("http://127.0.0.1:4446/").await {
+            body = r.text().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let link = authorize_link(&body);
+    let done = demo_user_signs_in(&link, &format!("{public}/ui")).await;
+    assert!(done.body.contains("Signed in"), "{}", done.body);
+    assert!(exit_status(&mut rp.0).await.success());
+    link
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_banner_commands_work_as_printed() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,41 +129,8 @@ async fn dev_banner_commands_work_as_printed() {
     let commands = banner_commands(&banner);
     assert_eq!(commands.len(), 2, "{banner}");
     // No `latchkey` on this PATH: the banner must name the binary itself.
-    let path = "/usr/bin:/bin";
     assert!(!commands[0].starts_with("latchkey "), "{}", commands[0]);
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(&commands[0])
-        .env("PATH", path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        commands[0],
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rp = Command::new("bash")
-        .arg("-c")
-        .arg(format!("{} --no-open", commands[1]))
-        .env("PATH", path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut rp = KillOnDrop(rp);
-    let home = "http://127.0.0.1:4446/";
-    let mut body = String::new();
-    for _ in 0..300 {
-        if let Ok(r) = reqwest::get(home).await {
-            body = r.text().await.unwrap();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let done = demo_user_signs_in(&authorize_link(&body), "http://127.0.0.1:4444/ui").await;
-    assert!(done.body.contains("Signed in"), "{}", done.body);
-    assert!(exit_status(&mut rp.0).await.success());
+    sign_in_as_the_banner_says(&commands, "http://127.0.0.1:4444").await;
 
     // Started by `cargo run`, the banner says `cargo run --`.
     // (A database of its own: the first server still runs, with its own demo-app.)
@@ -160,36 +169,6 @@ async fn dev_banner_commands_work_as_printed() {
         .iter()
         .map(|c| c.replacen("cargo run --", &me, 1))
         .collect();
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(&commands[0])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        commands[0],
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rp = Command::new("bash")
-        .arg("-c")
-        .arg(format!("{} --no-open", commands[1]))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut rp = KillOnDrop(rp);
-    let mut body = String::new();
-    for _ in 0..300 {
-        if let Ok(r) = reqwest::get(home).await {
-            body = r.text().await.unwrap();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let link = authorize_link(&body);
+    let link = sign_in_as_the_banner_says(&commands, &public).await;
     assert!(link.starts_with(&public), "{link}");
-    let done = demo_user_signs_in(&link, &format!("{public}/ui")).await;
-    assert!(done.body.contains("Signed in"), "{}", done.body);
-    assert!(exit_status(&mut rp.0).await.success());
 }
