@@ -40,18 +40,17 @@ async fn code_token_without_nonce(s: TestServer) {
     assert_eq!(param(&location, "error"), None, "{location}");
     assert!(param(&location, "access_token").is_some(), "{location}");
     let code = param(&location, "code").expect("a code");
-    let r = s
-        .token_request(
-            Some(("rp", "rp-secret")),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", CB),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    let t: Value = r.json().await.unwrap();
+    let (st, t) = crate::flows::exchange(
+        &s,
+        "rp",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+        ],
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
     let claims = jwt_claims(t["id_token"].as_str().unwrap());
     assert_eq!(claims["aud"], json!(["rp"]));
     assert!(claims.get("nonce").is_none(), "{claims}");

@@ -316,7 +316,7 @@ async fn rp(
     .set_redirect_uri(RedirectUrl::new(CB.into()).unwrap())
 }
 
-async fn exchange(s: &TestServer, id: &str, form: &[(&str, &str)]) -> (u16, Value) {
+pub async fn exchange(s: &TestServer, id: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let r = s.token_request(Some((id, "rp-secret")), form).await;
     (r.status().as_u16(), r.json().await.unwrap())
 }

@@ -171,6 +171,17 @@ async fn answers_conform_to_the_spec() {
     };
     let http = &s.http;
     let admin = &s.admin;
+    // An admin request with a JSON body; the answer's JSON.
+    let send = async |method: reqwest::Method, path: &str, body: Value| -> Value {
+        http.request(method, format!("{admin}{path}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    };
     let minimal = s.post("/admin/clients", serde_json::json!({})).await;
     assert_eq!(minimal.status(), 201);
     let minimal: Value = minimal.json().await.unwrap();
@@ -214,47 +225,36 @@ async fn answers_conform_to_the_spec() {
         schema("/admin/clients", "get", "200"),
         &list,
     );
-    let put: Value = http
-        .put(format!("{admin}/admin/clients/{id}"))
-        .json(&serde_json::json!({"client_name": "renamed"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let put = send(
+        reqwest::Method::PUT,
+        &format!("/admin/clients/{id}"),
+        serde_json::json!({"client_name": "renamed"}),
+    )
+    .await;
     check(
         "setOAuth2Client",
         schema("/admin/clients/{id}", "put", "200"),
         &put,
     );
-    let patched: Value = http
-        .patch(format!("{admin}/admin/clients/{id}"))
-        .json(&serde_json::json!([{"op": "replace", "path": "/client_name", "value": "patched"}]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let patched = send(
+        reqwest::Method::PATCH,
+        &format!("/admin/clients/{id}"),
+        serde_json::json!([{"op": "replace", "path": "/client_name", "value": "patched"}]),
+    )
+    .await;
     check(
         "patchOAuth2Client",
         schema("/admin/clients/{id}", "patch", "200"),
         &patched,
     );
-    let lifespans: Value = http
-        .put(format!("{admin}/admin/clients/full/lifespans"))
-        .json(
-            &serde_json::json!({"client_credentials_grant_access_token_lifespan": "2m",
+    let lifespans = send(
+        reqwest::Method::PUT,
+        "/admin/clients/full/lifespans",
+        serde_json::json!({"client_credentials_grant_access_token_lifespan": "2m",
             "authorization_code_grant_id_token_lifespan": "21751h9m27444022061ns",
             "refresh_token_grant_access_token_lifespan": "100us"}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    )
+    .await;
     check(
         "setOAuth2ClientLifespans",
         schema("/admin/clients/{id}/lifespans", "put", "200"),
