@@ -106,6 +106,8 @@ const KEYS: &[(&str, Kind)] = &[
     ("oidc.subject_identifiers.pairwise.salt", Kind::Str),
     ("oidc.dynamic_client_registration.enabled", Kind::Bool),
     ("oidc.dynamic_client_registration.default_scope", Kind::List),
+    ("webfinger.oidc_discovery.supported_claims", Kind::List),
+    ("webfinger.oidc_discovery.supported_scope", Kind::List),
     ("clients.http.disallow_private_ip_ranges", Kind::Bool),
     ("clients.http.private_ip_exception_urls", Kind::List),
     ("log.level", Kind::Str),
@@ -126,6 +128,7 @@ const SECTIONS: &[&str] = &[
     "CACHE_",
     "OIDC_",
     "CLIENTS_",
+    "WEBFINGER_",
 ];
 
 /// The whole configuration, as read and checked.
@@ -140,6 +143,7 @@ pub struct Config {
     pub strategies: Strategies,
     pub oauth2: OAuth2,
     pub oidc: Oidc,
+    pub webfinger: Webfinger,
     pub clients: ClientsConfig,
     pub log: Log,
     pub cache: CacheConfig,
@@ -156,6 +160,7 @@ impl Default for Config {
             strategies: Strategies::default(),
             oauth2: OAuth2::default(),
             oidc: Oidc::default(),
+            webfinger: Webfinger::default(),
             clients: ClientsConfig::default(),
             log: Log::default(),
             cache: CacheConfig::default(),
@@ -551,6 +556,23 @@ pub struct ClientsHttp {
     pub disallow_private_ip_ranges: bool,
     /// URLs exempt from the guard, matched exactly (case-sensitive), as Hydra matches them.
     pub private_ip_exception_urls: Vec<String>,
+}
+
+/// Hydra's `webfinger` section: what discovery adds to the scopes and claims it lists, for a
+/// consent app that releases more than the built-in one.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Webfinger {
+    pub oidc_discovery: OidcDiscovery,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcDiscovery {
+    /// Added to `claims_supported`.
+    pub supported_claims: Vec<String>,
+    /// Added to `scopes_supported`.
+    pub supported_scope: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -139,9 +139,9 @@ pub enum CreateWhat {
         /// At least 8 characters.
         #[arg(long)]
         password: String,
-        /// The user's full name (the `name` claim).
-        #[arg(long)]
-        name: Option<String>,
+        /// The user's standard claims (OIDC Core §5.1), released by scope at consent.
+        #[command(flatten)]
+        profile: users::ProfileArgs,
         #[command(flatten)]
         db: users::UserDb,
     },
@@ -220,6 +220,19 @@ pub enum UpdateWhat {
         client: ClientArgs,
         #[command(flatten)]
         remote: RemoteArgs,
+    },
+    /// Change the claims of a user of the built-in login app (in the database): the flags given
+    /// are set, the others kept.
+    User {
+        #[arg(value_name = "EMAIL")]
+        email: String,
+        #[command(flatten)]
+        profile: users::ProfileArgs,
+        /// Remove a claim (by its name, e.g. picture); repeatable.
+        #[arg(long, value_name = "CLAIM")]
+        unset: Vec<String>,
+        #[command(flatten)]
+        db: users::UserDb,
     },
 }
 
@@ -410,10 +423,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 CreateWhat::User {
                     email,
                     password,
-                    name,
+                    profile,
                     db,
                 },
-        }) => users::create(&db, &email, &password, name.as_deref()).await,
+        }) => users::create(&db, &email, &password, &profile).await,
+        Command::Update(UpdateCmd {
+            what:
+                UpdateWhat::User {
+                    email,
+                    profile,
+                    unset,
+                    db,
+                },
+        }) => users::update(&db, &email, &profile, &unset).await,
         Command::List(ListCmd {
             what: ListWhat::Users { db },
         }) => users::list(&db).await,

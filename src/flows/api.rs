@@ -26,6 +26,11 @@ pub trait ChallengeApi: Send + Sync {
         ch: &str,
         body: AcceptOAuth2LoginRequest,
     ) -> Result<OAuth2RedirectTo, AdminError>;
+    async fn reject_login(
+        &self,
+        ch: &str,
+        body: RejectOAuth2Request,
+    ) -> Result<OAuth2RedirectTo, AdminError>;
     async fn consent_request(&self, ch: &str) -> Result<OAuth2ConsentRequest, AdminError>;
     async fn accept_consent(
         &self,
@@ -67,6 +72,13 @@ impl ChallengeApi for InProcess {
         body: AcceptOAuth2LoginRequest,
     ) -> Result<OAuth2RedirectTo, AdminError> {
         self.core().accept_login(ch, body).await
+    }
+    async fn reject_login(
+        &self,
+        ch: &str,
+        body: RejectOAuth2Request,
+    ) -> Result<OAuth2RedirectTo, AdminError> {
+        self.core().reject_login(ch, body).await
     }
     async fn consent_request(&self, ch: &str) -> Result<OAuth2ConsentRequest, AdminError> {
         self.core().consent_request(ch).await
@@ -216,6 +228,19 @@ impl ChallengeApi for OverHttp {
             Method::PUT,
             &format!("{CONSENT}/accept"),
             ("consent_challenge", ch),
+            Some(&body),
+        )
+        .await
+    }
+    async fn reject_login(
+        &self,
+        ch: &str,
+        body: RejectOAuth2Request,
+    ) -> Result<OAuth2RedirectTo, AdminError> {
+        self.must(
+            Method::PUT,
+            &format!("{LOGIN}/reject"),
+            ("login_challenge", ch),
             Some(&body),
         )
         .await

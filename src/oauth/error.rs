@@ -30,10 +30,13 @@ pub enum ErrorCode {
     AuthorizationPending,
     SlowDown,
     ExpiredToken,
+    /// OpenID Connect Core Error Code unmet_authentication_requirements 1.0: the user could not
+    /// be authenticated as an essential `acr` asked.
+    UnmetAuthenticationRequirements,
 }
 
 /// Every code, for parsing the `error` a login or consent app rejects with.
-const ALL: [ErrorCode; 24] = [
+const ALL: [ErrorCode; 25] = [
     ErrorCode::InvalidRequest,
     ErrorCode::InvalidClient,
     ErrorCode::InvalidGrant,
@@ -58,6 +61,7 @@ const ALL: [ErrorCode; 24] = [
     ErrorCode::AuthorizationPending,
     ErrorCode::SlowDown,
     ErrorCode::ExpiredToken,
+    ErrorCode::UnmetAuthenticationRequirements,
 ];
 
 impl ErrorCode {
@@ -72,6 +76,7 @@ impl ErrorCode {
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::ServerError => "server_error",
             Self::AccessDenied => "access_denied",
+            Self::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::LoginRequired => "login_required",

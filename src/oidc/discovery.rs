@@ -15,6 +15,37 @@ const AUTH_METHODS: &[&str] = &[
     "none",
 ];
 
+/// OIDC Core §5.4's scopes, which the built-in consent app releases claims for.
+const STANDARD_SCOPES: &[&str] = &["profile", "email", "address", "phone"];
+
+/// The claims of the ID token itself.
+const ID_TOKEN_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "sid",
+    "at_hash",
+    "c_hash",
+];
+
+/// `ours` and then the configured ones, each once.
+fn with_configured(ours: impl Iterator<Item = &'static str>, configured: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in ours.map(str::to_owned).chain(configured.iter().cloned()) {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
 /// RFC 8414 §2 metadata.
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Metadata {
@@ -39,8 +70,15 @@ pub struct Metadata {
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
     pub grant_types_supported: Vec<&'static str>,
-    pub scopes_supported: Vec<&'static str>,
-    pub claims_supported: Vec<&'static str>,
+    /// `openid` and the offline scopes; the standard scopes of OIDC Core §5.4 while the built-in
+    /// consent app releases them; `webfinger.oidc_discovery.supported_scope`.
+    pub scopes_supported: Vec<String>,
+    /// The ID token's own claims; the standard claims while the built-in consent app releases
+    /// them; `webfinger.oidc_discovery.supported_claims`.
+    pub claims_supported: Vec<String>,
+    /// OIDC Discovery §3: the classes the built-in login app asserts, while it signs users in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr_values_supported: Option<Vec<&'static str>>,
     /// RFC 7636: S256 only (RFC 9700 §2.1.1).
     pub code_challenge_methods_supported: Vec<&'static str>,
     /// RFC 9207: every authorization response carries `iss`.
@@ -71,6 +109,7 @@ impl Metadata {
     /// `id_token_algs`: the algorithms of the keys that sign ID tokens.
     pub fn new(config: &Config, id_token_algs: Vec<String>) -> Self {
         let base = config.public_base();
+        let builtin_consent = config.urls.consent.is_none();
         Self {
             issuer: config.urls.self_.issuer.clone(),
             authorization_endpoint: format!("{base}/oauth2/auth"),
@@ -107,27 +146,37 @@ impl Metadata {
                 crate::oauth::grants::DEVICE_CODE_GRANT,
                 crate::oauth::grants::JWT_BEARER_GRANT,
             ],
-            scopes_supported: vec!["openid", "offline_access", "offline"],
-            claims_supported: vec![
-                "iss",
-                "sub",
-                "aud",
-                "exp",
-                "iat",
-                "auth_time",
-                "nonce",
-                "acr",
-                "amr",
-                "azp",
-                "sid",
-                "at_hash",
-                "c_hash",
-            ],
+            scopes_supported: with_configured(
+                ["openid", "offline_access", "offline"].into_iter().chain(
+                    builtin_consent
+                        .then_some(STANDARD_SCOPES)
+                        .into_iter()
+                        .flatten()
+                        .copied(),
+                ),
+                &config.webfinger.oidc_discovery.supported_scope,
+            ),
+            claims_supported: with_configured(
+                ID_TOKEN_CLAIMS.iter().copied().chain(
+                    builtin_consent
+                        .then(crate::oidc::claims::standard_claims)
+                        .into_iter()
+                        .flatten(),
+                ),
+                &config.webfinger.oidc_discovery.supported_claims,
+            ),
+            acr_values_supported: config
+                .urls
+                .login
+                .is_none()
+                .then(|| crate::users::ACR_VALUES.to_vec()),
             code_challenge_methods_supported: vec!["S256"],
             authorization_response_iss_parameter_supported: true,
             request_parameter_supported: false,
             request_uri_parameter_supported: false,
-            claims_parameter_supported: false,
+            // OIDC Core §5.5: checked at the authorization endpoint and honoured by the built-in
+            // consent app; an external one reads it from `request_url`, as with Hydra.
+            claims_parameter_supported: builtin_consent,
             token_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
             revocation_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
             token_endpoint_auth_signing_alg_values_supported: vec![

@@ -2,10 +2,14 @@
 //! [`crate::oauth::mint`] with the newest key of the `hydra.openid.id-token` set (RS256 unless an
 //! operator added another key).
 //!
-//! Claims: `iss`, `sub`, `aud` (the client), `exp`, `iat`, `auth_time`, `rat` (when the request
-//! was made), `jti`, `azp`, and when known `nonce`, `acr`, `amr`, `sid`; `at_hash` and `c_hash`
-//! when an access token or a code travels with the ID token from the authorization endpoint. The
-//! consent's `session.id_token` claims are added, except that they cannot replace any of those.
+//! Claims: `iss`, `sub`, `aud` (the client), `exp`, `iat`, `auth_time`, `jti`, `azp`, and when
+//! known `nonce`, `acr`, `amr`, `sid`; `at_hash` and `c_hash` when an access token or a code
+//! travels with the ID token from the authorization endpoint. The consent's `session.id_token`
+//! claims are added, except that they cannot replace any of those.
+//!
+//! Unlike Hydra, no `rat` (when the request was made): OIDC Core defines no such claim, no relying
+//! party reads it, and an ID token carries only what was asked for it (the conformance suite warns
+//! of it in every plan). Userinfo keeps Hydra's `rat`, and token hooks still get the time.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::Algorithm;
@@ -38,7 +42,6 @@ pub struct IdTokenInput<'a> {
     pub subject: &'a str,
     /// Milliseconds since the epoch.
     pub auth_time_ms: i64,
-    pub requested_at_ms: i64,
     pub nonce: Option<&'a str>,
     pub acr: Option<&'a str>,
     pub amr: Option<&'a [String]>,

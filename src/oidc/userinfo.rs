@@ -1,5 +1,6 @@
 //! The UserInfo endpoint (OIDC Core §5.3): for an active access token whose grant includes
-//! `openid`, the subject and the claims the consent app put in `session.id_token`. The token comes
+//! `openid`, the subject and the claims the consent app put in `session.id_token` and (ours)
+//! `session.userinfo`. The token comes
 //! as a bearer token in the `Authorization` header or the form body (RFC 6750 §2.1, §2.2), never
 //! both; errors are RFC 6750 §3 `WWW-Authenticate` challenges.
 
@@ -50,6 +51,7 @@ impl OAuthCore {
             .ok_or_else(invalid_token)?;
         let record = FlowRecord::of(&flow)?;
         let mut claims = session_claims(record.session.id_token.as_ref());
+        claims.extend(session_claims(record.session.userinfo.as_ref()));
         // As Hydra: the ID token's standard claims about this authentication, too.
         let sub = record
             .obfuscated_subject

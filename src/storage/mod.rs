@@ -395,6 +395,13 @@ pub trait UserStore: Send + Sync {
         after: Option<&str>,
         limit: u64,
     ) -> Result<Vec<StoredUser>, StoreError>;
+    /// Replaces a user's claims (and `updated_at`); `false` when there is no such user.
+    async fn update_user_claims(
+        &self,
+        id: &str,
+        claims: &serde_json::Value,
+        updated_at: i64,
+    ) -> Result<bool, StoreError>;
     /// Deletes a user by email; `false` when there is none.
     async fn delete_user(&self, email: &str) -> Result<bool, StoreError>;
 }

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    sea_query::Expr,
 };
 
 use crate::coherence::Event;
@@ -82,6 +83,22 @@ impl UserStore for SqlStore {
             .into_iter()
             .map(from_model)
             .collect()
+    }
+
+    async fn update_user_claims(
+        &self,
+        id: &str,
+        claims: &serde_json::Value,
+        updated_at: i64,
+    ) -> Result<bool, StoreError> {
+        // Nothing caches users: their claims are read when a consent is given.
+        let res = user::Entity::update_many()
+            .col_expr(user::Column::Claims, Expr::value(claims.to_string()))
+            .col_expr(user::Column::UpdatedAt, Expr::value(updated_at))
+            .filter(user::Column::Id.eq(id))
+            .exec(&self.db.conn)
+            .await?;
+        Ok(res.rows_affected > 0)
     }
 
     async fn delete_user(&self, email: &str) -> Result<bool, StoreError> {

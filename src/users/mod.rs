@@ -4,11 +4,12 @@
 //! A sign-in takes the same time whether or not the account exists: an unknown email is checked
 //! against a fixed hash, so response times do not reveal which emails have accounts.
 
+pub mod profile;
 pub mod throttle;
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
 use crate::{
     crypto::hash::{hash_secret, verify_secret},
@@ -19,6 +20,14 @@ use crate::{
 /// The demo user that `serve all --dev` creates.
 pub const DEMO_EMAIL: &str = "foo@bar.com";
 pub const DEMO_PASSWORD: &str = "foobar";
+
+/// The authentication context classes (`acr`) the built-in app asserts, as levels: `"1"` for a
+/// password sign-in during the request (single-factor, ISO/IEC 29115 level 1), `"0"` for a
+/// remembered login (OIDC Core §2 names "a long-lived browser cookie" as the example of level 0).
+pub const ACR_REMEMBERED: &str = "0";
+pub const ACR_PASSWORD: &str = "1";
+/// In level order: `acr_values_supported` while the built-in app signs users in.
+pub const ACR_VALUES: &[&str] = &[ACR_REMEMBERED, ACR_PASSWORD];
 
 /// Passwords shorter than this are refused (NIST SP 800-63B §5.1.1.2 asks for at least 8).
 pub const MIN_PASSWORD: usize = 8;
@@ -75,6 +84,9 @@ impl UserService {
         password: &str,
         claims: Value,
     ) -> Result<StoredUser, AdminError> {
+        profile::check_claims(claims.as_object().ok_or_else(|| {
+            AdminError::invalid("invalid_request", "a user's claims are a JSON object")
+        })?)?;
         let n = password.chars().count();
         if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
             return Err(AdminError::invalid(
@@ -112,13 +124,25 @@ impl UserService {
         }
     }
 
-    /// Creates the demo user unless it exists; `true` when it was created.
+    /// Creates the demo user unless it exists; `true` when it was created. A demo user made by
+    /// an older version gets the standard claims it lacks.
     pub async fn ensure_demo_user(&self) -> Result<bool, AdminError> {
-        if self.store.user_by_email(DEMO_EMAIL).await?.is_some() {
+        let demo = profile::demo_claims();
+        if let Some(u) = self.store.user_by_email(DEMO_EMAIL).await? {
+            let mut claims = u.claims.as_object().cloned().unwrap_or_default();
+            let before = claims.len();
+            for (k, v) in demo.as_object().into_iter().flatten() {
+                claims.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+            if claims.len() > before {
+                let now = self.clock.now().timestamp_millis();
+                self.store
+                    .update_user_claims(&u.id, &Value::Object(claims), now)
+                    .await?;
+            }
             return Ok(false);
         }
-        let claims = json!({"name": "Foo Bar", "given_name": "Foo", "family_name": "Bar"});
-        match self.insert(DEMO_EMAIL, DEMO_PASSWORD, claims).await {
+        match self.insert(DEMO_EMAIL, DEMO_PASSWORD, demo).await {
             Ok(_) => Ok(true),
             // Another process created it meanwhile.
             Err(AdminError::Conflict(_)) => Ok(false),
@@ -165,6 +189,38 @@ impl UserService {
                 return Ok(all);
             }
         }
+    }
+
+    /// Changes a user's claims: `set` ones are added or replaced, `unset` ones removed; every
+    /// claim is checked first. The user as it is now.
+    pub async fn update_claims(
+        &self,
+        email: &str,
+        set: Map<String, Value>,
+        unset: &[String],
+    ) -> Result<StoredUser, AdminError> {
+        profile::check_claims(&set)?;
+        let e = normalise_email(email)?;
+        let mut user = self
+            .store
+            .user_by_email(&e)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(format!("no user has the email {e}")))?;
+        let mut claims = user.claims.as_object().cloned().unwrap_or_default();
+        for k in unset {
+            claims.remove(k);
+        }
+        claims.extend(set);
+        user.claims = Value::Object(claims);
+        user.updated_at = self.clock.now().timestamp_millis();
+        if !self
+            .store
+            .update_user_claims(&user.id, &user.claims, user.updated_at)
+            .await?
+        {
+            return Err(AdminError::NotFound(format!("no user has the email {e}")));
+        }
+        Ok(user)
     }
 
     /// Deletes a user by email; [`AdminError::NotFound`] when there is none.

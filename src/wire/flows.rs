@@ -214,6 +214,12 @@ pub struct ConsentSessionData {
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<serde_json::Value>,
+    /// Latchkey's: claims returned by userinfo alone, never put in the ID token — for claims the
+    /// `claims` request parameter asks for from userinfo only (OIDC Core §5.5). Hydra has no such
+    /// member; a consent app that leaves it out gets Hydra's behaviour.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo: Option<serde_json::Value>,
 }
 
 /// Accepting a consent request: what the user granted.

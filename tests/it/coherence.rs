@@ -242,6 +242,11 @@ async fn every_write_path_emits_its_event(backend: Backend) {
         updated_at: 1,
     };
     emits!(users.create_user(&user), []);
+    // Claims are read when a consent is given; no node caches them.
+    emits!(
+        users.update_user_claims("u1", &json!({"name": "Ada"}), 2),
+        []
+    );
     emits!(
         users.delete_user("ada@example.com"),
         [Event::UserDeleted {

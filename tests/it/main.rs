@@ -34,6 +34,7 @@ mod logout;
 mod metrics;
 mod migrate;
 mod nodes;
+mod oidcc;
 mod openapi;
 mod pairwise;
 mod sdks;

@@ -349,10 +349,22 @@ macro_rules! on_all_databases {
     };
 }
 
+/// The header of a JWT, unverified.
+pub fn jwt_header(jwt: &str) -> serde_json::Value {
+    jwt_part(jwt, 0)
+}
+
 /// The claims of a JWT, unverified (its payload, base64url-decoded).
 pub fn jwt_claims(jwt: &str) -> serde_json::Value {
+    jwt_part(jwt, 1)
+}
+
+fn jwt_part(jwt: &str, n: usize) -> serde_json::Value {
     use base64::Engine;
-    let payload = jwt.split('.').nth(1).expect("a JWT has a payload");
+    let payload = jwt
+        .split('.')
+        .nth(n)
+        .expect("a JWT has a header and a payload");
     serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(payload)

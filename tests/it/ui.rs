@@ -240,9 +240,26 @@ async fn builtin_app(s: TestServer) {
         .unwrap();
     assert_eq!(t["scope"], "openid email");
     let claims = crate::support::jwt_claims(t["id_token"].as_str().unwrap());
-    assert_eq!(claims["email"], "ada@example.com");
     assert_eq!(claims["amr"], json!(["pwd"]));
-    assert!(claims.get("name").is_none(), "profile was not granted");
+    assert_eq!(claims["acr"], "1", "a password sign-in");
+    // OIDC Core §5.4: with an access token, scopes release their claims from userinfo.
+    assert!(claims.get("email").is_none(), "{claims}");
+    let info: Value = s
+        .http
+        .get(format!("{}/userinfo", s.public))
+        .bearer_auth(t["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["email"], "ada@example.com");
+    assert_eq!(info["email_verified"], false);
+    assert!(
+        info.get("name").is_none(),
+        "profile was not granted: {info}"
+    );
 
     // Remembered: the next sign-in skips the form; Deny at consent reaches the client.
     let page = b.get(&auth).await;

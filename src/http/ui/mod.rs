@@ -10,6 +10,7 @@
 //! framed.
 
 mod device;
+mod vouch;
 
 pub use device::{device_done, device_page, device_submit};
 
@@ -157,6 +158,8 @@ struct ConsentPage<'a> {
     tos_uri: Option<String>,
     subject_label: String,
     scopes: Vec<ScopeItem>,
+    /// Claims the `claims` parameter asks for beyond the scopes, as words ("" for none).
+    claims: String,
     /// The flow was started on a device (RFC 8628 §5.2: say so, and warn against codes from
     /// anyone else).
     device: bool,
@@ -403,15 +406,37 @@ pub async fn login_page(req: &Request, state: Data<&State>, q: Query<LoginQuery>
         Ok(lr) => lr,
         Err(e) => return challenge_error(state.base, e),
     };
-    if lr.skip {
-        let body = AcceptOAuth2LoginRequest {
-            subject: lr.subject,
-            ..Default::default()
-        };
-        return match state.api.accept_login(&challenge, body).await {
-            Ok(r) => redirect(&r.redirect_to),
-            Err(e) => challenge_error(state.base, e),
-        };
+    let asked = vouch::Asked::of(Some(&lr.request_url));
+    let acr = if lr.skip {
+        vouch::remembered(&asked)
+    } else {
+        vouch::fresh(&asked)
+    };
+    match acr {
+        vouch::Acr::Accept(acr) if lr.skip => {
+            let body = AcceptOAuth2LoginRequest {
+                subject: lr.subject,
+                acr: Some(acr.into()),
+                ..Default::default()
+            };
+            return match state.api.accept_login(&challenge, body).await {
+                Ok(r) => redirect(&r.redirect_to),
+                Err(e) => challenge_error(state.base, e),
+            };
+        }
+        // OIDC Core §3.1.2.1: a remembered login that does not meet the asked `acr` — sign in
+        // again, as a fresh request.
+        vouch::Acr::SignInAgain => {
+            return redirect(&crate::flows::with_param(
+                &lr.request_url,
+                "prompt",
+                "login",
+            ));
+        }
+        vouch::Acr::Unmet { login_required } => {
+            return unmet(&state, &challenge, login_required).await;
+        }
+        vouch::Acr::Accept(_) => {}
     }
     let (csrf, cookie) = csrf_token(&state, req, &challenge).await;
     let email = lr
@@ -504,9 +529,14 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
     {
         tracing::error!(error = %e, "cycling the login app's session id failed");
     }
+    let acr = match vouch::fresh(&vouch::Asked::of(Some(&lr.request_url))) {
+        vouch::Acr::Accept(a) => a,
+        _ => vouch::FRESH,
+    };
     let accept = AcceptOAuth2LoginRequest {
         subject: user.id.clone(),
         remember: field(&f, "remember") == "1",
+        acr: Some(acr.into()),
         amr: Some(vec!["pwd".into()]),
         context: Some(json!({"email": user.email})),
         ..Default::default()
@@ -522,23 +552,42 @@ pub struct ConsentQuery {
     consent_challenge: Option<String>,
 }
 
-/// The claims the granted scopes release from the user's record (OIDC Core §5.4).
-async fn id_token_claims(state: &State, subject: &str, scopes: &[String]) -> Value {
-    let mut claims = Map::new();
-    if let Ok(Some(u)) = state.users.by_id(subject).await {
-        if scopes.iter().any(|s| s == "email") {
-            claims.insert("email".into(), json!(u.email));
-            claims.insert("email_verified".into(), json!(false));
-        }
-        if scopes.iter().any(|s| s == "profile")
-            && let Some(m) = u.claims.as_object()
-        {
-            for (k, v) in m {
-                claims.insert(k.clone(), v.clone());
-            }
-        }
+/// OIDC Core §5.5.1.1: an essential `acr` that cannot be met fails the request.
+async fn unmet(state: &State, challenge: &str, login_required: bool) -> Response {
+    let (error, description) = if login_required {
+        (
+            "login_required",
+            "prompt=none was requested, but the authentication asked for needs a new sign-in.",
+        )
+    } else {
+        (
+            "unmet_authentication_requirements",
+            "The authentication context class asked for as essential is not one this app offers.",
+        )
+    };
+    let reject = RejectOAuth2Request {
+        error: Some(error.into()),
+        error_description: Some(description.into()),
+        ..Default::default()
+    };
+    match state.api.reject_login(challenge, reject).await {
+        Ok(r) => redirect(&r.redirect_to),
+        Err(e) => challenge_error(state.base, e),
     }
-    Value::Object(claims)
+}
+
+/// What the consent releases of the user's standard claims (OIDC Core §5.4, §5.5).
+async fn consent_session(
+    state: &State,
+    subject: &str,
+    scopes: &[String],
+    asked: &vouch::Asked,
+) -> ConsentSessionData {
+    let user = match state.users.by_id(subject).await {
+        Ok(Some(u)) => crate::users::profile::standard_claims_of(&u),
+        _ => Map::new(),
+    };
+    vouch::consent_session(&user, scopes, asked)
 }
 
 async fn accept_consent(
@@ -548,16 +597,14 @@ async fn accept_consent(
     scopes: Vec<String>,
     audience: Vec<String>,
     remember: bool,
+    asked: &vouch::Asked,
 ) -> Response {
-    let id_token = id_token_claims(state, subject, &scopes).await;
+    let session = consent_session(state, subject, &scopes, asked).await;
     let body = AcceptOAuth2ConsentRequest {
         grant_scope: Some(scopes),
         grant_access_token_audience: Some(audience),
         remember,
-        session: Some(ConsentSessionData {
-            access_token: None,
-            id_token: Some(id_token),
-        }),
+        session: Some(session),
         ..Default::default()
     };
     match state.api.accept_consent(challenge, body).await {
@@ -581,6 +628,7 @@ pub async fn consent_page(req: &Request, state: Data<&State>, q: Query<ConsentQu
         Ok(cr) => cr,
         Err(e) => return challenge_error(state.base, e),
     };
+    let asked = vouch::Asked::of(cr.request_url.as_deref());
     if cr.skip {
         return accept_consent(
             &state,
@@ -589,6 +637,7 @@ pub async fn consent_page(req: &Request, state: Data<&State>, q: Query<ConsentQu
             cr.requested_scope,
             cr.requested_access_token_audience,
             false,
+            &asked,
         )
         .await;
     }
@@ -622,6 +671,11 @@ pub async fn consent_page(req: &Request, state: Data<&State>, q: Query<ConsentQu
                 .as_deref()
                 .and_then(|u| url::Url::parse(u).ok())
                 .is_some_and(|u| u.path().ends_with(crate::oauth::device::VERIFY_PATH)),
+            claims: vouch::extra_claims(&asked, &cr.requested_scope)
+                .iter()
+                .map(|c| c.replace('_', " "))
+                .collect::<Vec<_>>()
+                .join(", "),
             scopes: cr
                 .requested_scope
                 .iter()
@@ -671,6 +725,7 @@ pub async fn consent_submit(req: &Request, body: Body, state: Data<&State>) -> R
         checked,
         cr.requested_access_token_audience,
         field(&f, "remember") == "1",
+        &vouch::Asked::of(cr.request_url.as_deref()),
     )
     .await
 }

@@ -416,9 +416,8 @@ impl Issuer {
                     // OIDC Core §8.1: the identifier this client knows the user by.
                     subject: r.obfuscated_subject.as_deref().unwrap_or(issue.subject),
                     auth_time_ms: r.auth_time,
-                    requested_at_ms: r.requested_at,
                     nonce: r.nonce.as_deref(),
-                    acr: r.acr.as_deref(),
+                    acr: acr_of(r),
                     amr: r.amr.as_deref(),
                     sid: flow.sid,
                     access_token: out.access_token.as_deref(),
@@ -446,5 +445,19 @@ impl Issuer {
             }
         }
         Ok(out)
+    }
+}
+
+/// The ID token's `acr`: what the login app accepted; when it accepted none for a request with
+/// `acr_values`, `"0"` — OIDC Core §2's "did not meet ISO/IEC 29115 level 1", as Hydra answers.
+fn acr_of(r: &FlowRecord) -> Option<&str> {
+    match r.acr.as_deref().filter(|a| !a.is_empty()) {
+        Some(a) => Some(a),
+        None => r
+            .oidc_context
+            .as_ref()
+            .and_then(|c| c.acr_values.as_ref())
+            .filter(|v| !v.is_empty())
+            .map(|_| "0"),
     }
 }

@@ -111,7 +111,6 @@ impl Issuer {
             put("iat", json!(now));
             put("exp", json!(now + input.lifespan.as_secs() as i64));
             put("auth_time", json!(input.auth_time_ms / 1000));
-            put("rat", json!(input.requested_at_ms / 1000));
             put("jti", json!(uuid::Uuid::new_v4().to_string()));
             if let Some(n) = input.nonce {
                 put("nonce", json!(n));
