@@ -281,6 +281,16 @@ impl OAuthCore {
                 .iter()
                 .any(|reg| redirect_matches(reg, r))
                 .then(|| r.to_owned()),
+            // OIDC Core §3.1.2.1: an OpenID Connect request must name its redirect_uri (as
+            // Hydra requires).
+            None if params
+                .get("scope")
+                .is_some_and(|s| s.split(' ').any(|v| v == "openid")) =>
+            {
+                return Err(AuthorizeError::Page(OAuthError::invalid_request(
+                    "The 'redirect_uri' parameter is required when using OpenID Connect 1.0.",
+                )));
+            }
             // RFC 6749 §3.1.2.3: without one, the only registered URI is used.
             None if registered.len() == 1 => Some(registered[0].clone()),
             None => None,

@@ -79,7 +79,8 @@ async fn private_key_jwt(s: TestServer) {
     let r = with_assertion(&s, &good).await;
     assert_eq!(r.status(), 401);
     assert!(r.text().await.unwrap().contains("already used"));
-    // The issuer URL is an accepted audience too.
+    // The issuer URL is an accepted audience too (the suite's
+    // oidcc-ensure-client-assertion-with-iss-aud-succeeds).
     let r = with_assertion(
         &s,
         &assertion(
@@ -178,16 +179,22 @@ async fn private_key_jwt(s: TestServer) {
     s.stop().await;
 }
 
+/// The conformance suite's oidcc-registration-jwks-uri (keys registered by URL) and
+/// oidcc-refresh-token-rp-key-rotation (the client rotates the keys at that URL; assertions signed
+/// with the new key are accepted at once, as the set is read for each assertion).
 async fn private_key_jwt_with_jwks_uri(s: TestServer) {
-    let Some(key) = ec_key() else {
+    let (Some(key), Some(rotated)) = (ec_key(), ec_key()) else {
         eprintln!("skipped: openssl is not available to make test keys");
         return;
     };
     // The client publishes its keys at a URL of its own.
-    let jwks = json!({"keys": [public_jwk(&key, "remote")]});
+    let jwks = std::sync::Arc::new(std::sync::Mutex::new(
+        json!({"keys": [public_jwk(&key, "remote")]}),
+    ));
+    let served = jwks.clone();
     let app = poem::Route::new().at(
         "/jwks.json",
-        poem::endpoint::make_sync(move |_| poem::web::Json(jwks.clone())),
+        poem::endpoint::make_sync(move |_| poem::web::Json(served.lock().unwrap().clone())),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -206,6 +213,16 @@ async fn private_key_jwt_with_jwks_uri(s: TestServer) {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     // A key id the set does not have.
     let r = with_assertion(&s, &assertion(&key, "absent", "remote", &aud, 60, "r-2")).await;
+    assert_eq!(r.status(), 401);
+    // The client rotates its keys: the new one works at once, the retired one no more.
+    *jwks.lock().unwrap() = json!({"keys": [public_jwk(&rotated, "rotated")]});
+    let r = with_assertion(
+        &s,
+        &assertion(&rotated, "rotated", "remote", &aud, 60, "r-3"),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = with_assertion(&s, &assertion(&key, "remote", "remote", &aud, 60, "r-4")).await;
     assert_eq!(r.status(), 401);
     server.abort();
     s.stop().await;

@@ -1,7 +1,8 @@
 //! A pairwise client's `sector_identifier_uri` (OIDC Core §8.1, OIDC Registration §5): fetched
 //! over HTTPS at registration — here from a server with a private certificate, trusted through
 //! `SSL_CERT_FILE` as an operator would trust a private CA — and required to list every redirect
-//! URI; the identifiers then belong to the sector document's URI, as Hydra computes them.
+//! URI; the identifiers then belong to the sector document's URI, as Hydra computes them. The
+//! conformance suite's oidcc-registration-sector-uri and oidcc-registration-sector-bad.
 
 use std::{
     io::{BufRead, BufReader},

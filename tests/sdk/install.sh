@@ -2,7 +2,7 @@
 # Installs Hydra's SDKs for tests/it/sdks.rs outside the clone, once per machine (from PyPI, npm
 # and the Go module proxy): ory-hydra-client 25.4.0 (Python), @ory/hydra-client 2.2.0 and, as
 # `hydra25`, 25.4.0 (JavaScript; 2.2 has no device operations) and hydra-client-go v2.2.1 (Go, built into a small program from tests/sdk/go); and prometheus-client 0.26.0
-# (Python) for its exposition-format parsers.
+# (Python) for its exposition-format parsers; and openapi-generator-cli 7.25.0 (Maven Central).
 # Prints the directory; tests read it from LATCHKEY_SDKS (default ~/.cache/latchkey-sdks).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,5 +33,13 @@ if [ ! -x "$dir/go/discovery" ] || [ "$(cat "$dir/go/.sum" 2>/dev/null)" != "$su
   mkdir -p "$dir/go"
   (cd "$here/go" && go build -o "$dir/go/discovery" .) >&2
   echo "$sum" > "$dir/go/.sum"
+fi
+# openapi-generator (Maven Central), which tests/it/sdks.rs runs on our own spec to generate a
+# strictly typed Python client.
+gen=openapi-generator-cli-7.25.0.jar
+if [ ! -f "$dir/openapi-generator/$gen" ]; then
+  echo "sdk: openapi-generator-cli 7.25.0 (Maven Central)" >&2
+  mvn -q -B dependency:copy -Dartifact=org.openapitools:openapi-generator-cli:7.25.0 \
+    -DoutputDirectory="$dir/openapi-generator" >&2
 fi
 echo "$dir"

@@ -10,6 +10,7 @@
 //! of every authorization response (RFC 9207), userinfo parsed as `CoreUserInfoClaims` and its `sub`
 //! compared with the ID token's.
 
+mod dynamic;
 mod modules;
 
 /// Runs every module of the basic, implicit and hybrid plans (`form_post`: of the form-post
@@ -49,6 +50,42 @@ macro_rules! per_database {
 
 per_database!(basic_implicit_hybrid: false, formpost: true);
 
+/// The dynamic, config and logout plans' modules on `backend`, with dynamic registration open.
+async fn dynamic_plans(backend: crate::support::Backend) {
+    let Some(db) = crate::support::TestDb::create(backend).await else {
+        eprintln!(
+            "skipped: {backend:?} is not configured (set TEST_POSTGRES_URL / TEST_MYSQL_URL)"
+        );
+        return;
+    };
+    let s = TestServer::start_with(db, |c| {
+        c.oidc.dynamic_client_registration.enabled = true;
+    })
+    .await;
+    let mut op = Op::new(s).await;
+    for name in dynamic::MODULES {
+        eprintln!("module {name}");
+        dynamic::run(&mut op, name).await;
+    }
+    op.s.stop().await;
+}
+
+mod dynamic_config_logout {
+    use crate::support::Backend;
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::dynamic_plans(Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::dynamic_plans(Backend::Postgres).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn mysql() {
+        super::dynamic_plans(Backend::Mysql).await
+    }
+}
+
 use std::collections::HashMap;
 
 use openidconnect::{
@@ -84,7 +121,7 @@ pub const RESPONSE_TYPES: &[&str] = &[
 /// What the relying party asks for.
 #[derive(Clone)]
 pub struct Ask {
-    pub client: &'static str,
+    pub client: String,
     pub response_type: &'static str,
     pub form_post: bool,
     pub scope: String,
@@ -93,18 +130,20 @@ pub struct Ask {
     pub extra: Vec<(String, String)>,
     /// Sent as a POST form instead of a GET query (oidcc-ensure-post-request-succeeds).
     pub post: bool,
+    pub redirect_uri: String,
 }
 
 impl Ask {
     pub fn new(response_type: &'static str) -> Self {
         Self {
-            client: "rp",
+            client: "rp".into(),
             response_type,
             form_post: false,
             scope: "openid".into(),
             nonce: Some(format!("n-{}", uuid::Uuid::new_v4().simple())),
             extra: vec![],
             post: false,
+            redirect_uri: CB.into(),
         }
     }
     pub fn scope(mut self, s: &str) -> Self {
@@ -121,8 +160,8 @@ impl Ask {
     }
     fn params(&self, state: &str) -> Vec<(String, String)> {
         let mut p = vec![
-            ("client_id".to_owned(), self.client.to_owned()),
-            ("redirect_uri".into(), CB.into()),
+            ("client_id".to_owned(), self.client.clone()),
+            ("redirect_uri".into(), self.redirect_uri.clone()),
             ("response_type".into(), self.response_type.into()),
             ("scope".into(), self.scope.clone()),
             ("state".into(), state.into()),
@@ -187,6 +226,8 @@ pub struct Op {
     pub meta_json: Value,
     pub keys: CoreJsonWebKeySet,
     pub browser: Browser,
+    /// Secrets of clients registered dynamically (the static ones use `rp-secret`).
+    pub secrets: HashMap<String, String>,
 }
 
 impl Op {
@@ -230,6 +271,7 @@ impl Op {
             meta_json,
             keys,
             browser: Browser::new(),
+            secrets: HashMap::new(),
         }
     }
 
@@ -265,7 +307,7 @@ impl Op {
         let mut seen = vec![];
         loop {
             if let Some(loc) = page.location.clone() {
-                if loc.starts_with(CB) {
+                if loc.starts_with(&ask.redirect_uri) {
                     let p = response_params(&loc);
                     return self.outcome(p, page, seen, &state);
                 }
@@ -273,7 +315,10 @@ impl Op {
                 continue;
             }
             // form_post: an auto-submitting form to the client.
-            if page.body.contains(&format!("action=\"{CB}\"")) {
+            if page
+                .body
+                .contains(&format!("action=\"{}\"", ask.redirect_uri))
+            {
                 let p = form_fields(&page.body);
                 return self.outcome(p, page, seen, &state);
             }
@@ -347,10 +392,17 @@ impl Op {
         }
     }
 
+    pub fn secret(&self, client: &str) -> String {
+        self.secrets
+            .get(client)
+            .cloned()
+            .unwrap_or_else(|| "rp-secret".into())
+    }
+
     pub fn verifier(&self, client: &str) -> CoreIdTokenVerifier<'static> {
         CoreIdTokenVerifier::new_confidential_client(
             ClientId::new(client.into()),
-            ClientSecret::new("rp-secret".into()),
+            ClientSecret::new(self.secret(client)),
             IssuerUrl::new(self.issuer()).unwrap(),
             self.keys.clone(),
         )
@@ -360,7 +412,7 @@ impl Op {
     pub fn verify(&self, ask: &Ask, jwt: &str) -> CoreIdTokenClaims {
         let idt: CoreIdToken = jwt.parse().expect("an ID token");
         let nonce = Nonce::new(ask.nonce.clone().unwrap_or_default());
-        let v = self.verifier(ask.client);
+        let v = self.verifier(&ask.client);
         let claims = if ask.nonce.is_some() {
             idt.claims(&v, &nonce)
         } else {
@@ -392,7 +444,7 @@ impl Op {
         if let Some(jwt) = out.get("id_token") {
             let claims = self.verify(ask, jwt);
             let idt: CoreIdToken = jwt.parse().unwrap();
-            let verifier = self.verifier(ask.client);
+            let verifier = self.verifier(&ask.client);
             let alg = idt.signing_alg().unwrap();
             let key = idt.signing_key(&verifier).unwrap();
             // OIDC Core §3.3.2.11: c_hash and at_hash when a code or a token came with it.
@@ -416,7 +468,7 @@ impl Op {
         }
         t.access_token = out.get("access_token").map(str::to_owned);
         if let Some(code) = out.get("code") {
-            let (st, body) = self.redeem(ask.client, code).await;
+            let (st, body) = self.redeem(&ask.client, &ask.redirect_uri, code).await;
             assert_eq!(st, 200, "{body}");
             let jwt = body["id_token"].as_str().expect("an ID token").to_owned();
             let claims = self.verify(ask, &jwt);
@@ -434,17 +486,18 @@ impl Op {
     }
 
     /// The token endpoint: the code for tokens, with the client's own authentication method.
-    pub async fn redeem(&self, client: &str, code: &str) -> (u16, Value) {
+    pub async fn redeem(&self, client: &str, redirect_uri: &str, code: &str) -> (u16, Value) {
+        let secret = self.secret(client);
         let mut form = vec![
             ("grant_type", "authorization_code"),
             ("code", code),
-            ("redirect_uri", CB),
+            ("redirect_uri", redirect_uri),
         ];
         let basic = if client == "rp-post" {
-            form.extend([("client_id", client), ("client_secret", "rp-secret")]);
+            form.extend([("client_id", client), ("client_secret", secret.as_str())]);
             None
         } else {
-            Some((client, "rp-secret"))
+            Some((client, secret.as_str()))
         };
         let r = self.s.token_request(basic, &form).await;
         (r.status().as_u16(), r.json().await.unwrap())

@@ -371,12 +371,12 @@ pub async fn run(
             let a = ask(rt, fp);
             let out = op.authorize(&a, User::SignsIn).await;
             let code = out.get("code").unwrap().to_owned();
-            let (st, first) = op.redeem("rp", &code).await;
+            let (st, first) = op.redeem("rp", CB, &code).await;
             assert_eq!(st, 200);
             if name.ends_with("30seconds") {
                 clock.advance(Duration::from_secs(30));
             }
-            let (st, again) = op.redeem("rp", &code).await;
+            let (st, again) = op.redeem("rp", CB, &code).await;
             assert_eq!((st, again["error"].as_str()), (400, Some("invalid_grant")));
             // RFC 6749 §4.1.2: what the code gave is revoked.
             let r =
@@ -414,7 +414,7 @@ pub async fn run(
         }
         "oidcc-server-client-secret-post" => {
             let mut a = ask(rt, fp);
-            a.client = "rp-post";
+            a.client = "rp-post".into();
             op.happy(&a).await;
         }
         "oidcc-claims-essential" => {
