@@ -134,7 +134,11 @@ impl OAuthCore {
         let mut flow = self.open_challenge(Stage::LoginChallenge, challenge)?;
         if flow.login_skip && body.subject != flow.subject {
             // Another user than the remembered one: start over with a fresh login.
-            return Ok(redirect(with_param(&flow.request_url, "prompt", "login")));
+            return Ok(redirect(crate::flows::replace_param(
+                &flow.request_url,
+                "prompt",
+                "login",
+            )));
         }
         let authenticated_at = match (flow.login_skip, flow.session_auth_time) {
             (true, Some(t)) => t,

@@ -34,14 +34,7 @@ async fn cc(s: &TestServer, id: &str, secret: &str) -> u16 {
 }
 
 async fn discovery(s: &TestServer) -> Value {
-    s.http
-        .get(format!("{}/.well-known/openid-configuration", s.public))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    s.discovery().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -229,6 +229,31 @@ impl TestServer {
     }
 
     /// POSTs a form to a public path, with HTTP Basic credentials when given.
+    /// The discovery document (`/.well-known/openid-configuration`).
+    pub async fn discovery(&self) -> serde_json::Value {
+        self.http
+            .get(format!("{}/.well-known/openid-configuration", self.public))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
+    /// Userinfo for a bearer token: the JSON answer (whatever the status).
+    pub async fn userinfo(&self, token: &str) -> serde_json::Value {
+        self.http
+            .get(format!("{}/userinfo", self.public))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     pub async fn token_request(
         &self,
         basic: Option<(&str, &str)>,

@@ -244,16 +244,7 @@ async fn builtin_app(s: TestServer) {
     assert_eq!(claims["acr"], "1", "a password sign-in");
     // OIDC Core §5.4: with an access token, scopes release their claims from userinfo.
     assert!(claims.get("email").is_none(), "{claims}");
-    let info: Value = s
-        .http
-        .get(format!("{}/userinfo", s.public))
-        .bearer_auth(t["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info = s.userinfo(t["access_token"].as_str().unwrap()).await;
     assert_eq!(info["email"], "ada@example.com");
     assert_eq!(info["email_verified"], false);
     assert!(

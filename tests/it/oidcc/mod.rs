@@ -253,15 +253,7 @@ impl Op {
             )
             .await;
         }
-        let meta_json: Value = s
-            .http
-            .get(format!("{}/.well-known/openid-configuration", s.public))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let meta_json = s.discovery().await;
         let meta: CoreProviderMetadata =
             serde_json::from_value(meta_json.clone()).expect("discovery as the crate reads it");
         let keys = crate::flows::jwks(&s).await;

@@ -366,6 +366,23 @@ pub async fn run(
                 .expect("acr")
                 .to_string();
             assert!(supported.contains(&acr), "{acr} of {supported:?}");
+            // Remembered now, the login is level "0"; asked for "1" alone, the user signs in
+            // again (the request's other prompt replaced, not repeated) and gets it.
+            let a = ask(rt, fp)
+                .with("acr_values", "1")
+                .with("prompt", "consent");
+            let (out, t) = op.happy(&a).await;
+            assert!(out.seen.contains(&"/ui/login".to_owned()), "{:?}", out.seen);
+            assert_eq!(
+                t.id_token.unwrap().auth_context_ref().unwrap().as_str(),
+                "1"
+            );
+            let (out, t) = op.happy(&ask(rt, fp).with("acr_values", "0 1")).await;
+            assert!(out.seen.is_empty(), "{:?}", out.seen);
+            assert_eq!(
+                t.id_token.unwrap().auth_context_ref().unwrap().as_str(),
+                "0"
+            );
         }
         "oidcc-codereuse" | "oidcc-codereuse-30seconds" => {
             let a = ask(rt, fp);
