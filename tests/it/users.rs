@@ -96,6 +96,88 @@ async fn user_commands(s: TestServer) {
     );
     assert!(users.authenticate("no email", "x").await.unwrap().is_none());
 
+    // Standard claims (OIDC Core §5.1), set by flag, checked by form, changed by update user.
+    let (ok, _, err) = cli(&[
+        "update",
+        "user",
+        "bob@example.com",
+        "--given-name",
+        "Bob",
+        "--birthdate",
+        "1990-02-30",
+        "--dsn",
+        &dsn,
+    ])
+    .await;
+    assert!(!ok && err.contains("birthdate must be"), "{err}");
+    let (ok, _, err) = cli(&[
+        "update",
+        "user",
+        "bob@example.com",
+        "--website",
+        "javascript:alert(1)",
+        "--dsn",
+        &dsn,
+    ])
+    .await;
+    assert!(
+        !ok && err.contains("website must be an http(s) URL"),
+        "{err}"
+    );
+    let (ok, out, err) = cli(&[
+        "update",
+        "user",
+        "bob@example.com",
+        "--given-name",
+        "Bob",
+        "--website",
+        "https://bob.example",
+        "--email-verified",
+        "true",
+        "--locality",
+        "Paris",
+        "--country",
+        "FR",
+        "--dsn",
+        &dsn,
+        "--format",
+        "json",
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let bob: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        bob["claims"],
+        json!({"given_name": "Bob", "website": "https://bob.example", "email_verified": true,
+               "address": {"locality": "Paris", "country": "FR"}})
+    );
+    let (ok, out, err) = cli(&[
+        "update",
+        "user",
+        "bob@example.com",
+        "--unset",
+        "website",
+        "--dsn",
+        &dsn,
+        "--format",
+        "json",
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let bob: Value = serde_json::from_str(&out).unwrap();
+    assert!(bob["claims"].get("website").is_none() && bob["claims"]["given_name"] == "Bob");
+    let (ok, _, err) = cli(&[
+        "update",
+        "user",
+        "nobody@example.com",
+        "--name",
+        "X",
+        "--dsn",
+        &dsn,
+    ])
+    .await;
+    assert!(!ok && err.contains("no user"), "{err}");
+
     let (ok, out, _) = cli(&["delete", "user", "bob@example.com", "--dsn", &dsn]).await;
     assert!(ok && out.contains("bob@example.com"));
     let (ok, _, err) = cli(&["delete", "user", "bob@example.com", "--dsn", &dsn]).await;
