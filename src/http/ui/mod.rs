@@ -23,17 +23,14 @@ use poem::{
     web::{Data, Query},
 };
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::Sha256;
 
 use super::read_cookie;
 use crate::{
     error::AdminError,
     flows::api::ChallengeApi,
-    wire::{
-        AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, ConsentSessionData,
-        RejectOAuth2Request,
-    },
+    wire::{AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, RejectOAuth2Request},
 };
 
 /// Where the app is mounted on the public listener.
@@ -434,7 +431,7 @@ pub async fn login_page(req: &Request, state: Data<&State>, q: Query<LoginQuery>
             ));
         }
         vouch::Acr::Unmet { login_required } => {
-            return unmet(&state, &challenge, login_required).await;
+            return vouch::unmet(&state, &challenge, login_required).await;
         }
         vouch::Acr::Accept(_) => {}
     }
@@ -552,44 +549,6 @@ pub struct ConsentQuery {
     consent_challenge: Option<String>,
 }
 
-/// OIDC Core §5.5.1.1: an essential `acr` that cannot be met fails the request.
-async fn unmet(state: &State, challenge: &str, login_required: bool) -> Response {
-    let (error, description) = if login_required {
-        (
-            "login_required",
-            "prompt=none was requested, but the authentication asked for needs a new sign-in.",
-        )
-    } else {
-        (
-            "unmet_authentication_requirements",
-            "The authentication context class asked for as essential is not one this app offers.",
-        )
-    };
-    let reject = RejectOAuth2Request {
-        error: Some(error.into()),
-        error_description: Some(description.into()),
-        ..Default::default()
-    };
-    match state.api.reject_login(challenge, reject).await {
-        Ok(r) => redirect(&r.redirect_to),
-        Err(e) => challenge_error(state.base, e),
-    }
-}
-
-/// What the consent releases of the user's standard claims (OIDC Core §5.4, §5.5).
-async fn consent_session(
-    state: &State,
-    subject: &str,
-    scopes: &[String],
-    asked: &vouch::Asked,
-) -> ConsentSessionData {
-    let user = match state.users.by_id(subject).await {
-        Ok(Some(u)) => crate::users::profile::standard_claims_of(&u),
-        _ => Map::new(),
-    };
-    vouch::consent_session(&user, scopes, asked)
-}
-
 async fn accept_consent(
     state: &State,
     challenge: &str,
@@ -599,7 +558,7 @@ async fn accept_consent(
     remember: bool,
     asked: &vouch::Asked,
 ) -> Response {
-    let session = consent_session(state, subject, &scopes, asked).await;
+    let session = vouch::consent_session_of(state, subject, &scopes, asked).await;
     let body = AcceptOAuth2ConsentRequest {
         grant_scope: Some(scopes),
         grant_access_token_audience: Some(audience),

@@ -5,6 +5,7 @@
 //! The app asserts the levels of [`crate::users::ACR_VALUES`]; a higher level meets a request for
 //! a lower one.
 
+use poem::Response;
 use serde_json::{Map, Value};
 
 use crate::oidc::claims::{ClaimsRequest, release};
@@ -170,6 +171,44 @@ pub fn extra_claims(asked: &Asked, scopes: &[String]) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// OIDC Core §5.5.1.1: an essential `acr` that cannot be met fails the request.
+pub(super) async fn unmet(state: &super::State, challenge: &str, login_required: bool) -> Response {
+    let (error, description) = if login_required {
+        (
+            "login_required",
+            "prompt=none was requested, but the authentication asked for needs a new sign-in.",
+        )
+    } else {
+        (
+            "unmet_authentication_requirements",
+            "The authentication context class asked for as essential is not one this app offers.",
+        )
+    };
+    let reject = crate::wire::RejectOAuth2Request {
+        error: Some(error.into()),
+        error_description: Some(description.into()),
+        ..Default::default()
+    };
+    match state.api.reject_login(challenge, reject).await {
+        Ok(r) => super::redirect(&r.redirect_to),
+        Err(e) => super::challenge_error(state.base, e),
+    }
+}
+
+/// What the consent releases of the user's standard claims (OIDC Core §5.4, §5.5).
+pub(super) async fn consent_session_of(
+    state: &super::State,
+    subject: &str,
+    scopes: &[String],
+    asked: &Asked,
+) -> crate::wire::ConsentSessionData {
+    let user = match state.users.by_id(subject).await {
+        Ok(Some(u)) => crate::users::profile::standard_claims_of(&u),
+        _ => Map::new(),
+    };
+    consent_session(&user, scopes, asked)
 }
 
 #[cfg(test)]

@@ -383,6 +383,21 @@ pub async fn run(
                 t.id_token.unwrap().auth_context_ref().unwrap().as_str(),
                 "0"
             );
+            // OIDC Core §5.5.1.1: an essential acr the app cannot meet fails the request.
+            op.new_browser();
+            let claims = json!({"id_token": {"acr": {"essential": true, "values": ["urn:mfa"]}}});
+            let out = op
+                .authorize(
+                    &ask(rt, fp).with("claims", &claims.to_string()),
+                    User::NotAsked,
+                )
+                .await;
+            assert_eq!(
+                out.error(),
+                Some("unmet_authentication_requirements"),
+                "{:?}",
+                out.params
+            );
         }
         "oidcc-codereuse" | "oidcc-codereuse-30seconds" => {
             let a = ask(rt, fp);
