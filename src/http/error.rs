@@ -44,6 +44,9 @@ pub enum AdminErrorResponse {
     /// An OAuth 2.0 error that is not a 400 (e.g. `invalid_client`).
     #[oai(status = 401)]
     Unauthorized(Json<GenericError>),
+    /// An OAuth 2.0 refusal (`access_denied`, `request_forbidden`).
+    #[oai(status = 403)]
+    Forbidden(Json<GenericError>),
     /// No resource with that id, or a challenge this server did not issue.
     #[oai(status = 404)]
     NotFound(Json<GenericError>),
@@ -60,6 +63,9 @@ pub enum AdminErrorResponse {
     /// Something failed inside the server; details are in its log.
     #[oai(status = 500)]
     Internal(Json<GenericError>),
+    /// The server cannot answer now (`temporarily_unavailable`).
+    #[oai(status = 503)]
+    Unavailable(Json<GenericError>),
 }
 
 impl From<AdminError> for AdminErrorResponse {
@@ -72,10 +78,14 @@ impl From<AdminError> for AdminErrorResponse {
             AdminError::Conflict(d) => Self::Conflict(generic(409, "conflict", d)),
             AdminError::Gone { redirect_to } => Self::Gone(Json(OAuth2RedirectTo { redirect_to })),
             AdminError::OAuth(e) => {
+                // The HTTP status is the one the body's status_code names (RFC 6749 §5.2 and
+                // ErrorCode::status), never a 400 that says 403 inside.
                 let body = generic(e.code.status(), e.code.as_str(), e.description);
                 match e.code.status() {
                     401 => Self::Unauthorized(body),
-                    404 => Self::NotFound(body),
+                    403 => Self::Forbidden(body),
+                    500 => Self::Internal(body),
+                    503 => Self::Unavailable(body),
                     _ => Self::BadRequest(body),
                 }
             }
@@ -192,4 +202,31 @@ pub fn bearer(e: &OAuthError) -> Response {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use poem::IntoResponse;
+
+    use super::AdminErrorResponse;
+    use crate::{
+        error::AdminError,
+        oauth::{ErrorCode, OAuthError},
+    };
+
+    #[test]
+    fn oauth_errors_on_the_admin_api_carry_their_own_status() {
+        for code in [
+            ErrorCode::InvalidRequest,
+            ErrorCode::InvalidClient,
+            ErrorCode::AccessDenied,
+            ErrorCode::RequestForbidden,
+            ErrorCode::ServerError,
+            ErrorCode::TemporarilyUnavailable,
+        ] {
+            let r = AdminErrorResponse::from(AdminError::OAuth(OAuthError::new(code, "x")))
+                .into_response();
+            assert_eq!(r.status().as_u16(), code.status(), "{}", code.as_str());
+        }
+    }
 }
