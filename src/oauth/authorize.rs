@@ -163,8 +163,6 @@ pub struct AuthorizeRequest {
     pub acr_values: Vec<String>,
     pub ui_locales: Vec<String>,
     pub display: Option<String>,
-    /// The `claims` parameter (OIDC Core §5.5).
-    pub claims: Option<crate::oidc::claims::ClaimsRequest>,
     pub login_verifier: Option<String>,
     pub consent_verifier: Option<String>,
     /// The request's parameters without the verifiers, sorted: a verifier only completes the
@@ -502,16 +500,12 @@ impl OAuthCore {
         };
         // OIDC Core §5.5: checked here, so that a malformed request fails at once; the consent
         // app reads it from the request (`request_url`), as Hydra's consent apps do.
-        let claims = match params.get("claims") {
-            None => None,
-            Some(c) => Some(
-                crate::oidc::claims::ClaimsRequest::parse(c)
-                    .map_err(|why| fail(ErrorCode::InvalidRequest, &why))?,
-            ),
-        };
+        if let Some(c) = params.get("claims") {
+            crate::oidc::claims::ClaimsRequest::parse(c)
+                .map_err(|why| fail(ErrorCode::InvalidRequest, &why))?;
+        }
         let canonical = canonical(raw);
         Ok(AuthorizeRequest {
-            claims,
             redirect,
             response_type,
             scope,

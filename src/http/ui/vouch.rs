@@ -18,15 +18,21 @@ pub const FRESH: &str = crate::users::ACR_PASSWORD;
 /// The parameters of the authorization request behind a challenge.
 pub struct Asked {
     params: Vec<(String, String)>,
+    /// The `claims` parameter, parsed once (already checked by the authorization endpoint).
+    claims: Option<ClaimsRequest>,
 }
 
 impl Asked {
     pub fn of(request_url: Option<&str>) -> Self {
-        let params = request_url
+        let params: Vec<(String, String)> = request_url
             .and_then(|u| url::Url::parse(u).ok())
             .map(|u| u.query_pairs().into_owned().collect())
             .unwrap_or_default();
-        Self { params }
+        let claims = params
+            .iter()
+            .find(|(k, _)| k == "claims")
+            .and_then(|(_, c)| ClaimsRequest::parse(c).ok());
+        Self { params, claims }
     }
 
     fn get(&self, name: &str) -> Option<&str> {
@@ -36,10 +42,8 @@ impl Asked {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The `claims` parameter (already checked by the authorization endpoint).
-    pub fn claims(&self) -> Option<ClaimsRequest> {
-        self.get("claims")
-            .and_then(|c| ClaimsRequest::parse(c).ok())
+    pub fn claims(&self) -> Option<&ClaimsRequest> {
+        self.claims.as_ref()
     }
 
     /// Whether the request gets an access token: any `response_type` but `id_token` alone (a
@@ -139,12 +143,7 @@ pub fn consent_session(
     granted: &[String],
     asked: &Asked,
 ) -> crate::wire::ConsentSessionData {
-    let r = release(
-        user,
-        granted,
-        asked.claims().as_ref(),
-        asked.access_token_issued(),
-    );
+    let r = release(user, granted, asked.claims(), asked.access_token_issued());
     crate::wire::ConsentSessionData {
         access_token: None,
         id_token: Some(Value::Object(r.id_token)),
