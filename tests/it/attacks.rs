@@ -251,13 +251,7 @@ async fn anonymous_registration_is_guarded(s: TestServer) {
         json!({"sector_identifier_uri": format!("http://127.0.0.1:{admin_port}/admin/clients"),
                "redirect_uris": ["https://rp.example/cb"]}),
     ] {
-        let r = s
-            .http
-            .post(format!("{}/oauth2/register", s.public))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let r = s.register(&body).await;
         let status = r.status().as_u16();
         let e: Value = r.json().await.unwrap_or(Value::Null);
         assert_eq!(status, 400, "{body} → {e}");
@@ -373,13 +367,7 @@ async fn script_schemes_refused(s: TestServer) {
         for field in ["redirect_uris", "post_logout_redirect_uris"] {
             let r = s.post("/admin/clients", json!({ field: [uri] })).await;
             assert_eq!(r.status(), 400, "{field} {uri}");
-            let r = s
-                .http
-                .post(format!("{}/oauth2/register", s.public))
-                .json(&json!({ field: [uri] }))
-                .send()
-                .await
-                .unwrap();
+            let r = s.register(&json!({ field: [uri] })).await;
             assert_eq!(r.status(), 400, "registered {field} {uri}");
         }
     }

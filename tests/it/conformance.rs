@@ -86,12 +86,8 @@ async fn unsupported_registration_metadata(s: TestServer) {
         ("request_object_signing_alg", "RS256"),
     ] {
         let r = s
-            .http
-            .post(format!("{}/oauth2/register", s.public))
-            .json(&json!({"redirect_uris": [CB], field: value}))
-            .send()
-            .await
-            .unwrap();
+            .register(&json!({"redirect_uris": [CB], field: value}))
+            .await;
         assert_eq!(r.status(), 400, "{field}");
         let e: Value = r.json().await.unwrap();
         assert_eq!(e["error"], "invalid_client_metadata", "{e}");
@@ -101,12 +97,8 @@ async fn unsupported_registration_metadata(s: TestServer) {
         );
     }
     let r = s
-        .http
-        .post(format!("{}/oauth2/register", s.public))
-        .json(&json!({"redirect_uris": [CB], "userinfo_signed_response_alg": "none"}))
-        .send()
-        .await
-        .unwrap();
+        .register(&json!({"redirect_uris": [CB], "userinfo_signed_response_alg": "none"}))
+        .await;
     assert_eq!(r.status(), 201);
     s.stop().await;
 }

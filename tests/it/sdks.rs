@@ -133,13 +133,7 @@ async fn generated_python_client_reads_every_client() {
         serde_json::json!({"client_name": "registered", "redirect_uris": ["https://dcr.example/cb"]}),
         serde_json::json!({"redirect_uris": ["https://dcr2.example/cb"], "grant_types": ["implicit"], "response_types": ["id_token"]}),
     ] {
-        let r = s
-            .http
-            .post(format!("{}/oauth2/register", s.public))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let r = s.register(&body).await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
     let mut cmd = Command::new("python3");

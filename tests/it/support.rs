@@ -241,6 +241,16 @@ impl TestServer {
             .expect("JSON")
     }
 
+    /// Dynamic client registration (`POST /oauth2/register`, RFC 7591) of `body`.
+    pub async fn register(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/oauth2/register", self.public))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// Userinfo for a bearer token: the JSON answer (whatever the status).
     pub async fn userinfo(&self, token: &str) -> serde_json::Value {
         self.http

@@ -57,13 +57,7 @@ async fn register(op: &mut Op, extra: Value) -> Result<String, (u16, Value)> {
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
-    let r =
-        op.s.http
-            .post(format!("{}/oauth2/register", op.s.public))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+    let r = op.s.register(&body).await;
     let status = r.status().as_u16();
     let v: Value = r.json().await.unwrap();
     if status != 201 {
