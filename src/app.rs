@@ -30,7 +30,7 @@ pub fn state(
         clock.clone(),
         db.changes.node(),
     ));
-    crate::coherence::start(&db, &owner);
+    db.keep_coherent(&owner);
     let token_cache = crate::storage::token_cache::TokenCache::new(db.token_store(), owner.clone());
     let client_cache = Arc::new(crate::clients::cache::ClientCache::new(
         db.client_store(),
@@ -50,32 +50,42 @@ pub fn state(
         clock.clone(),
         owner.clone(),
     ));
-    let oauth = crate::oauth::OAuthCore {
-        issuer: crate::oauth::mint::Issuer::new(
-            config.clone(),
-            keys.clone(),
+    let config_arc = Arc::new(config.clone());
+    let jtis = crate::oauth::jti::Jtis::new(token_cache.clone());
+    let issuer = crate::oauth::mint::Issuer::new(
+        config.clone(),
+        keys.clone(),
+        clock.clone(),
+        outbound.clone(),
+    );
+    let services = crate::oauth::Services {
+        auth: Arc::new(crate::oauth::client_auth::Authenticator::new(
+            config_arc.clone(),
             clock.clone(),
+            client_cache.clone(),
+            jtis.clone(),
             outbound.clone(),
-        ),
-        secrets: crate::crypto::secret_cache::SecretCache::new(),
-        clients: client_cache,
-        tokens: token_cache.clone(),
-        devices: db.device_store(),
-        trusts: db.trust_store(),
-        device_attempts: crate::flows::device::Attempts::new(
+        )),
+        tokens: Arc::new(crate::oauth::tokens::Tokens::new(
+            issuer,
+            token_cache.clone(),
+            Some(token_cache),
             clock.clone(),
-            config.ttl(&config.ttl.login_consent_request),
-        ),
-        token_cache: Some(token_cache),
+        )),
+        jtis,
+        clients: client_cache,
         flows: Arc::new(crate::storage::flow_cache::FlowCache::new(
             db.flow_store(),
             owner,
         )),
-        sealer: crate::crypto::seal::Sealer::new(&config.secrets.system),
-        config: config.clone(),
+        devices: db.device_store(),
+        trusts: db.trust_store(),
+        sealer: Arc::new(crate::crypto::seal::Sealer::new(&config.secrets.system)),
+        config: config_arc,
         clock: clock.clone(),
         outbound: outbound.clone(),
     };
+    let device_authorization = Arc::new(crate::oauth::device::DeviceAuthorization::new(&services));
     let users = Arc::new(crate::users::UserService::new(
         db.user_store(),
         clock.clone(),
@@ -86,7 +96,18 @@ pub fn state(
         db,
         clients,
         trust,
-        oauth: Arc::new(oauth),
+        clock: clock.clone(),
+        tokens: services.tokens.clone(),
+        token_endpoint: crate::oauth::grants::TokenEndpoint::new(&services),
+        revocation: crate::oauth::revoke::Revocation::new(&services),
+        introspector: crate::oauth::introspect::Introspector::new(&services),
+        flows: Arc::new(crate::flows::Flows::new(
+            &services,
+            device_authorization.clone(),
+        )),
+        device_authorization,
+        sessions: crate::flows::sessions::Sessions::new(&services),
+        userinfo: crate::provider::userinfo::Userinfo::new(&services),
         keys,
         users,
     })
@@ -161,12 +182,9 @@ pub fn public_endpoint(state: State) -> impl Endpoint + 'static {
     let mut routes = Route::new();
     if builtin_app {
         let ui = Arc::new(http::ui::UiState::new(
-            Arc::new(crate::flows::api::InProcess(state.oauth.clone())),
+            Arc::new(crate::flows::api::InProcess(state.flows.clone())),
             state.users.clone(),
-            crate::storage::ui_sessions::UiSessionStore::new(
-                state.db.clone(),
-                state.oauth.clock.clone(),
-            ),
+            crate::storage::ui_sessions::UiSessionStore::new(state.db.clone(), state.clock.clone()),
             &state.config,
             state.config.public_base().starts_with("https://"),
             http::ui::BASE,

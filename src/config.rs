@@ -887,7 +887,7 @@ impl Config {
 
     /// Checks values that are well-typed but wrong.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        crate::storage::DsnKind::parse(&self.dsn).map_err(|e| bad("dsn", e))?;
+        DsnKind::parse(&self.dsn).map_err(|e| bad("dsn", e))?;
         for (key, list) in [
             ("secrets.system", &self.secrets.system),
             ("secrets.cookie", &self.secrets.cookie),
@@ -1256,6 +1256,31 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let secs =
         u64::try_from(total / 1_000_000_000).map_err(|_| format!("{s:?} is out of range"))?;
     Ok(Duration::new(secs, (total % 1_000_000_000) as u32))
+}
+
+/// The database families Latchkey supports, read off a DSN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DsnKind {
+    Sqlite,
+    Memory,
+    Postgres,
+    Mysql,
+}
+
+impl DsnKind {
+    /// Recognises a DSN by its scheme; the message of the error says what is accepted.
+    pub fn parse(dsn: &str) -> Result<Self, String> {
+        let scheme = dsn.split_once("://").map(|(s, _)| s).unwrap_or(dsn);
+        match scheme {
+            "memory" => Ok(Self::Memory),
+            "sqlite" | "sqlite3" => Ok(Self::Sqlite),
+            "postgres" | "postgresql" => Ok(Self::Postgres),
+            "mysql" | "mariadb" => Ok(Self::Mysql),
+            _ => Err(format!(
+                "unknown database scheme {scheme:?}: use sqlite://PATH, memory, postgres://… or mysql://…"
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@
 //!   its parameters and whether it needs client authentication), the device authorization
 //!   endpoint, introspection, revocation; no HTTP types. [`oauth::mint`] is the one place tokens
 //!   are made: lifespans, rows, and the signing of JWT access, ID and logout tokens.
-//! - [`oidc`]: discovery metadata, ID tokens, userinfo.
+//! - [`oidc`]: OpenID Connect's library parts (ID tokens, subject identifiers, claims).
+//! - [`provider`]: the OpenID provider's endpoints above the core: discovery and userinfo.
 //! - [`flows`]: the login → consent engine ([`flows::engine`]) and what starts it — the
 //!   authorization endpoint ([`flows::endpoint`]) or a device authorization
 //!   ([`flows::device`], RFC 8628) — with Hydra's challenge API; flows in progress travel sealed
@@ -34,6 +35,7 @@
 //!   started and stopped together.
 //! - [`clock`]: injected time; the only file that reads the system clocks.
 //! - [`limits`]: counting failures within a window (sign-ins, device user codes).
+//! - [`query`]: appending or replacing a URL's query parameters.
 //!
 //! A request on the admin listener flows: `http::request_log` → `http::legacy_admin_paths`
 //! (Hydra v1 aliases) → body limit → the poem-openapi operation in `http::admin::*` → `clients`,
@@ -56,6 +58,8 @@ pub mod metrics;
 pub mod oauth;
 pub mod oidc;
 pub mod outbound;
+pub mod provider;
+pub mod query;
 pub mod storage;
 pub mod tasks;
 pub mod trust;

@@ -34,6 +34,9 @@
 pub mod changelog;
 pub mod map;
 pub mod postgres;
+pub mod publish;
+
+pub use publish::{Envelope, Publisher};
 
 use std::{
     collections::VecDeque,
@@ -90,34 +93,38 @@ pub enum Event {
     Everything,
 }
 
-/// Keeps this process's caches coherent with the other nodes on `db`: attaches `owner` to the
-/// database's publisher and starts the transport for its kind among the database's tasks (with
-/// the change log, also the janitor that prunes it).
-pub fn start(db: &crate::storage::Db, owner: &Arc<Coherence>) {
-    use crate::storage::DsnKind;
-    db.changes.attach(owner.clone());
+/// Keeps this process's caches coherent with the other nodes sharing the database on `conn`:
+/// attaches `owner` to the database's `publisher` and starts the transport for its kind among
+/// `tasks` (with the change log, also the janitor that prunes it).
+pub fn start(
+    conn: &sea_orm::DatabaseConnection,
+    kind: crate::config::DsnKind,
+    tasks: &crate::tasks::Tasks,
+    publisher: &Publisher,
+    owner: &Arc<Coherence>,
+) {
+    use crate::config::DsnKind;
+    publisher.attach(owner.clone());
     if !owner.enabled() {
         // Nothing cached here; this node still publishes for the others.
         return;
     }
-    match db.kind {
+    match kind {
         DsnKind::Memory => owner.single_process(),
         DsnKind::Postgres => {
-            let pool = db.conn.get_postgres_connection_pool().clone();
+            let pool = conn.get_postgres_connection_pool().clone();
             let owner = owner.clone();
-            db.tasks.supervise("cache-listener", move |stop| {
+            tasks.supervise("cache-listener", move |stop| {
                 postgres::listen(pool.clone(), owner.clone(), stop)
             });
         }
         DsnKind::Sqlite | DsnKind::Mysql => {
-            let (conn, o) = (db.conn.clone(), owner.clone());
-            db.tasks.supervise("cache-poller", move |stop| {
-                changelog::poll(conn.clone(), o.clone(), stop)
+            let (c, o) = (conn.clone(), owner.clone());
+            tasks.supervise("cache-poller", move |stop| {
+                changelog::poll(c.clone(), o.clone(), stop)
             });
-            let (conn, o) = (db.conn.clone(), owner.clone());
-            db.tasks.supervise("janitor", move |stop| {
-                janitor(conn.clone(), o.clone(), stop)
-            });
+            let (c, o) = (conn.clone(), owner.clone());
+            tasks.supervise("janitor", move |stop| janitor(c.clone(), o.clone(), stop));
         }
     }
 }
@@ -136,14 +143,6 @@ async fn janitor(
         let n = changelog::prune(&conn, owner.now_ms()).await?;
         tracing::debug!(rows = n, "janitor: pruned the cache change log");
     }
-}
-
-/// The events of one transaction as they travel between nodes.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Envelope {
-    /// The node that wrote them (it applied them already).
-    pub node: String,
-    pub events: Vec<Event>,
 }
 
 /// A cache the owner applies events to.

@@ -1,5 +1,5 @@
 //! Cache events between nodes on PostgreSQL: each node `LISTEN`s on
-//! [`CHANNEL`](crate::storage::changes::CHANNEL) over a connection of its own (application name
+//! [`CHANNEL`](super::publish::CHANNEL) over a connection of its own (application name
 //! [`APPLICATION_NAME`]); writers `NOTIFY` inside their transactions, so an event is delivered
 //! exactly when its write commits, in commit order.
 //!
@@ -26,11 +26,8 @@ use sea_orm::sqlx::{
     postgres::{PgListener, PgPool, PgPoolOptions},
 };
 
-use super::{Coherence, Envelope};
-use crate::{
-    storage::changes::CHANNEL,
-    tasks::{Stop, stopped},
-};
+use super::{Coherence, Envelope, publish::CHANNEL};
+use crate::tasks::{Stop, stopped};
 
 /// The listener connection's `application_name` (to find it in `pg_stat_activity`).
 pub const APPLICATION_NAME: &str = "latchkey-cache-listener";

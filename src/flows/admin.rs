@@ -2,10 +2,10 @@
 //! rejecting it. Accepting or rejecting seals the app's answer into the verifier that
 //! `redirect_to` carries back to the authorization endpoint.
 
-use super::{Denied, FlowState, HandledConsent, HandledLogin, Stage, with_param};
+use super::{Denied, FlowState, Flows, HandledConsent, HandledLogin, Stage, with_param};
 use crate::{
     error::AdminError,
-    oauth::{ErrorCode, OAuthCore},
+    oauth::ErrorCode,
     wire::{
         AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, OAuth2Client, OAuth2ConsentRequest,
         OAuth2LoginRequest, OAuth2RedirectTo, RejectOAuth2Request,
@@ -33,7 +33,7 @@ fn denied(body: &RejectOAuth2Request) -> Result<Denied, AdminError> {
     Ok(Denied { error, description })
 }
 
-impl OAuthCore {
+impl Flows {
     /// Opens a challenge and checks that its flow has not expired.
     fn open_challenge(&self, stage: Stage, challenge: &str) -> Result<FlowState, AdminError> {
         let flow: FlowState = self
@@ -134,7 +134,7 @@ impl OAuthCore {
         let mut flow = self.open_challenge(Stage::LoginChallenge, challenge)?;
         if flow.login_skip && body.subject != flow.subject {
             // Another user than the remembered one: start over with a fresh login.
-            return Ok(redirect(crate::flows::replace_param(
+            return Ok(redirect(crate::query::replace_param(
                 &flow.request_url,
                 "prompt",
                 "login",

@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use reqwest::{Method, StatusCode};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::error::AdminError;
+use super::Flows;
 use crate::{
-    oauth::OAuthCore,
+    error::AdminError,
     wire::{
         AcceptDeviceUserCodeRequest, AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest,
         OAuth2ConsentRequest, OAuth2LoginRequest, OAuth2LogoutRequest, OAuth2RedirectTo,
@@ -53,10 +53,10 @@ pub trait ChallengeApi: Send + Sync {
 }
 
 /// In process: straight to the core.
-pub struct InProcess(pub Arc<OAuthCore>);
+pub struct InProcess(pub Arc<Flows>);
 
 impl InProcess {
-    fn core(&self) -> &OAuthCore {
+    fn core(&self) -> &Flows {
         &self.0
     }
 }

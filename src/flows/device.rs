@@ -22,7 +22,7 @@ use std::{sync::Arc, time::Duration};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    SetCookie, Stage,
+    Flows, SetCookie, Stage,
     engine::{Begin, BrowserStep, ConsentSkip, Starter, StepError},
     random_hex, with_param,
 };
@@ -30,7 +30,7 @@ use crate::{
     clock::Clock,
     error::AdminError,
     limits::Failures,
-    oauth::{ErrorCode, OAuthCore, OAuthError, device::VERIFY_PATH},
+    oauth::{ErrorCode, OAuthError, device::VERIFY_PATH},
     storage::{DeviceState, StoreError},
     wire::{AcceptDeviceUserCodeRequest, OAuth2RedirectTo, OidcContext},
 };
@@ -124,7 +124,7 @@ impl VerifyQuery {
     }
 }
 
-impl OAuthCore {
+impl Flows {
     fn device_url(&self, configured: Option<&String>, path: &str) -> String {
         configured
             .cloned()
@@ -224,6 +224,7 @@ impl OAuthCore {
             ));
         }
         let device = self
+            .device_authorization
             .pending_device(&entered)
             .await
             .map_err(|e| AdminError::Internal(format!("{e:?}")))?;

@@ -8,12 +8,12 @@
 use serde_json::Value;
 
 use super::{
-    SetCookie, Stage, csrf_cookie,
+    Flows, SetCookie, Stage, csrf_cookie,
     engine::{Begin, BrowserStep, ConsentSkip, Starter, StepError},
 };
 use crate::{
     oauth::{
-        ErrorCode, OAuthCore, OAuthError,
+        ErrorCode, OAuthError,
         authorize::{AuthorizeError, AuthorizeRequest, ClientResponse},
         client_auth::AuthenticatedClient,
         mint::{FromFlow, Issue, Issuing},
@@ -54,7 +54,7 @@ fn as_client(req: &AuthorizeRequest) -> AuthenticatedClient {
     }
 }
 
-impl OAuthCore {
+impl Flows {
     /// Handles `GET|POST /oauth2/auth`. `raw` is the query (GET) or form body (POST); `cookie`
     /// reads a request cookie by name.
     pub async fn authorize(
@@ -62,7 +62,7 @@ impl OAuthCore {
         raw: &[u8],
         cookie: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> AuthorizeOutcome {
-        let req = match self.check_authorize(raw).await {
+        let req = match self.authorization.check(raw).await {
             Ok(r) => r,
             Err(AuthorizeError::Page(e)) => return AuthorizeOutcome::Page(e),
             Err(AuthorizeError::Client(r, e)) => {
@@ -123,7 +123,12 @@ impl OAuthCore {
         }
         let mut hint_claims = None;
         if let Some(hint) = &req.id_token_hint {
-            let claims = self.issuer.verify_id_token_hint(hint).await.map_err(fail)?;
+            let claims = self
+                .tokens
+                .issuer()
+                .verify_id_token_hint(hint)
+                .await
+                .map_err(fail)?;
             let hint_sub = claims
                 .get("sub")
                 .and_then(Value::as_str)
@@ -249,7 +254,8 @@ impl OAuthCore {
         let client = as_client(req);
         let rt = req.response_type;
         let issued = self
-            .issuer
+            .tokens
+            .issuer()
             .mint(&Issue {
                 issuing: Issuing::Implicit,
                 client: &client,
@@ -272,7 +278,7 @@ impl OAuthCore {
         // The code is cached before it is written (write-through: it is exchanged moments later),
         // so any event about it, which can only follow the write, follows the caching too.
         let code_row = issued.code.as_ref().map(|(_, row)| row);
-        let cached_code = self.token_cache.as_ref().zip(code_row);
+        let cached_code = self.tokens.cache().zip(code_row);
         if let Some((cache, row)) = cached_code {
             cache.remember(row);
         }

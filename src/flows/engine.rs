@@ -9,11 +9,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    FlowState, HandledConsent, HandledLogin, SESSION_COOKIE, SetCookie, Stage, csrf_cookie,
+    FlowState, Flows, HandledConsent, HandledLogin, SESSION_COOKIE, SetCookie, Stage, csrf_cookie,
     new_session_cookie, random_hex, same_browser, session_cookie_digest, with_param,
 };
 use crate::{
-    oauth::{ErrorCode, OAuthCore, OAuthError},
+    oauth::{ErrorCode, OAuthError},
     storage::{FlowRecord, LoginSession, StoredFlow},
     wire::OidcContext,
 };
@@ -78,7 +78,7 @@ pub enum ConsentSkip {
     },
 }
 
-impl OAuthCore {
+impl Flows {
     fn app_url(&self, configured: Option<&String>, path: &str) -> String {
         configured
             .cloned()
@@ -277,7 +277,7 @@ impl OAuthCore {
     }
 }
 
-impl OAuthCore {
+impl Flows {
     /// The completed flow of `flow`, with the identifier its client knows the user by (pairwise
     /// or forced; see `oidc::subject`).
     pub(crate) fn completed(

@@ -13,9 +13,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{SESSION_COOKIE, SetCookie, Stage, with_param};
+use super::{Flows, SESSION_COOKIE, SetCookie, Stage, with_param};
 use crate::{
-    oauth::{ErrorCode, OAuthCore, OAuthError, params::FormParams},
+    oauth::{ErrorCode, OAuthError, params::FormParams},
     wire::{OAuth2LogoutRequest, OAuth2RedirectTo},
 };
 
@@ -63,7 +63,7 @@ pub enum LogoutOutcome {
 const BACKCHANNEL_TIMEOUT: Duration = Duration::from_secs(5);
 const BACKCHANNEL_ATTEMPTS: u32 = 3;
 
-impl OAuthCore {
+impl Flows {
     fn post_logout_default(&self) -> String {
         self.config
             .urls
@@ -122,7 +122,8 @@ impl OAuthCore {
             }
             let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
             if !self
-                .first_use_of_jti(
+                .jtis
+                .first_use(
                     &["logout_verifier", &state.id],
                     state.requested_at + ttl.as_millis() as i64,
                 )
@@ -135,7 +136,7 @@ impl OAuthCore {
             return self.finish_logout(&state, cookie).await;
         }
         let hint = match params.get("id_token_hint") {
-            Some(h) => Some(self.issuer.verify_id_token_hint(h).await?),
+            Some(h) => Some(self.tokens.issuer().verify_id_token_hint(h).await?),
             None => None,
         };
         let hint_client = hint.as_ref().and_then(|c| match c.get("aud") {
@@ -326,7 +327,8 @@ impl OAuthCore {
                 // The `sub` of the client's ID tokens (OIDC Back-Channel Logout §2.4).
                 let known_as = self.pairwise_subject(&c.metadata, subject);
                 let token = self
-                    .issuer
+                    .tokens
+                    .issuer()
                     .logout_token(&id, known_as.as_deref().unwrap_or(subject), sid)
                     .await?;
                 backchannel.push((uri.to_owned(), c.owner, token));

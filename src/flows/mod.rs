@@ -26,13 +26,70 @@ pub mod engine;
 pub mod logout;
 pub mod sessions;
 
+pub use crate::query::{replace_param, with_param};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use crate::{
-    oauth::{ErrorCode, OAuthCore, OAuthError},
+    clients::cache::ClientCache,
+    clock::Clock,
+    config::Config,
+    crypto::seal::Sealer,
+    oauth::{
+        ErrorCode, OAuthError, Services, authorize::Authorization, device::DeviceAuthorization,
+        tokens::Tokens,
+    },
+    outbound::Outbound,
+    storage::{DeviceStore, FlowStore},
     wire::{ConsentSessionData, OidcContext},
 };
+
+/// The flow engine and everything that drives it: the authorization endpoint, device
+/// verification, Hydra's challenge API, logout. It owns the flow store and the device attempt
+/// counters; it holds the protocol services a completed flow needs.
+#[derive(Debug)]
+pub struct Flows {
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    sealer: Arc<Sealer>,
+    /// Completed flows and remembered logins.
+    flows: Arc<dyn FlowStore>,
+    clients: Arc<ClientCache>,
+    tokens: Arc<Tokens>,
+    /// The authorization request's checks (see [`crate::oauth::authorize`]).
+    authorization: Authorization,
+    devices: Arc<dyn DeviceStore>,
+    device_authorization: Arc<DeviceAuthorization>,
+    /// Wrong user codes tried at the device verification step.
+    device_attempts: device::Attempts,
+    outbound: Arc<Outbound>,
+    /// Logout verifiers used already (each ends a session once).
+    jtis: crate::oauth::jti::Jtis,
+}
+
+impl Flows {
+    pub fn new(s: &Services, device_authorization: Arc<DeviceAuthorization>) -> Self {
+        Self {
+            config: s.config.clone(),
+            clock: s.clock.clone(),
+            sealer: s.sealer.clone(),
+            flows: s.flows.clone(),
+            clients: s.clients.clone(),
+            tokens: s.tokens.clone(),
+            authorization: Authorization::new(s),
+            devices: s.devices.clone(),
+            device_authorization,
+            device_attempts: device::Attempts::new(
+                s.clock.clone(),
+                s.config.ttl(&s.config.ttl.login_consent_request),
+            ),
+            outbound: s.outbound.clone(),
+            jtis: s.jtis.clone(),
+        }
+    }
+}
 
 /// The authentication session cookie: a secret of its own (256 random bits) that opens one
 /// remembered login session. Only its SHA-256 digest is stored; it is never the session's id,
@@ -205,7 +262,7 @@ pub fn random_hex() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-impl OAuthCore {
+impl Flows {
     /// Seals a flow's state for a stage.
     pub fn seal_flow<T: Serialize>(&self, stage: Stage, flow: &T) -> Result<String, OAuthError> {
         let json = serde_json::to_vec(flow).map_err(OAuthError::server)?;
@@ -230,29 +287,4 @@ impl OAuthCore {
         let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
         self.clock.now().timestamp_millis() > flow.requested_at + ttl.as_millis() as i64
     }
-}
-
-/// Sets a query parameter of a URL: any it had by that name is dropped (an authorization request
-/// may not repeat a parameter, RFC 6749 §3.1), and the new one appended.
-pub fn replace_param(url: &str, name: &str, value: &str) -> String {
-    match url.split_once('?') {
-        None => with_param(url, name, value),
-        Some((base, query)) => {
-            let kept: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-                .into_owned()
-                .filter(|(k, _)| k != name)
-                .collect();
-            let mut s = url::form_urlencoded::Serializer::new(String::new());
-            s.extend_pairs(&kept).append_pair(name, value);
-            format!("{base}?{}", s.finish())
-        }
-    }
-}
-
-/// Appends a query parameter to a URL that may already have a query.
-pub fn with_param(url: &str, name: &str, value: &str) -> String {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    s.append_pair(name, value);
-    format!("{url}{sep}{}", s.finish())
 }

@@ -1,16 +1,33 @@
 //! Consent and login sessions as the admin API manages them: listing a subject's consents,
 //! revoking consents (and with them every token they granted), and ending login sessions.
 
+use std::sync::Arc;
+
 use chrono::{TimeZone, Utc};
 
-use crate::storage::FlowRecord;
 use crate::{
-    clients::{next_page, page_params},
+    clients::{cache::ClientCache, next_page, page_params},
     error::AdminError,
-    oauth::OAuthCore,
-    storage::StoredFlow,
+    oauth::Services,
+    storage::{FlowRecord, FlowStore, StoredFlow},
     wire::{OAuth2ConsentRequest, OAuth2ConsentSession},
 };
+
+/// Remembered logins and consents, as the admin API manages them.
+#[derive(Debug)]
+pub struct Sessions {
+    flows: Arc<dyn FlowStore>,
+    clients: Arc<ClientCache>,
+}
+
+impl Sessions {
+    pub fn new(s: &Services) -> Self {
+        Self {
+            flows: s.flows.clone(),
+            clients: s.clients.clone(),
+        }
+    }
+}
 
 /// One page of consent sessions and the token of the next, if any.
 pub struct ConsentPage {
@@ -19,7 +36,7 @@ pub struct ConsentPage {
     pub next_page_token: Option<String>,
 }
 
-impl OAuthCore {
+impl Sessions {
     async fn consent_session(&self, f: StoredFlow) -> Result<OAuth2ConsentSession, AdminError> {
         let record = FlowRecord::of(&f).map_err(|e| AdminError::Internal(format!("{e:?}")))?;
         let client = self
@@ -98,10 +115,5 @@ impl OAuthCore {
             .flows
             .delete_login_sessions(Some(subject), None)
             .await?)
-    }
-
-    /// `DELETE /admin/oauth2/tokens?client_id=`: deletes every token of a client.
-    pub async fn delete_client_tokens(&self, client_id: &str) -> Result<u64, AdminError> {
-        Ok(self.tokens.delete_client_tokens(client_id).await?)
     }
 }

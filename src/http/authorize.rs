@@ -198,7 +198,7 @@ pub async fn authorize(req: &Request, body: Body, state: Data<&State>) -> Respon
     };
     let cookie = |name: &str| read_cookie(req, name);
     let secure = state.config.public_base().starts_with("https://");
-    match state.oauth.authorize(&raw, &cookie).await {
+    match state.flows.authorize(&raw, &cookie).await {
         AuthorizeOutcome::Redirect { location, cookies } => {
             browser(redirect(&location, post), &cookies, secure)
         }
@@ -224,7 +224,7 @@ pub async fn device_verify(req: &Request, state: Data<&State>) -> Response {
     let cookie = |name: &str| read_cookie(req, name);
     let secure = state.config.public_base().starts_with("https://");
     let address = super::client_address(req);
-    match state.oauth.device_verify(&raw, &cookie, &address).await {
+    match state.flows.device_verify(&raw, &cookie, &address).await {
         Ok(step) => browser(redirect(&step.location, false), &step.cookies, secure),
         Err((e, cookies)) => browser(error_page(&state, &e), &cookies, secure),
     }
@@ -248,14 +248,10 @@ pub async fn userinfo(req: &Request, body: Body, state: Data<&State>) -> Respons
                 .map(|(_, v)| v.into_owned());
         }
     }
-    let token = match (header_token, body_token) {
-        (Some(_), Some(_)) => {
-            return bearer_error(&OAuthError::invalid_request(
-                "Send the access token in one place only (RFC 6750 §2).",
-            ));
-        }
-        (Some(t), None) | (None, Some(t)) if !t.is_empty() => t,
-        _ => {
+    let bearer = match crate::oauth::context::BearerRequest::from_parts(header_token, body_token) {
+        Err(e) => return bearer_error(&e),
+        Ok(Some(b)) => b,
+        Ok(None) => {
             // RFC 6750 §3.1: no credentials, no error code.
             return Response::builder()
                 .status(StatusCode::UNAUTHORIZED)
@@ -267,7 +263,7 @@ pub async fn userinfo(req: &Request, body: Body, state: Data<&State>) -> Respons
                 );
         }
     };
-    match state.oauth.userinfo(&token).await {
+    match state.userinfo.userinfo(&bearer).await {
         Ok(claims) => {
             let mut resp = Response::builder()
                 .content_type("application/json")
@@ -326,7 +322,7 @@ pub async fn logout(req: &Request, body: Body, state: Data<&State>) -> Response 
     };
     let cookie = |name: &str| read_cookie(req, name);
     let secure = state.config.public_base().starts_with("https://");
-    match state.oauth.logout(&raw, &cookie).await {
+    match state.flows.logout(&raw, &cookie).await {
         LogoutOutcome::Redirect { location, cookies } => {
             browser(redirect(&location, post), &cookies, secure)
         }

@@ -103,6 +103,12 @@ impl From<OAuthError> for AdminErrorResponse {
     }
 }
 
+impl From<crate::keys::KeyError> for AdminErrorResponse {
+    fn from(e: crate::keys::KeyError) -> Self {
+        AdminError::from(e).into()
+    }
+}
+
 impl From<crate::storage::StoreError> for AdminErrorResponse {
     fn from(e: crate::storage::StoreError) -> Self {
         AdminError::from(e).into()

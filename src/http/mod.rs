@@ -30,7 +30,16 @@ pub struct AppState {
     pub clients: ClientService,
     /// The JWT-bearer grant's trust relationships.
     pub trust: crate::trust::TrustService,
-    pub oauth: Arc<crate::oauth::OAuthCore>,
+    pub clock: Arc<dyn crate::clock::Clock>,
+    /// The protocol's services (see [`crate::oauth`] and [`crate::flows`]).
+    pub tokens: Arc<crate::oauth::tokens::Tokens>,
+    pub token_endpoint: crate::oauth::grants::TokenEndpoint,
+    pub revocation: crate::oauth::revoke::Revocation,
+    pub introspector: crate::oauth::introspect::Introspector,
+    pub device_authorization: Arc<crate::oauth::device::DeviceAuthorization>,
+    pub flows: Arc<crate::flows::Flows>,
+    pub sessions: crate::flows::sessions::Sessions,
+    pub userinfo: crate::provider::userinfo::Userinfo,
     /// JSON Web Key sets (the admin API, `jwks.json`, discovery's algorithms).
     pub keys: Arc<crate::keys::KeyService>,
     /// The built-in login app's users.

@@ -69,7 +69,10 @@ pub async fn token(req: &Request, body: Body, state: Data<&State>) -> Response {
     let result = async {
         let bytes = form_body(req, body).await?;
         claimed = client_for_cors(req, &bytes);
-        state.oauth.token(authorization(req)?, &bytes).await
+        state
+            .token_endpoint
+            .token(authorization(req)?, &bytes)
+            .await
     }
     .await;
     let mut resp = match result {
@@ -93,7 +96,7 @@ pub async fn device_authorization(req: &Request, body: Body, state: Data<&State>
     let result = async {
         let bytes = form_body(req, body).await?;
         state
-            .oauth
+            .device_authorization
             .device_authorization(authorization(req)?, &bytes)
             .await
     }
@@ -112,15 +115,18 @@ pub async fn metadata(state: Data<&State>) -> Response {
         Ok(algs) => algs,
         Err(e) => return internal_error(&e),
     };
-    let body = serde_json::to_vec(&crate::oidc::discovery::Metadata::new(&state.config, algs))
-        .unwrap_or_default();
+    let body = serde_json::to_vec(&crate::provider::discovery::Metadata::new(
+        &state.config,
+        algs,
+    ))
+    .unwrap_or_default();
     Response::builder()
         .content_type("application/json")
         .header(header::CACHE_CONTROL, "public, max-age=60")
         .body(body)
 }
 
-fn internal_error(e: &crate::error::AdminError) -> Response {
+fn internal_error(e: &crate::keys::KeyError) -> Response {
     tracing::error!(cause = ?e, "loading the signing keys failed");
     super::error_json(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -136,7 +142,7 @@ pub async fn revoke(req: &Request, body: Body, state: Data<&State>) -> Response 
     let result = async {
         let bytes = form_body(req, body).await?;
         claimed = client_for_cors(req, &bytes);
-        state.oauth.revoke(authorization(req)?, &bytes).await
+        state.revocation.revoke(authorization(req)?, &bytes).await
     }
     .await;
     let mut resp = match result {

@@ -24,7 +24,7 @@ use crate::{
         seal::Sealer,
     },
     error::AdminError,
-    storage::{KeyStore, StoredKey},
+    storage::{KeyStore, StoreError, StoredKey},
     wire::{CreateJsonWebKeySet, JsonWebKey, JsonWebKeySet},
 };
 
@@ -73,12 +73,46 @@ impl std::fmt::Debug for KeyService {
     }
 }
 
-fn not_found(set: &str) -> AdminError {
-    AdminError::NotFound(format!("The JSON Web Key Set {set:?} was not found."))
+/// What a key operation fails with. The admin API answers it as [`AdminError`]; the protocol
+/// core, which only reads signing keys, as a `server_error`.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// No such set, or no such key in it.
+    #[error("{0}")]
+    NotFound(String),
+    /// The input is invalid (a set name, an algorithm, a key).
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A key could not be sealed, opened, parsed or generated.
+    #[error("{0}")]
+    Internal(String),
 }
 
-fn invalid(e: impl std::fmt::Display) -> AdminError {
-    AdminError::invalid("invalid_request", e.to_string())
+impl From<KeyError> for AdminError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::NotFound(d) => Self::NotFound(d),
+            KeyError::Invalid(d) => Self::invalid("invalid_request", d),
+            KeyError::Store(e) => e.into(),
+            KeyError::Internal(d) => Self::Internal(d),
+        }
+    }
+}
+
+impl From<KeyError> for crate::error::OAuthError {
+    fn from(e: KeyError) -> Self {
+        Self::server(e)
+    }
+}
+
+fn not_found(set: &str) -> KeyError {
+    KeyError::NotFound(format!("The JSON Web Key Set {set:?} was not found."))
+}
+
+fn invalid(e: impl std::fmt::Display) -> KeyError {
+    KeyError::Invalid(e.to_string())
 }
 
 fn context(set: &str, kid: &str) -> Vec<u8> {
@@ -86,7 +120,7 @@ fn context(set: &str, kid: &str) -> Vec<u8> {
 }
 
 /// Set names are path segments; keep them to what a URL carries without escaping surprises.
-fn check_set_name(set: &str) -> Result<(), AdminError> {
+fn check_set_name(set: &str) -> Result<(), KeyError> {
     if set.is_empty()
         || set.len() > 255
         || !set
@@ -116,12 +150,12 @@ impl KeyService {
         }
     }
 
-    fn seal(&self, set: &str, key: &JsonWebKey) -> Result<StoredKey, AdminError> {
-        let json = serde_json::to_vec(key).map_err(|e| AdminError::Internal(e.to_string()))?;
+    fn seal(&self, set: &str, key: &JsonWebKey) -> Result<StoredKey, KeyError> {
+        let json = serde_json::to_vec(key).map_err(|e| KeyError::Internal(e.to_string()))?;
         let sealed = self
             .sealer
             .seal(&context(set, &key.kid), &json)
-            .map_err(|e| AdminError::Internal(e.to_string()))?;
+            .map_err(|e| KeyError::Internal(e.to_string()))?;
         Ok(StoredKey {
             set_id: set.to_owned(),
             kid: key.kid.clone(),
@@ -132,21 +166,21 @@ impl KeyService {
         })
     }
 
-    fn open(&self, stored: &StoredKey) -> Result<JsonWebKey, AdminError> {
+    fn open(&self, stored: &StoredKey) -> Result<JsonWebKey, KeyError> {
         let plain = self
             .sealer
             .open(&context(&stored.set_id, &stored.kid), &stored.sealed)
             .map_err(|e| {
-                AdminError::Internal(format!(
+                KeyError::Internal(format!(
                     "key {:?} of set {:?}: {e}",
                     stored.kid, stored.set_id
                 ))
             })?;
-        serde_json::from_slice(&plain).map_err(|e| AdminError::Internal(e.to_string()))
+        serde_json::from_slice(&plain).map_err(|e| KeyError::Internal(e.to_string()))
     }
 
     /// Reads a set from storage, opens and parses its keys.
-    async fn load(&self, set: &str) -> Result<Arc<LoadedSet>, AdminError> {
+    async fn load(&self, set: &str) -> Result<Arc<LoadedSet>, KeyError> {
         let ticket = self.cache.ticket();
         let stored = self.store.list_set(set).await?;
         let keys = stored
@@ -175,7 +209,7 @@ impl KeyService {
     }
 
     /// A set, from the cache while it is fresh.
-    pub async fn loaded(&self, set: &str) -> Result<Arc<LoadedSet>, AdminError> {
+    pub async fn loaded(&self, set: &str) -> Result<Arc<LoadedSet>, KeyError> {
         match self.cache.get(set) {
             Some(l) => Ok(l),
             None => self.load(set).await,
@@ -183,7 +217,7 @@ impl KeyService {
     }
 
     /// A reserved set with a signing key in it, generating an RS256 key on first use.
-    pub async fn signing_set(&self, set: &str) -> Result<Arc<LoadedSet>, AdminError> {
+    pub async fn signing_set(&self, set: &str) -> Result<Arc<LoadedSet>, KeyError> {
         let loaded = self.loaded(set).await?;
         if loaded.signer.is_some() {
             return Ok(loaded);
@@ -207,7 +241,7 @@ impl KeyService {
 
     /// The distinct algorithms of a reserved set's signing keys, newest first (creating its
     /// first key if needed): what discovery lists as supported for that set's tokens.
-    pub async fn signing_algs(&self, set: &str) -> Result<Vec<String>, AdminError> {
+    pub async fn signing_algs(&self, set: &str) -> Result<Vec<String>, KeyError> {
         let loaded = self.signing_set(set).await?;
         let mut algs: Vec<String> = Vec::new();
         for k in &loaded.keys {
@@ -223,7 +257,7 @@ impl KeyService {
         &self,
         set: &str,
         req: CreateJsonWebKeySet,
-    ) -> Result<JsonWebKeySet, AdminError> {
+    ) -> Result<JsonWebKeySet, KeyError> {
         check_set_name(set)?;
         let alg = KeyAlg::parse(&req.alg).map_err(invalid)?;
         if !matches!(req.use_.as_str(), "sig" | "enc") {
@@ -240,7 +274,7 @@ impl KeyService {
     }
 
     /// Every key of a set, private parameters included, newest first.
-    pub async fn get_set(&self, set: &str) -> Result<JsonWebKeySet, AdminError> {
+    pub async fn get_set(&self, set: &str) -> Result<JsonWebKeySet, KeyError> {
         let loaded = self.load(set).await?;
         if loaded.keys.is_empty() {
             return Err(not_found(set));
@@ -250,7 +284,7 @@ impl KeyService {
         })
     }
 
-    pub async fn get_key(&self, set: &str, kid: &str) -> Result<JsonWebKeySet, AdminError> {
+    pub async fn get_key(&self, set: &str, kid: &str) -> Result<JsonWebKeySet, KeyError> {
         let loaded = self.load(set).await?;
         let key = loaded
             .keys
@@ -258,7 +292,7 @@ impl KeyService {
             .find(|k| k.kid == kid)
             .cloned()
             .ok_or_else(|| {
-                AdminError::NotFound(format!(
+                KeyError::NotFound(format!(
                     "The JSON Web Key {kid:?} of set {set:?} was not found."
                 ))
             })?;
@@ -271,7 +305,7 @@ impl KeyService {
         set: &str,
         kid: &str,
         key: JsonWebKey,
-    ) -> Result<JsonWebKey, AdminError> {
+    ) -> Result<JsonWebKey, KeyError> {
         check_set_name(set)?;
         if key.kid != kid {
             return Err(invalid(format!(
@@ -285,11 +319,7 @@ impl KeyService {
     }
 
     /// Replaces a whole set with the given keys.
-    pub async fn put_set(
-        &self,
-        set: &str,
-        keys: JsonWebKeySet,
-    ) -> Result<JsonWebKeySet, AdminError> {
+    pub async fn put_set(&self, set: &str, keys: JsonWebKeySet) -> Result<JsonWebKeySet, KeyError> {
         check_set_name(set)?;
         let mut seen = std::collections::HashSet::new();
         for k in &keys.keys {
@@ -310,20 +340,20 @@ impl KeyService {
     }
 
     /// Deletes one key; a key that is not there is already deleted (Hydra answers 204 too).
-    pub async fn delete_key(&self, set: &str, kid: &str) -> Result<(), AdminError> {
+    pub async fn delete_key(&self, set: &str, kid: &str) -> Result<(), KeyError> {
         self.store.delete_key(set, kid).await?;
         Ok(())
     }
 
     /// Deletes a set and its keys; an empty or unknown set is already deleted (as in Hydra).
-    pub async fn delete_set(&self, set: &str) -> Result<(), AdminError> {
+    pub async fn delete_set(&self, set: &str) -> Result<(), KeyError> {
         self.store.delete_set(set).await?;
         Ok(())
     }
 
     /// The public keys of both reserved sets (`/.well-known/jwks.json`), creating them on first
     /// use; ID token keys first, each set newest first.
-    pub async fn public_jwks(&self) -> Result<JsonWebKeySet, AdminError> {
+    pub async fn public_jwks(&self) -> Result<JsonWebKeySet, KeyError> {
         let mut keys = Vec::new();
         for set in [ID_TOKEN_SET, ACCESS_TOKEN_SET] {
             let loaded = self.signing_set(set).await?;
@@ -340,9 +370,9 @@ impl KeyService {
 }
 
 /// Key generation off the async workers: RSA-2048 takes tens of milliseconds.
-async fn generate(alg: KeyAlg, kid: String, use_: String) -> Result<JsonWebKey, AdminError> {
+async fn generate(alg: KeyAlg, kid: String, use_: String) -> Result<JsonWebKey, KeyError> {
     tokio::task::spawn_blocking(move || jwk::generate(alg, kid, use_))
         .await
-        .map_err(|e| AdminError::Internal(e.to_string()))?
-        .map_err(|e| AdminError::Internal(e.to_string()))
+        .map_err(|e| KeyError::Internal(e.to_string()))?
+        .map_err(|e| KeyError::Internal(e.to_string()))
 }

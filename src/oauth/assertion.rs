@@ -9,9 +9,8 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
-use super::{ErrorCode, OAuthCore, OAuthError};
+use super::{ErrorCode, OAuthError, client_auth::Authenticator};
 use crate::wire::OAuth2Client;
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -60,26 +59,7 @@ fn allowed_alg(header_alg: Algorithm, registered: Option<&str>) -> Result<Algori
     Ok(header_alg)
 }
 
-impl OAuthCore {
-    /// Records a `jti` in its scope (`parts`, the last one the `jti`; stored as the SHA-256 of
-    /// the parts joined by NUL bytes) until `expires_at_ms`; `false` when it was seen before. The
-    /// check and the record are one atomic insert, so a replay racing the first use loses.
-    pub(crate) async fn first_use_of_jti(
-        &self,
-        parts: &[&str],
-        expires_at_ms: i64,
-    ) -> Result<bool, OAuthError> {
-        let mut h = Sha256::new();
-        for (i, p) in parts.iter().enumerate() {
-            if i > 0 {
-                h.update([0u8]);
-            }
-            h.update(p.as_bytes());
-        }
-        let key = crate::crypto::hex(&h.finalize());
-        Ok(self.tokens.remember_jti(&key, expires_at_ms).await?)
-    }
-
+impl Authenticator {
     /// The client's keys: registered inline, or fetched from its `jwks_uri` (under the SSRF guard
     /// when `owner` says so). A failed fetch reads the same to the caller whatever went wrong;
     /// the detail goes to the log.
@@ -174,7 +154,8 @@ impl OAuthCore {
             .filter(|j| !j.is_empty())
             .ok_or_else(|| invalid("The client assertion has no jti."))?;
         if !self
-            .first_use_of_jti(&[client_id, &jti], (exp + 5) * 1000)
+            .jtis
+            .first_use(&[client_id, &jti], (exp + 5) * 1000)
             .await?
         {
             return Err(invalid(

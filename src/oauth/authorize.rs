@@ -19,8 +19,11 @@
 
 use std::sync::Arc;
 
-use super::{ErrorCode, OAuthCore, OAuthError, params::FormParams, scope};
-use crate::clients::cache::ResolvedClient;
+use super::{ErrorCode, OAuthError, Services, params::FormParams, scope};
+use crate::{
+    clients::cache::{ClientCache, ResolvedClient},
+    config::Config,
+};
 
 /// How the response travels to the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -250,9 +253,23 @@ fn split(s: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-impl OAuthCore {
+/// The authorization request's checks.
+#[derive(Debug)]
+pub struct Authorization {
+    clients: Arc<ClientCache>,
+    config: Arc<Config>,
+}
+
+impl Authorization {
+    pub fn new(s: &Services) -> Self {
+        Self {
+            clients: s.clients.clone(),
+            config: s.config.clone(),
+        }
+    }
+
     /// Parses and checks an authorization request (`query` for GET, the form body for POST).
-    pub async fn check_authorize(&self, raw: &[u8]) -> Result<AuthorizeRequest, AuthorizeError> {
+    pub async fn check(&self, raw: &[u8]) -> Result<AuthorizeRequest, AuthorizeError> {
         let params = FormParams::parse(raw, &[]).map_err(AuthorizeError::Page)?;
         // A missing client is an unknown client (Hydra answers invalid_client too); either way
         // the browser sees the error page, never a redirect (RFC 6749 §4.1.2.1).

@@ -4,10 +4,15 @@
 //! client registered for `client_secret_basic` cannot authenticate with the secret in the body,
 //! and a public client (`none`) never presents a secret.
 
+use std::sync::Arc;
+
 use base64::{Engine, engine::general_purpose::STANDARD};
 
-use super::{ErrorCode, OAuthCore, OAuthError, params::FormParams};
-use crate::wire::OAuth2Client;
+use super::{ErrorCode, OAuthError, jti::Jtis, params::FormParams};
+use crate::{
+    clients::cache::ClientCache, clock::Clock, config::Config, crypto::secret_cache::SecretCache,
+    outbound::Outbound, wire::OAuth2Client,
+};
 
 /// The credentials a request carried, before checking them.
 #[derive(Debug, Default)]
@@ -105,7 +110,36 @@ impl AuthenticatedClient {
     }
 }
 
-impl OAuthCore {
+/// Authenticates clients: secrets (verified through a cache of recent successes), and
+/// `private_key_jwt` assertions (see [`super::assertion`]).
+#[derive(Debug)]
+pub struct Authenticator {
+    pub(super) clients: Arc<ClientCache>,
+    secrets: SecretCache,
+    pub(super) jtis: Jtis,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) outbound: Arc<Outbound>,
+    pub(super) config: Arc<Config>,
+}
+
+impl Authenticator {
+    pub fn new(
+        config: Arc<Config>,
+        clock: Arc<dyn Clock>,
+        clients: Arc<ClientCache>,
+        jtis: Jtis,
+        outbound: Arc<Outbound>,
+    ) -> Self {
+        Self {
+            clients,
+            secrets: SecretCache::new(),
+            jtis,
+            clock,
+            outbound,
+            config,
+        }
+    }
+
     /// Authenticates the client of a request, or fails with `invalid_client` (401).
     pub async fn authenticate(&self, p: &Presented) -> Result<AuthenticatedClient, OAuthError> {
         let basic = p.basic.is_some();

@@ -5,13 +5,19 @@
 //! shown as `WDJB-MJHT`), entered in any case, with or without dashes and spaces; they are stored
 //! only as a keyed digest. How many wrong codes may be tried is in [`crate::flows::device`].
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::{
-    ErrorCode, OAuthCore, OAuthError, client_auth::Presented, grants::DEVICE_CODE_GRANT,
-    params::FormParams,
+    ErrorCode, OAuthError, Services, client_auth::Authenticator, context::Unauthenticated,
+    grants::DEVICE_CODE_GRANT, scope, tokens::Tokens,
 };
-use crate::storage::{DeviceState, StoreError, StoredDevice};
+use crate::{
+    clock::Clock,
+    config::Config,
+    storage::{DeviceState, DeviceStore, StoreError, StoredDevice},
+};
 
 /// Domain separation for user-code digests.
 const USER_CODE: &str = "latchkey/device/user_code";
@@ -55,7 +61,27 @@ fn display_user_code(code: &str) -> String {
         .join("-")
 }
 
-impl OAuthCore {
+/// Device authorizations: started at `POST /oauth2/device/auth`, found again by user code.
+#[derive(Debug)]
+pub struct DeviceAuthorization {
+    auth: Arc<Authenticator>,
+    tokens: Arc<Tokens>,
+    devices: Arc<dyn DeviceStore>,
+    clock: Arc<dyn Clock>,
+    config: Arc<Config>,
+}
+
+impl DeviceAuthorization {
+    pub fn new(s: &Services) -> Self {
+        Self {
+            auth: s.auth.clone(),
+            tokens: s.tokens.clone(),
+            devices: s.devices.clone(),
+            clock: s.clock.clone(),
+            config: s.config.clone(),
+        }
+    }
+
     /// `POST /oauth2/device/auth`: authenticates the client (public clients name themselves with
     /// `client_id`), checks that it may use the device grant and the scopes and audiences it asks
     /// for, and stores a new device authorization.
@@ -64,9 +90,10 @@ impl OAuthCore {
         authorization: Option<&str>,
         body: &[u8],
     ) -> Result<DeviceAuthorizationResponse, OAuthError> {
-        let form = FormParams::parse(body, &["audience"])?;
-        let presented = Presented::from_request(authorization, &form)?;
-        let client = self.authenticate(&presented).await?;
+        let req = Unauthenticated::parse(authorization, body, &["audience"])?
+            .authenticate(&self.auth)
+            .await?;
+        let (form, client) = (&req.form, &req.client);
         if !client.has_grant(DEVICE_CODE_GRANT) {
             return Err(OAuthError::new(
                 ErrorCode::UnauthorizedClient,
@@ -81,7 +108,7 @@ impl OAuthCore {
             }
         }
         let audience = form.list("audience");
-        self.check_scope_and_audience(&client, &scope, &audience)?;
+        scope::check_scope_and_audience(&self.config.strategies.scope, client, &scope, &audience)?;
         let config = &self.config;
         let ttl = config.ttl(&config.ttl.device_user_code);
         let interval = config.ttl(&config.oauth2.device_authorization.token_polling_interval);
@@ -89,10 +116,11 @@ impl OAuthCore {
         let now = self.clock.now().timestamp_millis();
         // A user code may collide with a live one (the digest is unique): draw again.
         for _ in 0..5 {
-            let device = self.issuer.mint_device_code()?;
+            let device = self.tokens.issuer().mint_device_code()?;
             let user_code = crate::crypto::random_chars(&alphabet, length);
             let digest = self
-                .issuer
+                .tokens
+                .issuer()
                 .digests(USER_CODE, &user_code)
                 .into_iter()
                 .next()
@@ -119,7 +147,7 @@ impl OAuthCore {
             let verification_uri = format!("{}{VERIFY_PATH}", config.public_base());
             return Ok(DeviceAuthorizationResponse {
                 device_code: device.token,
-                verification_uri_complete: crate::flows::with_param(
+                verification_uri_complete: crate::query::with_param(
                     &verification_uri,
                     "user_code",
                     &shown,
@@ -136,10 +164,7 @@ impl OAuthCore {
     }
 
     /// The pending, unexpired device authorization a user code names, if any.
-    pub(crate) async fn pending_device(
-        &self,
-        entered: &str,
-    ) -> Result<Option<StoredDevice>, OAuthError> {
+    pub async fn pending_device(&self, entered: &str) -> Result<Option<StoredDevice>, OAuthError> {
         let code = normalize_user_code(entered);
         if code.is_empty() || code.len() > 64 {
             return Ok(None);
@@ -147,7 +172,7 @@ impl OAuthCore {
         let now = self.clock.now().timestamp_millis();
         Ok(self
             .devices
-            .device_by_user_code(&self.issuer.digests(USER_CODE, &code))
+            .device_by_user_code(&self.tokens.issuer().digests(USER_CODE, &code))
             .await?
             .filter(|d| d.state == DeviceState::Pending && d.expires_at > now))
     }

@@ -1,10 +1,30 @@
 //! Token introspection (RFC 7662) with Hydra's response fields. Expired, revoked, malformed and
 //! foreign tokens are all simply `{"active": false}` (RFC 7662 §2.2), never an error.
 
-use super::{OAuthCore, OAuthError, scope};
-use crate::wire::Introspection;
+use std::sync::Arc;
 
-impl OAuthCore {
+use super::{OAuthError, Services, scope, tokens::Tokens};
+use crate::{clients::cache::ClientCache, config::Config, storage::FlowStore, wire::Introspection};
+
+/// `POST /admin/oauth2/introspect`.
+#[derive(Debug)]
+pub struct Introspector {
+    tokens: Arc<Tokens>,
+    clients: Arc<ClientCache>,
+    flows: Arc<dyn FlowStore>,
+    config: Arc<Config>,
+}
+
+impl Introspector {
+    pub fn new(s: &Services) -> Self {
+        Self {
+            tokens: s.tokens.clone(),
+            clients: s.clients.clone(),
+            flows: s.flows.clone(),
+            config: s.config.clone(),
+        }
+    }
+
     /// Introspects an access or refresh token; `required_scope` (space-separated) must all be
     /// granted for the token to count as active, as in Hydra.
     pub async fn introspect(
@@ -18,13 +38,10 @@ impl OAuthCore {
             ));
         }
         let inactive = Ok(Introspection::default());
-        let Some((kind, signature)) = self.issuer.token_signature(token).await else {
+        let Some((kind, row)) = self.tokens.find(token).await? else {
             return inactive;
         };
-        let Some(row) = self.tokens.get_token(&signature).await? else {
-            return inactive;
-        };
-        let now = self.clock.now().timestamp_millis();
+        let now = self.tokens.now_ms();
         if !row.active || row.expires_at <= now || row.kind != kind.as_str() {
             return inactive;
         }
@@ -60,9 +77,7 @@ impl OAuthCore {
             ext,
         })
     }
-}
 
-impl OAuthCore {
     /// Introspection's `obfuscated_subject`, as Hydra reports it: the identifier a pairwise
     /// client knows the user by, from the token's flow. Nothing is read unless the server offers
     /// pairwise identifiers; then only tokens of pairwise clients pay the (cached) flow read.

@@ -1,28 +1,34 @@
 //! Token revocation (RFC 7009). The client authenticates; it may revoke only tokens issued to it;
 //! revoking one token revokes its whole family (the grant it came from), so a refresh token's
-//! access tokens die with it (RFC 7009 §2.1). Unknown or invalid tokens answer 200 (§2.2).
+//! access tokens die with it (RFC 7009 §2.1). Unknown or invalid tokens answer 200 (§2.2). The
+//! revocation itself is [`super::tokens::Tokens::revoke`].
 
-use super::{ErrorCode, OAuthCore, OAuthError, client_auth::Presented, params::FormParams};
+use std::sync::Arc;
 
-impl OAuthCore {
-    pub async fn revoke(&self, authorization: Option<&str>, body: &[u8]) -> Result<(), OAuthError> {
-        let params = FormParams::parse(body, &[])?;
-        let presented = Presented::from_request(authorization, &params)?;
-        let token = params.require("token")?.to_owned();
-        let client = self.authenticate(&presented).await?;
-        let Some((_, signature)) = self.issuer.token_signature(&token).await else {
-            return Ok(());
-        };
-        let Some(row) = self.tokens.get_token(&signature).await? else {
-            return Ok(());
-        };
-        if row.client_id != client.id {
-            return Err(OAuthError::new(
-                ErrorCode::UnauthorizedClient,
-                "The token was not issued to this client, so it cannot revoke it.",
-            ));
+use super::{
+    OAuthError, Services, client_auth::Authenticator, context::Unauthenticated, tokens::Tokens,
+};
+
+/// `POST /oauth2/revoke`.
+#[derive(Debug)]
+pub struct Revocation {
+    auth: Arc<Authenticator>,
+    tokens: Arc<Tokens>,
+}
+
+impl Revocation {
+    pub fn new(s: &Services) -> Self {
+        Self {
+            auth: s.auth.clone(),
+            tokens: s.tokens.clone(),
         }
-        self.tokens.revoke_request(&row.request_id).await?;
-        Ok(())
+    }
+
+    pub async fn revoke(&self, authorization: Option<&str>, body: &[u8]) -> Result<(), OAuthError> {
+        let req = Unauthenticated::parse(authorization, body, &[])?;
+        // The token is required before the client is authenticated (as before).
+        req.form.require("token")?;
+        let req = req.authenticate(&self.auth).await?;
+        self.tokens.revoke(&req).await
     }
 }

@@ -5,7 +5,6 @@
 //! writing transactions are started `IMMEDIATE` (see [`Db::begin_write`]) because a deferred
 //! transaction that upgrades to a write fails with SQLITE_BUSY whatever the timeout.
 
-pub mod changes;
 mod clients;
 mod devices;
 pub mod entities;
@@ -29,30 +28,7 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-/// The database families Latchkey supports, read off a DSN.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DsnKind {
-    Sqlite,
-    Memory,
-    Postgres,
-    Mysql,
-}
-
-impl DsnKind {
-    /// Recognises a DSN by its scheme; the message of the error says what is accepted.
-    pub fn parse(dsn: &str) -> Result<Self, String> {
-        let scheme = dsn.split_once("://").map(|(s, _)| s).unwrap_or(dsn);
-        match scheme {
-            "memory" => Ok(Self::Memory),
-            "sqlite" | "sqlite3" => Ok(Self::Sqlite),
-            "postgres" | "postgresql" => Ok(Self::Postgres),
-            "mysql" | "mariadb" => Ok(Self::Mysql),
-            _ => Err(format!(
-                "unknown database scheme {scheme:?}: use sqlite://PATH, memory, postgres://… or mysql://…"
-            )),
-        }
-    }
-}
+pub use crate::config::DsnKind;
 
 /// A storage failure. Nothing here is shown to API callers; it becomes a `server_error`.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +39,25 @@ pub enum StoreError {
     Db(#[from] DbErr),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+/// A storage failure on the protocol side is the server's: `server_error`, the cause logged.
+impl From<StoreError> for crate::error::OAuthError {
+    fn from(e: StoreError) -> Self {
+        Self::server(e)
+    }
+}
+
+/// On the admin side a duplicate id is a 409; anything else a 500 with the cause logged.
+impl From<StoreError> for crate::error::AdminError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict => Self::Conflict(
+                "Unable to insert or update resource because a resource with that value exists already".into(),
+            ),
+            other => Self::Internal(other.to_string()),
+        }
+    }
 }
 
 /// An OAuth 2.0 client as stored: the metadata document, plus the columns we look up by.
@@ -533,12 +528,18 @@ pub struct Db {
     /// SQLite file: how to open the writer's own connection (see [`writer::Writer`]).
     writer_opts: Option<ConnectOptions>,
     /// Publishes cache events from writing transactions and applies them here.
-    pub changes: Arc<changes::Publisher>,
+    pub changes: Arc<crate::coherence::Publisher>,
     /// This process's background tasks (the writer's among them).
     pub tasks: Arc<crate::tasks::Tasks>,
 }
 
 impl Db {
+    /// Keeps `owner`'s caches coherent with the other nodes on this database (see
+    /// [`crate::coherence::start`]).
+    pub fn keep_coherent(&self, owner: &Arc<crate::coherence::Coherence>) {
+        crate::coherence::start(&self.conn, self.kind, &self.tasks, &self.changes, owner);
+    }
+
     /// Opens a pool for `dsn`, tuned per database (see the module docs for SQLite).
     pub async fn connect(dsn: &str) -> Result<Self, DbErr> {
         let kind = DsnKind::parse(dsn).map_err(DbErr::Custom)?;
@@ -584,7 +585,7 @@ impl Db {
             kind,
             writer: Arc::default(),
             writer_opts,
-            changes: Arc::new(changes::Publisher::new(kind)),
+            changes: Arc::new(crate::coherence::Publisher::new(kind)),
             tasks: Arc::default(),
         })
     }
@@ -696,3 +697,14 @@ impl Db {
 pub struct SqlStore {
     db: Db,
 }
+
+macro_rules! debug_as_name {
+    ($($t:ident),*) => {$(
+        impl std::fmt::Debug for dyn $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(stringify!($t))
+            }
+        }
+    )*};
+}
+debug_as_name!(FlowStore, TrustStore, DeviceStore, TokenStore);

@@ -28,12 +28,10 @@ use sea_orm::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::{
-    changes::Publisher,
-    entities::{flow, token},
-};
+use super::entities::{flow, token};
 use crate::{
     coherence::Event,
+    coherence::Publisher,
     tasks::{Stop, Tasks, stopped},
 };
 

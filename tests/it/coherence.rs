@@ -11,7 +11,7 @@ use std::{
 
 use latchkey::{
     clock::SystemClock,
-    coherence::{self, Cache, Coherence, Event},
+    coherence::{Cache, Coherence, Event},
     storage::{
         Db, LoginSession, StoredClient, StoredFlow, StoredKey, StoredToken, StoredUser, migrate,
     },
@@ -48,7 +48,7 @@ async fn process(dsn: &str) -> (Db, Arc<Coherence>, Arc<Recorder>) {
     ));
     let seen = Arc::new(Recorder::default());
     owner.register(seen.clone());
-    coherence::start(&db, &owner);
+    db.keep_coherent(&owner);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !owner.trusted() {
         assert!(Instant::now() < deadline, "never caught up");

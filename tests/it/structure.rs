@@ -1,6 +1,7 @@
-//! The shape the code keeps (architecture.md), checked on the sources: the core imports nothing
-//! above it, the storage and crypto layers nothing of the protocol, tokens are made in one
-//! module, and the HTTP layer calls the core's methods instead of reaching into its parts.
+//! The shape the code keeps (architecture.md), checked on the sources: every module sits in a
+//! layer and imports only from its own layer or those below, with no circle between modules;
+//! tokens are made in one module; only wiring code touches the bundle the services are built
+//! from.
 
 use std::{
     fs,
@@ -93,63 +94,170 @@ fn crate_refs(code: &str) -> Vec<String> {
     refs
 }
 
-fn assert_no_refs(modules: &[&str], forbidden: &[&str], why: &str) {
-    let mut found = Vec::new();
-    for m in modules {
-        for (path, code) in module_files(m) {
-            for r in crate_refs(&code) {
-                if forbidden.contains(&r.as_str()) {
-                    found.push(format!("{} → crate::{r}", rel(&path)));
-                }
-            }
-        }
-    }
-    found.sort();
-    found.dedup();
-    assert!(found.is_empty(), "{why}:\n{}", found.join("\n"));
-}
-
 fn rel(p: &Path) -> String {
     p.strip_prefix(src()).unwrap().display().to_string()
 }
 
+/// The layers, bottom first. A module may import from its own layer and those below, never from
+/// one above; within a layer, the imports between modules may not close a circle. Every module
+/// of the crate must be listed (a new one is placed deliberately).
+const LAYERS: &[(&str, &[&str])] = &[
+    (
+        "foundation: time, the error types, wire shapes, counters",
+        &[
+            "clock", "error", "wire", "query", "metrics", "limits", "tasks",
+        ],
+    ),
+    ("configuration", &["config"]),
+    ("cryptography, outbound requests", &["crypto", "outbound"]),
+    ("cache events between nodes", &["coherence"]),
+    ("storage", &["storage"]),
+    (
+        "registries and OpenID Connect's library parts",
+        &["clients", "keys", "users", "trust", "oidc"],
+    ),
+    ("the OAuth 2.0 core", &["oauth"]),
+    ("the login and consent flows", &["flows"]),
+    ("the OpenID provider's endpoints", &["provider"]),
+    ("HTTP", &["http"]),
+    ("the app", &["app"]),
+    ("the command line", &["cli"]),
+];
+
+/// The crate's top-level modules (files and folders under `src/`, without the crate roots).
+fn top_modules() -> Vec<String> {
+    let mut out: Vec<String> = fs::read_dir(src())
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let p = e.path();
+            let name = p.file_stem()?.to_str()?.to_owned();
+            (p.is_dir() || p.extension().is_some_and(|x| x == "rs")).then_some(name)
+        })
+        .filter(|n| n != "lib" && n != "main")
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every import between top-level modules, as (from, to, file), production code only: a test
+/// module may build its fixtures from anything.
+fn module_imports() -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for m in top_modules() {
+        for (path, code) in module_files(&m) {
+            let code = code.split("#[cfg(test)]\nmod ").next().unwrap_or_default();
+            for r in crate_refs(code) {
+                if r != m && !r.is_empty() {
+                    out.push((m.clone(), r, rel(&path)));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The imports that run up the layers, and the circles among modules (each as its path), for a
+/// graph of `imports` over `layers`.
+fn layer_violations(
+    layers: &[(&str, &[&str])],
+    imports: &[(String, String, String)],
+) -> (Vec<String>, Vec<String>) {
+    let layer_of = |m: &str| layers.iter().position(|(_, ms)| ms.contains(&m));
+    let mut up = Vec::new();
+    for (from, to, file) in imports {
+        if let (Some(a), Some(b)) = (layer_of(from), layer_of(to))
+            && b > a
+        {
+            up.push(format!(
+                "{file}: {from} ({}) → crate::{to} ({})",
+                layers[a].0, layers[b].0
+            ));
+        }
+    }
+    // Circles: a depth-first search over the module graph, reporting each back edge's cycle.
+    let mut edges: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        Default::default();
+    for (from, to, _) in imports {
+        edges.entry(from).or_default().insert(to);
+    }
+    fn visit<'a>(
+        m: &'a str,
+        edges: &std::collections::BTreeMap<&'a str, std::collections::BTreeSet<&'a str>>,
+        stack: &mut Vec<&'a str>,
+        done: &mut std::collections::BTreeSet<&'a str>,
+        circles: &mut Vec<String>,
+    ) {
+        if let Some(i) = stack.iter().position(|s| *s == m) {
+            let mut c: Vec<&str> = stack[i..].to_vec();
+            c.push(m);
+            circles.push(c.join(" → "));
+            return;
+        }
+        if !done.insert(m) {
+            return;
+        }
+        stack.push(m);
+        for next in edges.get(m).into_iter().flatten() {
+            visit(next, edges, stack, done, circles);
+        }
+        stack.pop();
+    }
+    let mut circles = Vec::new();
+    let mut done = Default::default();
+    for m in edges.keys() {
+        visit(m, &edges, &mut Vec::new(), &mut done, &mut circles);
+    }
+    (up, circles)
+}
+
 #[test]
-fn the_core_imports_nothing_above_it() {
-    assert_no_refs(
-        &[
-            "oauth",
-            "oidc",
-            "flows",
-            "crypto",
-            "storage",
-            "clients",
-            "keys",
-            "users",
-            "coherence",
-            "wire",
-            "clock",
-            "config",
-            "tasks",
-            "error",
-            "limits",
-            "trust",
-        ],
-        &["http", "app", "cli"],
-        "the core may not use the HTTP layer, the app or the CLI",
+fn every_module_has_a_layer() {
+    let listed: Vec<&str> = LAYERS
+        .iter()
+        .flat_map(|(_, ms)| ms.iter().copied())
+        .collect();
+    let missing: Vec<String> = top_modules()
+        .into_iter()
+        .filter(|m| !listed.contains(&m.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "modules without a layer in tests/it/structure.rs: {missing:?}"
     );
-    assert_no_refs(
-        &[
-            "storage",
-            "crypto",
-            "wire",
-            "coherence",
-            "clock",
-            "tasks",
-            "limits",
-        ],
-        &["oauth", "oidc", "flows", "clients", "keys", "users"],
-        "storage, crypto, wire, coherence, clock and tasks sit below the protocol",
+}
+
+#[test]
+fn imports_never_run_up_the_layers_nor_close_a_circle() {
+    let imports = module_imports();
+    assert!(
+        imports.iter().any(|(f, t, _)| f == "http" && t == "oauth"),
+        "the scan sees imports"
     );
+    let (up, circles) = layer_violations(LAYERS, &imports);
+    assert!(
+        up.is_empty() && circles.is_empty(),
+        "{} imports run up the layers:\n{}\n{} circles:\n{}",
+        up.len(),
+        up.join("\n"),
+        circles.len(),
+        circles.join("\n")
+    );
+}
+
+/// The check itself catches both faults.
+#[test]
+fn the_layer_check_sees_an_import_up_and_a_circle() {
+    let layers: &[(&str, &[&str])] = &[("low", &["a", "b"]), ("high", &["c"])];
+    let edge = |f: &str, t: &str| (f.to_owned(), t.to_owned(), format!("{f}.rs"));
+    let (up, circles) = layer_violations(layers, &[edge("c", "a"), edge("a", "b")]);
+    assert!(up.is_empty() && circles.is_empty());
+    let (up, circles) = layer_violations(layers, &[edge("a", "c"), edge("a", "b"), edge("b", "a")]);
+    assert_eq!(up, ["a.rs: a (low) → crate::c (high)"]);
+    assert_eq!(circles, ["a → b → a"]);
 }
 
 #[test]
@@ -194,34 +302,17 @@ fn tokens_are_minted_in_one_module() {
     );
 }
 
-/// Handlers call the core's methods; they do not reach into its stores, signers or caches.
+/// The protocol's services are built from one bundle (`oauth::Services`) that only wiring code
+/// and the services' constructors touch: handlers and the CLI receive the services themselves.
 #[test]
-fn the_http_layer_calls_the_core_and_does_not_reach_into_it() {
-    let core = fs::read_to_string(src().join("oauth").join("mod.rs")).unwrap();
-    let body = core
-        .split("pub struct OAuthCore {")
-        .nth(1)
-        .unwrap()
-        .split("\n}")
-        .next()
-        .unwrap();
-    let fields: Vec<&str> = body
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("pub(crate) "))
-        .filter_map(|l| l.split(':').next())
-        .collect();
-    assert!(
-        fields.contains(&"tokens") && fields.contains(&"issuer"),
-        "{fields:?}"
-    );
+fn only_wiring_touches_the_services_bundle() {
     let mut found = Vec::new();
-    for (path, code) in module_files("http") {
-        let flat: String = code.split_whitespace().collect();
-        for f in &fields {
-            let reach = format!(".oauth.{f}.");
-            let reach_end = format!(".oauth.{f})");
-            if flat.contains(&reach) || flat.contains(&reach_end) {
-                found.push(format!("{}: .oauth.{f}", rel(&path)));
+    for m in [
+        "http", "cli", "storage", "clients", "keys", "users", "trust", "oidc",
+    ] {
+        for (path, code) in module_files(m) {
+            if code.contains("Services") {
+                found.push(rel(&path));
             }
         }
     }

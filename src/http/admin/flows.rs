@@ -33,7 +33,7 @@ impl FlowsApi {
         state: Data<&State>,
         login_challenge: Query<String>,
     ) -> AdminResult<Json<OAuth2LoginRequest>> {
-        Ok(Json(state.oauth.login_request(&login_challenge.0).await?))
+        Ok(Json(state.flows.login_request(&login_challenge.0).await?))
     }
 
     /// Accept an OAuth 2.0 login request.
@@ -51,7 +51,7 @@ impl FlowsApi {
         body: StrictJson<AcceptOAuth2LoginRequest>,
     ) -> AdminResult<Json<OAuth2RedirectTo>> {
         Ok(Json(
-            state.oauth.accept_login(&login_challenge.0, body.0).await?,
+            state.flows.accept_login(&login_challenge.0, body.0).await?,
         ))
     }
 
@@ -71,7 +71,7 @@ impl FlowsApi {
         body: StrictJson<RejectOAuth2Request>,
     ) -> AdminResult<Json<OAuth2RedirectTo>> {
         Ok(Json(
-            state.oauth.reject_login(&login_challenge.0, body.0).await?,
+            state.flows.reject_login(&login_challenge.0, body.0).await?,
         ))
     }
 
@@ -94,7 +94,7 @@ impl FlowsApi {
     ) -> AdminResult<Json<OAuth2RedirectTo>> {
         Ok(Json(
             state
-                .oauth
+                .flows
                 .accept_user_code(&device_challenge.0, body.0)
                 .await?,
         ))
@@ -115,7 +115,7 @@ impl FlowsApi {
         consent_challenge: Query<String>,
     ) -> AdminResult<Json<OAuth2ConsentRequest>> {
         Ok(Json(
-            state.oauth.consent_request(&consent_challenge.0).await?,
+            state.flows.consent_request(&consent_challenge.0).await?,
         ))
     }
 
@@ -136,7 +136,7 @@ impl FlowsApi {
     ) -> AdminResult<Json<OAuth2RedirectTo>> {
         Ok(Json(
             state
-                .oauth
+                .flows
                 .accept_consent(&consent_challenge.0, body.0)
                 .await?,
         ))
@@ -159,7 +159,7 @@ impl FlowsApi {
     ) -> AdminResult<Json<OAuth2RedirectTo>> {
         Ok(Json(
             state
-                .oauth
+                .flows
                 .reject_consent(&consent_challenge.0, body.0)
                 .await?,
         ))
@@ -176,7 +176,7 @@ impl FlowsApi {
         state: Data<&State>,
         logout_challenge: Query<String>,
     ) -> AdminResult<Json<OAuth2LogoutRequest>> {
-        Ok(Json(state.oauth.logout_request(&logout_challenge.0).await?))
+        Ok(Json(state.flows.logout_request(&logout_challenge.0).await?))
     }
 
     /// Accept an OAuth 2.0 logout request.
@@ -193,7 +193,7 @@ impl FlowsApi {
         state: Data<&State>,
         logout_challenge: Query<String>,
     ) -> AdminResult<Json<OAuth2RedirectTo>> {
-        Ok(Json(state.oauth.accept_logout(&logout_challenge.0)?))
+        Ok(Json(state.flows.accept_logout(&logout_challenge.0)?))
     }
 
     /// Reject an OAuth 2.0 logout request: the user stays logged in.
@@ -207,7 +207,7 @@ impl FlowsApi {
         state: Data<&State>,
         logout_challenge: Query<String>,
     ) -> AdminResult<Deleted> {
-        state.oauth.reject_logout(&logout_challenge.0)?;
+        state.flows.reject_logout(&logout_challenge.0)?;
         Ok(Deleted::NoContent)
     }
 }

@@ -38,7 +38,7 @@ impl OAuth2Api {
     ) -> AdminResult<Json<Introspection>> {
         Ok(Json(
             state
-                .oauth
+                .introspector
                 .introspect(&form.0.token, form.0.scope.as_deref())
                 .await?,
         ))
@@ -55,7 +55,7 @@ impl OAuth2Api {
         state: Data<&State>,
         client_id: Query<String>,
     ) -> AdminResult<Deleted> {
-        state.oauth.delete_client_tokens(&client_id.0).await?;
+        state.tokens.delete_client_tokens(&client_id.0).await?;
         Ok(Deleted::NoContent)
     }
 }

@@ -48,7 +48,7 @@ impl SessionsApi {
         page_token: Query<Option<String>>,
     ) -> AdminResult<ConsentSessions> {
         let page = state
-            .oauth
+            .sessions
             .list_consent_sessions(
                 &subject.0,
                 login_session_id.0.as_deref(),
@@ -100,7 +100,7 @@ impl SessionsApi {
             client.0.as_deref()
         };
         state
-            .oauth
+            .sessions
             .revoke_consent_sessions(&subject.0, only)
             .await?;
         Ok(Deleted::NoContent)
@@ -127,13 +127,13 @@ impl SessionsApi {
             (_, Some(sid)) => {
                 let subject = subject.0.clone();
                 state
-                    .oauth
+                    .flows
                     .end_session_by_id(sid, subject.as_deref())
                     .await
                     .map_err(|e| AdminError::Internal(format!("{e:?}")))?;
             }
             (Some(subject), None) => {
-                state.oauth.end_sessions_of(subject).await?;
+                state.sessions.end_sessions_of(subject).await?;
             }
             (None, None) => {
                 return Err(

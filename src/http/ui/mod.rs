@@ -424,7 +424,7 @@ pub async fn login_page(req: &Request, state: Data<&State>, q: Query<LoginQuery>
         // OIDC Core §3.1.2.1: a remembered login that does not meet the asked `acr` — sign in
         // again, as a fresh request.
         vouch::Acr::SignInAgain => {
-            return redirect(&crate::flows::replace_param(
+            return redirect(&crate::query::replace_param(
                 &lr.request_url,
                 "prompt",
                 "login",

@@ -11,15 +11,20 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use std::sync::Arc;
+
 use super::{ClientAuth, FromForm, Grant, Spendable, TokenResponse, completed_flow, invalid_grant};
 use crate::{
     crypto::opaque::TokenKind,
     oauth::{
-        OAuthCore, OAuthError,
+        OAuthError, Services,
         client_auth::AuthenticatedClient,
+        context::ClientRequest,
         mint::{Issue, Issuing},
         params::FormParams,
+        tokens::Tokens,
     },
+    storage::FlowStore,
 };
 
 const CODE: Spendable = Spendable {
@@ -28,7 +33,19 @@ const CODE: Spendable = Spendable {
     replayed: "The authorization code has already been used; the tokens issued from it are revoked.",
 };
 
-pub struct AuthorizationCode;
+pub struct AuthorizationCode {
+    tokens: Arc<Tokens>,
+    flows: Arc<dyn FlowStore>,
+}
+
+impl AuthorizationCode {
+    pub fn new(s: &Services) -> Self {
+        Self {
+            tokens: s.tokens.clone(),
+            flows: s.flows.clone(),
+        }
+    }
+}
 
 /// RFC 6749 §4.1.3 and RFC 7636 §4.5.
 pub struct Params {
@@ -53,64 +70,66 @@ impl Grant for AuthorizationCode {
     type Params = Params;
 
     async fn handle(
-        core: &OAuthCore,
-        client: &AuthenticatedClient,
+        &self,
+        req: &ClientRequest,
         params: Params,
     ) -> Result<TokenResponse, OAuthError> {
-        exchange(core, client, &params).await
+        self.exchange(&req.client, &params).await
     }
 }
 
-async fn exchange(
-    core: &OAuthCore,
-    client: &AuthenticatedClient,
-    params: &Params,
-) -> Result<TokenResponse, OAuthError> {
-    let (signature, row) = CODE.check(core, client, &params.code).await?;
-    let (flow, record) = completed_flow(core, &row.request_id, CODE.unknown).await?;
-    match params.redirect_uri.as_deref() {
-        Some(r) if r == record.redirect_uri => {}
-        None if !record.redirect_uri_sent => {}
-        _ => {
-            return Err(invalid_grant(
-                "The redirect_uri does not match the one of the authorization request.",
-            ));
-        }
-    }
-    match (&record.code_challenge, params.code_verifier.as_deref()) {
-        (None, None) => {}
-        (None, Some(_)) => {
-            return Err(invalid_grant(
-                "code_verifier was sent, but the authorization request had no code_challenge.",
-            ));
-        }
-        (Some(_), None) => {
-            return Err(invalid_grant(
-                "The code_verifier is missing (RFC 7636 §4.5).",
-            ));
-        }
-        (Some(challenge), Some(verifier)) => {
-            let ok_format = crate::oauth::authorize::valid_pkce_value(verifier);
-            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-            if !ok_format || !bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
+impl AuthorizationCode {
+    async fn exchange(
+        &self,
+        client: &AuthenticatedClient,
+        params: &Params,
+    ) -> Result<TokenResponse, OAuthError> {
+        let (signature, row) = CODE.check(&self.tokens, client, &params.code).await?;
+        let (flow, record) = completed_flow(&*self.flows, &row.request_id, CODE.unknown).await?;
+        match params.redirect_uri.as_deref() {
+            Some(r) if r == record.redirect_uri => {}
+            None if !record.redirect_uri_sent => {}
+            _ => {
                 return Err(invalid_grant(
-                    "The code_verifier does not match the code_challenge (RFC 7636 §4.6).",
+                    "The redirect_uri does not match the one of the authorization request.",
                 ));
             }
         }
+        match (&record.code_challenge, params.code_verifier.as_deref()) {
+            (None, None) => {}
+            (None, Some(_)) => {
+                return Err(invalid_grant(
+                    "code_verifier was sent, but the authorization request had no code_challenge.",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(invalid_grant(
+                    "The code_verifier is missing (RFC 7636 §4.5).",
+                ));
+            }
+            (Some(challenge), Some(verifier)) => {
+                let ok_format = crate::oauth::authorize::valid_pkce_value(verifier);
+                let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+                if !ok_format || !bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
+                    return Err(invalid_grant(
+                        "The code_verifier does not match the code_challenge (RFC 7636 §4.6).",
+                    ));
+                }
+            }
+        }
+        let issue = Issue {
+            code_expires_ms: Some(row.expires_at),
+            ..Issue::from_flow(
+                Issuing::AuthorizationCode,
+                client,
+                &flow,
+                &record,
+                &flow.granted_scope,
+            )
+        };
+        let issued = self.tokens.issuer().mint(&issue).await?;
+        CODE.spend(&self.tokens, &signature, &row, false, &issued.rows)
+            .await?;
+        Ok(issued.response())
     }
-    let issue = Issue {
-        code_expires_ms: Some(row.expires_at),
-        ..Issue::from_flow(
-            Issuing::AuthorizationCode,
-            client,
-            &flow,
-            &record,
-            &flow.granted_scope,
-        )
-    };
-    let issued = core.issuer.mint(&issue).await?;
-    CODE.spend(core, &signature, &row, false, &issued.rows)
-        .await?;
-    Ok(issued.response())
 }

@@ -12,17 +12,21 @@
 //! assertion is `invalid_grant` (RFC 7523 §3.1); scopes beyond the relationship's are
 //! `invalid_scope` (RFC 6749 §5.2). No refresh token and no ID token are issued.
 
+use std::sync::Arc;
+
 use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
 
 use super::{ClientAuth, FromForm, Grant, TokenResponse, invalid_grant};
 use crate::{
+    clock::Clock,
+    config::Config,
     crypto::jwk,
     oauth::{
-        ErrorCode, OAuthCore, OAuthError, client_auth::AuthenticatedClient, mint::Issuing,
-        params::FormParams, scope,
+        ErrorCode, OAuthError, Services, context::ClientRequest, jti::Jtis, mint::Issuing,
+        params::FormParams, scope, tokens::Tokens,
     },
-    storage::StoredTrust,
+    storage::{StoredTrust, TrustStore},
     wire::JsonWebKey,
 };
 
@@ -32,7 +36,25 @@ pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 /// a lifetime counted from a future `iat` would let it outlive `max_ttl`.
 const IAT_LEEWAY_SECS: i64 = 60;
 
-pub struct JwtBearer;
+pub struct JwtBearer {
+    tokens: Arc<Tokens>,
+    trusts: Arc<dyn TrustStore>,
+    jtis: Jtis,
+    clock: Arc<dyn Clock>,
+    config: Arc<Config>,
+}
+
+impl JwtBearer {
+    pub fn new(s: &Services) -> Self {
+        Self {
+            tokens: s.tokens.clone(),
+            trusts: s.trusts.clone(),
+            jtis: s.jtis.clone(),
+            clock: s.clock.clone(),
+            config: s.config.clone(),
+        }
+    }
+}
 
 /// RFC 7523 §2.1: `assertion`, and `scope` (RFC 6749 §3.3); `audience` as the other grants.
 pub struct Params {
@@ -99,10 +121,11 @@ impl Grant for JwtBearer {
     type Params = Params;
 
     async fn handle(
-        core: &OAuthCore,
-        client: &AuthenticatedClient,
+        &self,
+        req: &ClientRequest,
         params: Params,
     ) -> Result<TokenResponse, OAuthError> {
+        let (core, client) = (self, &req.client);
         let (trust, claims) = core.verify_grant_assertion(&params.assertion).await?;
         let (issuer, subject) = (
             claims.iss.clone().unwrap_or_default(),
@@ -119,7 +142,7 @@ impl Grant for JwtBearer {
                 ));
             }
         }
-        core.check_audience(client, &params.audience)?;
+        scope::check_audience(client, &params.audience)?;
         core.spend_jti(
             &issuer,
             claims.jti.as_deref(),
@@ -134,18 +157,19 @@ impl Grant for JwtBearer {
                 }
             }
         }
-        core.issue_access_token(
-            Issuing::JwtBearer,
-            client,
-            &subject,
-            &params.scope,
-            &audience,
-        )
-        .await
+        core.tokens
+            .issue_access_token(
+                Issuing::JwtBearer,
+                client,
+                &subject,
+                &params.scope,
+                &audience,
+            )
+            .await
     }
 }
 
-impl OAuthCore {
+impl JwtBearer {
     /// The token endpoint URLs an assertion's `aud` may name (as Hydra: the public URL's and the
     /// issuer's token endpoint).
     fn token_urls(&self) -> Vec<String> {
@@ -299,7 +323,8 @@ impl OAuthCore {
         };
         let until = (exp.ceil() as i64 + 5) * 1000;
         if !self
-            .first_use_of_jti(&["jwt-bearer", issuer, jti], until)
+            .jtis
+            .first_use(&["jwt-bearer", issuer, jti], until)
             .await?
         {
             return Err(invalid_grant(&format!(

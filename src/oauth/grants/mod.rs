@@ -1,8 +1,9 @@
-//! The token endpoint's grants: `grant_type` parsed into a closed enum and matched exhaustively,
-//! one file per grant. Each grant is a [`Grant`]: it names its grant type, declares its
-//! parameters as a type and whether it needs client authentication, and the dispatcher does the
-//! rest in one order for all — authenticate the client, check it may use the grant, parse the
-//! parameters — before the grant runs. What a grant issues is minted by [`super::mint`].
+//! The token endpoint and its grants, one file per grant. Each grant is a [`Grant`]: it names
+//! its grant type, declares its parameters as a type and whether it needs client authentication,
+//! and is built from the services it uses; [`TokenEndpoint`] keeps one of each, found by
+//! `grant_type`, and does the rest in one order for all — authenticate the client, check it may
+//! use the grant, parse the parameters — before the grant runs with the request's
+//! [`ClientRequest`]. What a grant issues is minted by [`super::mint`].
 
 mod authorization_code;
 mod client_credentials;
@@ -12,13 +13,20 @@ mod refresh_token;
 
 pub use device_code::DEVICE_CODE_GRANT;
 pub use jwt_bearer::JWT_BEARER_GRANT;
+
+use super::client_auth::AuthenticatedClient;
+use std::{future::Future, pin::Pin, sync::Arc};
+
 use serde::Serialize;
 
 use super::{
-    ErrorCode, OAuthCore, OAuthError,
-    client_auth::{AuthenticatedClient, Presented},
+    ErrorCode, OAuthError, Services,
+    client_auth::Authenticator,
+    context::{ClientRequest, Unauthenticated},
     params::FormParams,
+    tokens::Tokens,
 };
+use crate::storage::FlowStore;
 
 /// Which clients may use a grant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,43 +43,125 @@ pub trait FromForm: Sized {
     fn from_form(form: &FormParams) -> Result<Self, OAuthError>;
 }
 
-/// One grant type of the token endpoint.
-pub trait Grant {
+/// One grant type of the token endpoint, built from the services it uses.
+pub trait Grant: Send + Sync + 'static {
     /// The `grant_type` value, also what the client's `grant_types` must list.
     const NAME: &'static str;
     const CLIENT_AUTH: ClientAuth;
-    type Params: FromForm;
+    type Params: FromForm + Send;
     fn handle(
-        core: &OAuthCore,
-        client: &AuthenticatedClient,
+        &self,
+        req: &ClientRequest,
         params: Self::Params,
     ) -> impl Future<Output = Result<TokenResponse, OAuthError>> + Send;
 }
 
-/// The grant types this server knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GrantType {
-    AuthorizationCode,
-    ClientCredentials,
-    RefreshToken,
-    DeviceCode,
-    JwtBearer,
+type Handled<'a> = Pin<Box<dyn Future<Output = Result<TokenResponse, OAuthError>> + Send + 'a>>;
+
+/// A [`Grant`] as the endpoint keeps it: by name, its parameters parsed on the way in.
+trait Registered: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn client_auth(&self) -> ClientAuth;
+    fn run<'a>(&'a self, req: &'a ClientRequest) -> Result<Handled<'a>, OAuthError>;
 }
 
-impl GrantType {
-    /// RFC 6749 §5.2: an unknown grant type is `unsupported_grant_type`.
-    pub fn parse(s: &str) -> Result<Self, OAuthError> {
-        match s {
-            "authorization_code" => Ok(Self::AuthorizationCode),
-            "client_credentials" => Ok(Self::ClientCredentials),
-            "refresh_token" => Ok(Self::RefreshToken),
-            device_code::DEVICE_CODE_GRANT => Ok(Self::DeviceCode),
-            jwt_bearer::JWT_BEARER_GRANT => Ok(Self::JwtBearer),
-            other => Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!("The grant type {other:?} is not supported by this server."),
-            )),
+impl<G: Grant> Registered for G {
+    fn name(&self) -> &'static str {
+        G::NAME
+    }
+
+    fn client_auth(&self) -> ClientAuth {
+        G::CLIENT_AUTH
+    }
+
+    fn run<'a>(&'a self, req: &'a ClientRequest) -> Result<Handled<'a>, OAuthError> {
+        let params = G::Params::from_form(&req.form)?;
+        Ok(Box::pin(self.handle(req, params)))
+    }
+}
+
+/// The token endpoint (RFC 6749 §3.2): the grants this server knows, and the one order every
+/// token request goes through — parameters, the grant type (an unknown one is
+/// `unsupported_grant_type`, RFC 6749 §5.2), client authentication, may this client use the
+/// grant, the grant's parameters — before the grant runs.
+pub struct TokenEndpoint {
+    auth: Arc<Authenticator>,
+    tokens: Arc<Tokens>,
+    grants: Vec<Box<dyn Registered>>,
+}
+
+impl std::fmt::Debug for TokenEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.grants.iter().map(|g| g.name()).collect();
+        f.debug_struct("TokenEndpoint")
+            .field("grants", &names)
+            .finish()
+    }
+}
+
+impl TokenEndpoint {
+    /// Adding a grant: its file (a [`Grant`] with a `new(&Services)`), and its line here.
+    pub fn new(s: &Services) -> Self {
+        let grants: Vec<Box<dyn Registered>> = vec![
+            Box::new(authorization_code::AuthorizationCode::new(s)),
+            Box::new(client_credentials::ClientCredentials::new(s)),
+            Box::new(refresh_token::RefreshToken::new(s)),
+            Box::new(device_code::DeviceCode::new(s)),
+            Box::new(jwt_bearer::JwtBearer::new(s)),
+        ];
+        Self {
+            auth: s.auth.clone(),
+            tokens: s.tokens.clone(),
+            grants,
         }
+    }
+
+    /// The grant types this endpoint serves.
+    pub fn grant_types(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.grants.iter().map(|g| g.name())
+    }
+
+    /// Handles a token request: parameters, client authentication, then the grant.
+    pub async fn token(
+        &self,
+        authorization: Option<&str>,
+        body: &[u8],
+    ) -> Result<TokenResponse, OAuthError> {
+        let req = Unauthenticated::parse(authorization, body, &["audience", "resource"])?;
+        let name = req.form.require("grant_type")?;
+        let grant = self
+            .grants
+            .iter()
+            .find(|g| g.name() == name)
+            .ok_or_else(|| {
+                OAuthError::new(
+                    ErrorCode::UnsupportedGrantType,
+                    format!("The grant type {name:?} is not supported by this server."),
+                )
+            })?;
+        let req = req.authenticate(&self.auth).await?;
+        let client = &req.client;
+        if !client.has_grant(grant.name()) {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                format!(
+                    "The client is not allowed to use the {} grant type.",
+                    grant.name()
+                ),
+            ));
+        }
+        if grant.client_auth() == ClientAuth::Confidential && client.method == "none" {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidClient,
+                format!("Public clients cannot use the {} grant.", grant.name()),
+            ));
+        }
+        let run = grant.run(&req)?;
+        if self.tokens.issuer().hooks_on() {
+            let shown = super::hook::shown_form(&req.form);
+            return super::hook::FORM.scope(shown, run).await;
+        }
+        run.await
     }
 }
 
@@ -89,79 +179,14 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
 }
 
-impl OAuthCore {
-    /// Handles a token request: parameters, client authentication, then the grant.
-    pub async fn token(
-        &self,
-        authorization: Option<&str>,
-        body: &[u8],
-    ) -> Result<TokenResponse, OAuthError> {
-        let params = FormParams::parse(body, &["audience", "resource"])?;
-        let presented = Presented::from_request(authorization, &params)?;
-        let grant = GrantType::parse(params.require("grant_type")?)?;
-        match grant {
-            GrantType::AuthorizationCode => {
-                self.run::<authorization_code::AuthorizationCode>(&presented, &params)
-                    .await
-            }
-            GrantType::ClientCredentials => {
-                self.run::<client_credentials::ClientCredentials>(&presented, &params)
-                    .await
-            }
-            GrantType::RefreshToken => {
-                self.run::<refresh_token::RefreshToken>(&presented, &params)
-                    .await
-            }
-            GrantType::DeviceCode => {
-                self.run::<device_code::DeviceCode>(&presented, &params)
-                    .await
-            }
-            GrantType::JwtBearer => self.run::<jwt_bearer::JwtBearer>(&presented, &params).await,
-        }
-    }
-
-    /// Authenticates the client, checks it may use grant `G`, parses `G`'s parameters, runs it.
-    async fn run<G: Grant>(
-        &self,
-        presented: &Presented,
-        form: &FormParams,
-    ) -> Result<TokenResponse, OAuthError> {
-        let client = self.authenticate(presented).await?;
-        if !client.has_grant(G::NAME) {
-            return Err(OAuthError::new(
-                ErrorCode::UnauthorizedClient,
-                format!(
-                    "The client is not allowed to use the {} grant type.",
-                    G::NAME
-                ),
-            ));
-        }
-        if G::CLIENT_AUTH == ClientAuth::Confidential && client.method == "none" {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidClient,
-                format!("Public clients cannot use the {} grant.", G::NAME),
-            ));
-        }
-        let params = G::Params::from_form(form)?;
-        if self.issuer.hooks_on() {
-            let shown = super::hook::shown_form(form);
-            return super::hook::FORM
-                .scope(shown, G::handle(self, &client, params))
-                .await;
-        }
-        G::handle(self, &client, params).await
-    }
-}
-
 /// The completed flow a code, refresh token or device code was issued from, and its record. A
 /// revoked consent deleted it: then the token is `unknown` (`invalid_grant`).
 async fn completed_flow(
-    core: &OAuthCore,
+    flows: &dyn FlowStore,
     request_id: &str,
     unknown: &str,
 ) -> Result<(crate::storage::StoredFlow, crate::storage::FlowRecord), OAuthError> {
-    let flow = core
-        .flows
+    let flow = flows
         .get_flow(request_id)
         .await?
         .ok_or_else(|| invalid_grant(unknown))?;
@@ -188,17 +213,17 @@ impl Spendable {
     /// revoked (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
     async fn check(
         &self,
-        core: &OAuthCore,
+        tokens: &Tokens,
         client: &AuthenticatedClient,
         presented: &str,
     ) -> Result<(String, crate::storage::StoredToken), OAuthError> {
         let unknown = || invalid_grant(self.unknown);
-        let signature = core
-            .issuer
+        let signature = tokens
+            .issuer()
             .verify(self.kind, presented)
             .ok_or_else(unknown)?;
-        let row = core
-            .tokens
+        let row = tokens
+            .store()
             .get_token(&signature)
             .await?
             .ok_or_else(unknown)?;
@@ -206,10 +231,10 @@ impl Spendable {
             return Err(unknown());
         }
         if !row.active {
-            core.tokens.revoke_request(&row.request_id).await?;
+            tokens.store().revoke_request(&row.request_id).await?;
             return Err(invalid_grant(self.replayed));
         }
-        if row.expires_at <= core.clock.now().timestamp_millis() {
+        if row.expires_at <= tokens.now_ms() {
             return Err(unknown());
         }
         Ok((signature, row))
@@ -219,15 +244,15 @@ impl Spendable {
     /// losing the race to spend it is a replay too.
     async fn spend(
         &self,
-        core: &OAuthCore,
+        tokens: &Tokens,
         signature: &str,
         row: &crate::storage::StoredToken,
         revoke_access: bool,
         issue: &[crate::storage::StoredToken],
     ) -> Result<(), OAuthError> {
         let revoke = revoke_access.then_some(row.request_id.as_str());
-        if !core.tokens.exchange(signature, revoke, issue).await? {
-            core.tokens.revoke_request(&row.request_id).await?;
+        if !tokens.store().exchange(signature, revoke, issue).await? {
+            tokens.store().revoke_request(&row.request_id).await?;
             return Err(invalid_grant(self.replayed));
         }
         Ok(())

@@ -4,15 +4,20 @@
 //! spent refresh token means it was copied, so the whole family — every token of the flow — is
 //! revoked. A narrower `scope` may be asked for, never a wider one (RFC 6749 §6).
 
+use std::sync::Arc;
+
 use super::{ClientAuth, FromForm, Grant, Spendable, TokenResponse, completed_flow};
 use crate::{
     crypto::opaque::TokenKind,
     oauth::{
-        ErrorCode, OAuthCore, OAuthError,
+        ErrorCode, OAuthError, Services,
         client_auth::AuthenticatedClient,
+        context::ClientRequest,
         mint::{Issue, Issuing},
         params::FormParams,
+        tokens::Tokens,
     },
+    storage::FlowStore,
 };
 
 const REFRESH: Spendable = Spendable {
@@ -21,7 +26,19 @@ const REFRESH: Spendable = Spendable {
     replayed: "The refresh token has already been used; every token of its grant is now revoked.",
 };
 
-pub struct RefreshToken;
+pub struct RefreshToken {
+    tokens: Arc<Tokens>,
+    flows: Arc<dyn FlowStore>,
+}
+
+impl RefreshToken {
+    pub fn new(s: &Services) -> Self {
+        Self {
+            tokens: s.tokens.clone(),
+            flows: s.flows.clone(),
+        }
+    }
+}
 
 /// RFC 6749 §6.
 pub struct Params {
@@ -44,53 +61,57 @@ impl Grant for RefreshToken {
     type Params = Params;
 
     async fn handle(
-        core: &OAuthCore,
-        client: &AuthenticatedClient,
+        &self,
+        req: &ClientRequest,
         params: Params,
     ) -> Result<TokenResponse, OAuthError> {
-        refresh(core, client, &params).await
+        self.refresh(&req.client, &params).await
     }
 }
 
-async fn refresh(
-    core: &OAuthCore,
-    client: &AuthenticatedClient,
-    params: &Params,
-) -> Result<TokenResponse, OAuthError> {
-    let (signature, row) = REFRESH.check(core, client, &params.refresh_token).await?;
-    let granted: Vec<String> = row
-        .scope
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    let scope = match params.scope.as_deref() {
-        None => granted.clone(),
-        Some(s) => {
-            let asked: Vec<String> = s
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
-            if let Some(extra) = asked.iter().find(|a| !granted.contains(a)) {
-                return Err(OAuthError::new(
-                    ErrorCode::InvalidScope,
-                    format!("The scope {extra:?} was not granted to this refresh token."),
-                ));
+impl RefreshToken {
+    async fn refresh(
+        &self,
+        client: &AuthenticatedClient,
+        params: &Params,
+    ) -> Result<TokenResponse, OAuthError> {
+        let (signature, row) = REFRESH
+            .check(&self.tokens, client, &params.refresh_token)
+            .await?;
+        let granted: Vec<String> = row
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let scope = match params.scope.as_deref() {
+            None => granted.clone(),
+            Some(s) => {
+                let asked: Vec<String> = s
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if let Some(extra) = asked.iter().find(|a| !granted.contains(a)) {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        format!("The scope {extra:?} was not granted to this refresh token."),
+                    ));
+                }
+                asked
             }
-            asked
-        }
-    };
-    // A revoked consent deletes the flow: its refresh tokens stop working.
-    let (flow, record) = completed_flow(core, &row.request_id, REFRESH.unknown).await?;
-    // A narrowed scope holds for this and later tokens; one without offline ends the chain (no
-    // new refresh token). The tokens it replaces: the spent refresh token and the family's access
-    // tokens, in the same transaction.
-    let mut issue = Issue::from_flow(Issuing::Refresh, client, &flow, &record, &scope);
-    issue.access_claims = Some(&row.extra);
-    let issued = core.issuer.mint(&issue).await?;
-    REFRESH
-        .spend(core, &signature, &row, true, &issued.rows)
-        .await?;
-    Ok(issued.response())
+        };
+        // A revoked consent deletes the flow: its refresh tokens stop working.
+        let (flow, record) = completed_flow(&*self.flows, &row.request_id, REFRESH.unknown).await?;
+        // A narrowed scope holds for this and later tokens; one without offline ends the chain (no
+        // new refresh token). The tokens it replaces: the spent refresh token and the family's access
+        // tokens, in the same transaction.
+        let mut issue = Issue::from_flow(Issuing::Refresh, client, &flow, &record, &scope);
+        issue.access_claims = Some(&row.extra);
+        let issued = self.tokens.issuer().mint(&issue).await?;
+        REFRESH
+            .spend(&self.tokens, &signature, &row, true, &issued.rows)
+            .await?;
+        Ok(issued.response())
+    }
 }

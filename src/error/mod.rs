@@ -1,11 +1,12 @@
-//! The admin side's one error type, beside the protocol's [`OAuthError`]: what the client
-//! registry, key sets, the challenge API and the session admin operations fail with. No HTTP
-//! types here; `http::error` renders it (each variant with its status, Hydra's body).
+//! The two error types, at the bottom of the layers (they import nothing of the crate):
+//! [`OAuthError`], the protocol's (an RFC code that knows its HTTP status), and [`AdminError`],
+//! what the client registry, key sets, the challenge API and the session admin operations fail
+//! with. No HTTP types here; `http::error` renders both. The layers below the protocol convert
+//! their own errors into these where they are defined (`storage::StoreError`, `keys::KeyError`).
 
-use crate::{
-    oauth::{ErrorCode, OAuthError},
-    storage::StoreError,
-};
+mod oauth;
+
+pub use oauth::{ErrorCode, OAuthError};
 
 /// An admin operation's failure, with a description safe to show the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,17 +56,6 @@ impl AdminError {
             Self::Gone { .. } => 410,
             Self::OAuth(e) => e.code.status(),
             Self::Internal(_) => 500,
-        }
-    }
-}
-
-impl From<StoreError> for AdminError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict => Self::Conflict(
-                "Unable to insert or update resource because a resource with that value exists already".into(),
-            ),
-            other => Self::Internal(other.to_string()),
         }
     }
 }

@@ -147,9 +147,3 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidRequest, d)
     }
 }
-
-impl From<crate::storage::StoreError> for OAuthError {
-    fn from(e: crate::storage::StoreError) -> Self {
-        Self::server(e)
-    }
-}

@@ -4,39 +4,40 @@
 //! as a bearer token in the `Authorization` header or the form body (RFC 6750 §2.1, §2.2), never
 //! both; errors are RFC 6750 §3 `WWW-Authenticate` challenges.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
 use crate::{
-    oauth::{ErrorCode, OAuthCore, OAuthError},
+    config::Config,
+    oauth::{
+        ErrorCode, OAuthError, Services,
+        context::BearerRequest,
+        tokens::{Tokens, invalid_token},
+    },
     oidc::id_token::session_claims,
-    storage::FlowRecord,
+    storage::{FlowRecord, FlowStore},
 };
 
-fn invalid_token() -> OAuthError {
-    OAuthError::new(
-        ErrorCode::InvalidToken,
-        "The access token is missing, expired, revoked, or not an access token.",
-    )
+#[derive(Debug)]
+pub struct Userinfo {
+    tokens: Arc<Tokens>,
+    flows: Arc<dyn FlowStore>,
+    config: Arc<Config>,
 }
 
-impl OAuthCore {
-    pub async fn userinfo(&self, token: &str) -> Result<Map<String, Value>, OAuthError> {
-        let Some((kind, signature)) = self.issuer.token_signature(token).await else {
-            return Err(invalid_token());
-        };
-        let row = self
-            .tokens
-            .get_token(&signature)
-            .await?
-            .ok_or_else(invalid_token)?;
-        let now = self.clock.now().timestamp_millis();
-        if kind != crate::crypto::opaque::TokenKind::AccessToken
-            || row.kind != kind.as_str()
-            || !row.active
-            || row.expires_at <= now
-        {
-            return Err(invalid_token());
+impl Userinfo {
+    pub fn new(s: &Services) -> Self {
+        Self {
+            tokens: s.tokens.clone(),
+            flows: s.flows.clone(),
+            config: s.config.clone(),
         }
+    }
+
+    pub async fn userinfo(&self, req: &BearerRequest) -> Result<Map<String, Value>, OAuthError> {
+        let row = self.tokens.access(req).await?;
+        let now = self.tokens.now_ms();
         if !row.scope.split(' ').any(|s| s == "openid") {
             return Err(OAuthError::new(
                 ErrorCode::InsufficientScope,

@@ -1,4 +1,5 @@
-//! Publishing cache events from the writing transaction (see [`crate::coherence`]): on PostgreSQL
+//! Publishing cache events from the writing transaction, and the one message format they travel
+//! in ([`Envelope`], written here and parsed by the receivers in `postgres` and `changelog`): on PostgreSQL
 //! a `NOTIFY` on [`CHANNEL`], delivered to every listening node when the transaction commits;
 //! on MySQL/MariaDB and SQLite files a row of the `cache_events` change log, numbered from the
 //! `cache_counter` row that the transaction locks until it commits; on `memory` nothing (no other
@@ -9,13 +10,23 @@ use std::sync::{Arc, OnceLock};
 
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 
-use super::DsnKind;
-use crate::coherence::{Coherence, Event};
+use serde::{Deserialize, Serialize};
+
+use super::{Coherence, Event};
+use crate::config::DsnKind;
 
 /// The PostgreSQL notification channel.
 pub const CHANNEL: &str = "latchkey_cache";
 /// PostgreSQL refuses payloads of 8000 bytes and more.
 const MAX_PAYLOAD: usize = 7900;
+
+/// The events of one transaction as they travel between nodes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The node that wrote them (it applied them already).
+    pub node: String,
+    pub events: Vec<Event>,
+}
 
 /// How this process publishes and applies events.
 #[derive(Debug)]
@@ -26,7 +37,7 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    pub(super) fn new(kind: DsnKind) -> Self {
+    pub fn new(kind: DsnKind) -> Self {
         Self {
             kind,
             node: uuid::Uuid::new_v4().to_string(),
@@ -55,7 +66,7 @@ impl Publisher {
     /// alone travels as [`Event::Everything`].
     fn envelopes(&self, events: &[Event]) -> Vec<String> {
         // Each event is serialised once; envelopes are filled in order, in the JSON shape of
-        // `coherence::Envelope` (which the receivers parse).
+        // [`Envelope`] (which the receivers parse).
         let open = format!("{{\"node\":{},\"events\":[", json(&self.node));
         const CLOSE: &str = "]}";
         let mut out = Vec::new();
@@ -138,7 +149,6 @@ fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coherence::Envelope;
 
     #[test]
     fn envelopes_fit_the_payload_limit_and_keep_every_event_in_order() {
