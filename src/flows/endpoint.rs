@@ -245,10 +245,7 @@ impl Flows {
             )));
         }
         let mut done = self.completed(&flow, &req.client.metadata).map_err(fail)?;
-        done.record.redirect_uri = req.redirect.uri().to_owned();
-        done.record.redirect_uri_sent = req.canonical.iter().any(|(k, _)| k == "redirect_uri");
-        done.record.code_challenge = req.code_challenge.clone();
-        done.record.nonce = req.nonce.clone();
+        req.bind(&mut done.record);
         let now = self.clock.now().timestamp_millis();
         let stored = done.stored(&flow, now).map_err(fail)?;
         let client = as_client(req);

@@ -318,3 +318,32 @@ fn only_wiring_touches_the_services_bundle() {
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// A file under `folder` for each entry a registry lists: every file but `mod.rs` must appear in
+/// `registry` as `pattern` with its name.
+fn registered(folder: &str, registry: &str, pattern: impl Fn(&str) -> String) -> Vec<String> {
+    let text = fs::read_to_string(src().join(registry)).unwrap();
+    let mut missing = Vec::new();
+    for e in fs::read_dir(src().join(folder)).unwrap().flatten() {
+        let name = e.path().file_stem().unwrap().to_str().unwrap().to_owned();
+        if name != "mod" && !text.contains(&pattern(&name)) {
+            missing.push(format!("{folder}/{name}.rs"));
+        }
+    }
+    missing
+}
+
+/// A grant is its file plus one line in `TokenEndpoint::new`; an authorization step its file
+/// plus one entry in `STEPS`. A file that is not registered does nothing, so it is a mistake.
+#[test]
+fn every_grant_and_authorization_step_is_registered() {
+    let mut missing = registered("oauth/grants", "oauth/grants/mod.rs", |n| {
+        format!("Box::new({n}::")
+    });
+    missing.extend(registered(
+        "oauth/authorize/steps",
+        "oauth/authorize/mod.rs",
+        |n| format!("steps::{n}::check"),
+    ));
+    assert!(missing.is_empty(), "not registered: {missing:?}");
+}

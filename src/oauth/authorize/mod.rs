@@ -1,25 +1,31 @@
 //! The authorization request (RFC 6749 §4.1.1, §4.2.1; OIDC Core §3.1.2.1, §3.2.2.1, §3.3.2.1),
-//! checked in this order, as a table of steps:
+//! checked as a table of steps ([`STEPS`], one file each in [`steps`]) over one typed
+//! [`Draft`], in this order:
 //!
 //! | step | failure goes to |
 //! |---|---|
-//! | parameters parse, no duplicates | error page |
-//! | `client_id` names a client | error page |
+//! | parameters parse, no duplicates; `client_id` names a client | error page |
 //! | `redirect_uri` is registered (exactly) | error page |
 //! | `response_type`, `response_mode` | the client |
 //! | `request`, `request_uri`, `registration` are refused | the client |
 //! | `scope`, `audience` are allowed for the client | the client |
 //! | `nonce` (implicit and hybrid), PKCE | the client |
-//! | `prompt`, `max_age` | the client |
+//! | `prompt`, `max_age`, `claims` | the client |
 //!
-//! RFC 6749 §4.1.2.1 and RFC 9700 §4.11: until the client and the redirect URI are verified, an
-//! error is shown to the user and never redirected. A [`VerifiedRedirect`] can only be made here,
-//! after the check, so "redirect only to a verified URI" holds by construction. Every response
-//! to the client carries `iss` (RFC 9207).
+//! A step that fails before the redirect URI is verified shows the error to the user and never
+//! redirects (RFC 6749 §4.1.2.1, RFC 9700 §4.11); once it is, errors go to the client there. A
+//! [`VerifiedRedirect`] can only be made by the redirect step, so "redirect only to a verified
+//! URI" holds by construction. Every response to the client carries `iss` (RFC 9207).
+//!
+//! Adding a step: a file in `steps/` with a [`Step`] function, and its entry in [`STEPS`]. Every
+//! entry point — `/oauth2/auth`, and pushed or signed requests to come — runs [`Authorization::check_params`]
+//! over the parameters it has, with the client it established.
 
 use std::sync::Arc;
 
-use super::{ErrorCode, OAuthError, Services, params::FormParams, scope};
+mod steps;
+
+use super::{ErrorCode, OAuthError, Services, params::FormParams};
 use crate::{
     clients::cache::{ClientCache, ResolvedClient},
     config::Config,
@@ -43,7 +49,7 @@ pub struct ResponseType {
 }
 
 impl ResponseType {
-    fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         let mut rt = Self::default();
         for part in s.split(' ').filter(|p| !p.is_empty()) {
             let slot = match part {
@@ -65,8 +71,8 @@ impl ResponseType {
     }
 }
 
-/// A redirect URI that matched the client's registration. Only [`OAuthCore::check_authorize`]
-/// makes one: holding it is proof that redirecting there is allowed.
+/// A redirect URI that matched the client's registration. Only the redirect step
+/// ([`steps::redirect_uri`]) makes one: holding it is proof that redirecting there is allowed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedRedirect {
     uri: String,
@@ -173,6 +179,18 @@ pub struct AuthorizeRequest {
     pub canonical: Vec<(String, String)>,
 }
 
+impl AuthorizeRequest {
+    /// The request's part of its completed flow's record: what the token endpoint checks the
+    /// code exchange against (redirect URI, PKCE challenge) and what the ID token repeats (nonce).
+    /// The user's part (login, consent) comes from the sealed flow.
+    pub fn bind(&self, record: &mut crate::storage::FlowRecord) {
+        record.redirect_uri = self.redirect.uri().to_owned();
+        record.redirect_uri_sent = self.canonical.iter().any(|(k, _)| k == "redirect_uri");
+        record.code_challenge = self.code_challenge.clone();
+        record.nonce = self.nonce.clone();
+    }
+}
+
 /// Why an authorization request failed, and where the error goes.
 #[derive(Debug)]
 pub enum AuthorizeError {
@@ -245,7 +263,7 @@ pub fn canonical(raw: &[u8]) -> Vec<(String, String)> {
     c
 }
 
-fn split(s: Option<&str>) -> Vec<String> {
+pub(crate) fn split(s: Option<&str>) -> Vec<String> {
     s.unwrap_or_default()
         .split(' ')
         .filter(|p| !p.is_empty())
@@ -290,259 +308,108 @@ impl Authorization {
                     "The OAuth 2.0 client does not exist.",
                 ))
             })?;
-        let registered = client.metadata.redirect_uris.as_deref().unwrap_or_default();
-        let uri = match params.get("redirect_uri") {
-            Some(r) => registered
-                .iter()
-                .any(|reg| redirect_matches(reg, r))
-                .then(|| r.to_owned()),
-            // OIDC Core §3.1.2.1: an OpenID Connect request must name its redirect_uri (as
-            // Hydra requires).
-            None if params
-                .get("scope")
-                .is_some_and(|s| s.split(' ').any(|v| v == "openid")) =>
-            {
-                return Err(AuthorizeError::Page(OAuthError::invalid_request(
-                    "The 'redirect_uri' parameter is required when using OpenID Connect 1.0.",
-                )));
-            }
-            // RFC 6749 §3.1.2.3: without one, the only registered URI is used.
-            None if registered.len() == 1 => Some(registered[0].clone()),
-            None => None,
-        };
-        let Some(uri) = uri else {
-            return Err(AuthorizeError::Page(OAuthError::invalid_request(
-                "The redirect_uri is missing or is not one of the client's registered redirect URIs (they must match exactly).",
-            )));
-        };
-        let rt_raw = params.get("response_type");
-        let response_type = rt_raw.and_then(ResponseType::parse);
-        // The response mode follows from the response type; decide it before anything else can
-        // be redirected, so that errors travel the same way a success would.
-        let default_mode = if response_type.is_none_or(ResponseType::code_only) {
-            ResponseMode::Query
-        } else {
-            ResponseMode::Fragment
-        };
-        let mode = match params.get("response_mode") {
-            None => Ok(default_mode),
-            Some("query") if default_mode == ResponseMode::Query => Ok(ResponseMode::Query),
-            // OAuth 2.0 Multiple Response Types §5: tokens never travel in the query.
-            Some("query") => {
-                Err("The response_mode query cannot carry tokens; use fragment or form_post.")
-            }
-            Some("fragment") => Ok(ResponseMode::Fragment),
-            Some("form_post") => Ok(ResponseMode::FormPost),
-            Some(_) => {
-                Err("The response_mode is not supported (use query, fragment or form_post).")
-            }
-        };
-        let redirect = VerifiedRedirect {
-            uri,
-            mode: *mode.as_ref().unwrap_or(&default_mode),
-            state: params.get("state").map(str::to_owned),
-        };
-        let fail = |code: ErrorCode, d: &str| {
-            AuthorizeError::Client(Box::new(redirect.clone()), OAuthError::new(code, d))
-        };
-        if let Err(d) = mode {
-            return Err(fail(ErrorCode::InvalidRequest, d));
-        }
-        let Some(response_type) = response_type else {
-            return Err(match rt_raw {
-                None => fail(
-                    ErrorCode::InvalidRequest,
-                    "The request is missing the response_type parameter.",
-                ),
-                Some(_) => fail(
-                    ErrorCode::UnsupportedResponseType,
-                    "The response_type is not supported (combine code, token and id_token).",
-                ),
-            });
-        };
-        let allowed_types = client.metadata.response_types_or_default();
-        if !allowed_types
-            .iter()
-            .any(|t| ResponseType::parse(t) == Some(response_type))
-        {
-            return Err(fail(
-                ErrorCode::UnauthorizedClient,
-                "The client is not allowed to use this response_type.",
-            ));
-        }
-        // Registration does not tie response types to grants (as Hydra); here it matters. A code
-        // needs the authorization_code grant (RFC 6749 §4.1); a token or an ID token from the
-        // front channel alone is the implicit grant (RFC 6749 §4.2, OIDC Core §3.2).
-        let needs = if response_type.code {
-            "authorization_code"
-        } else {
-            "implicit"
-        };
-        if !client.metadata.has_grant(needs) {
-            return Err(fail(
-                ErrorCode::UnauthorizedClient,
-                &format!(
-                    "The client is not allowed to use the {needs} grant, which this response_type needs."
-                ),
-            ));
-        }
-        for (name, code, what) in [
-            (
-                "request",
-                ErrorCode::RequestNotSupported,
-                "Request objects (the request parameter) are not supported.",
-            ),
-            (
-                "request_uri",
-                ErrorCode::RequestUriNotSupported,
-                "The request_uri parameter is not supported.",
-            ),
-            (
-                "registration",
-                ErrorCode::RegistrationNotSupported,
-                "The registration parameter is not supported.",
-            ),
-        ] {
-            if params.get(name).is_some() {
-                return Err(fail(code, what));
+        self.check_params(client, &params, canonical(raw))
+    }
+
+    /// Runs every step over a request's parameters, for a client the entry point established.
+    pub fn check_params(
+        &self,
+        client: Arc<ResolvedClient>,
+        params: &FormParams,
+        canonical: Vec<(String, String)>,
+    ) -> Result<AuthorizeRequest, AuthorizeError> {
+        let mut d = Draft::new(client, params);
+        for (_, step) in STEPS {
+            if let Err(e) = step(&self.config, &mut d) {
+                return Err(match d.redirect {
+                    Some(r) => AuthorizeError::Client(Box::new(r), e),
+                    None => AuthorizeError::Page(e),
+                });
             }
         }
-        let scope = split(params.get("scope"));
-        let client_scope = split(client.metadata.scope.as_deref());
-        let client_scope: Vec<&str> = client_scope.iter().map(String::as_str).collect();
-        for s in &scope {
-            if !scope::allowed(&self.config.strategies.scope, &client_scope, s) {
-                return Err(fail(
-                    ErrorCode::InvalidScope,
-                    &format!("The client is not allowed to request the scope {s:?}."),
-                ));
-            }
-        }
-        let openid = scope.iter().any(|s| s == "openid");
-        if response_type.id_token && !openid {
-            return Err(fail(
-                ErrorCode::InvalidScope,
-                "The id_token response type needs the openid scope.",
-            ));
-        }
-        let audience = split(params.get("audience"));
-        let client_aud = client.metadata.audience.as_deref().unwrap_or_default();
-        if let Some(a) = audience.iter().find(|a| !client_aud.contains(a)) {
-            return Err(fail(
-                ErrorCode::InvalidRequest,
-                &format!("The client is not allowed to request the audience {a:?}."),
-            ));
-        }
-        let nonce = params.get("nonce").map(str::to_owned);
-        // OIDC Core §3.2.2.1 (implicit): nonce REQUIRED; OIDC Core 1.0 with errata set 2, the
-        // hybrid flow: "nonce — REQUIRED if the Response Type of the request is `code id_token`
-        // or `code id_token token` and OPTIONAL when the Response Type of the request is
-        // `code token`". So: required whenever an ID token comes back from this endpoint, and
-        // only then (`code token` and `token` return none here; the conformance suite's
-        // oidcc-ensure-request-without-nonce-succeeds-for-code-flow checks `code token`).
-        if openid && response_type.id_token && nonce.is_none() {
-            return Err(fail(
-                ErrorCode::InvalidRequest,
-                "The nonce parameter is required when an ID token is returned from the authorization endpoint.",
-            ));
-        }
-        let code_challenge = params.get("code_challenge").map(str::to_owned);
-        match (&code_challenge, params.get("code_challenge_method")) {
-            (None, Some(_)) => {
-                return Err(fail(
-                    ErrorCode::InvalidRequest,
-                    "code_challenge_method was sent without code_challenge.",
-                ));
-            }
-            (Some(c), Some("S256")) if valid_pkce_value(c) => {}
-            (Some(_), Some("S256")) => {
-                return Err(fail(
-                    ErrorCode::InvalidRequest,
-                    "The code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.2).",
-                ));
-            }
-            // RFC 9700 §2.1.1: `plain` gives no protection if the request leaks; only S256.
-            (Some(_), _) => {
-                return Err(fail(
-                    ErrorCode::InvalidRequest,
-                    "Only code_challenge_method=S256 is supported; plain is refused (RFC 9700 §2.1.1).",
-                ));
-            }
-            (None, None) => {}
-        }
-        let public = client.metadata.token_endpoint_auth_method.as_deref() == Some("none");
-        let pkce = &self.config.oauth2.pkce;
-        if response_type.code
-            && code_challenge.is_none()
-            && (pkce.enforced || (public && pkce.enforced_for_public_clients))
-        {
-            return Err(fail(
-                ErrorCode::InvalidRequest,
-                "This client must use PKCE: send code_challenge with code_challenge_method=S256 (RFC 7636).",
-            ));
-        }
-        let mut prompt = Prompt::default();
-        let prompt_values = split(params.get("prompt"));
-        for p in &prompt_values {
-            match p.as_str() {
-                "none" => prompt.none = true,
-                "login" => prompt.login = true,
-                "consent" => prompt.consent = true,
-                "select_account" => prompt.select_account = true,
-                _ => {
-                    return Err(fail(
-                        ErrorCode::InvalidRequest,
-                        "The prompt parameter has an unknown value (use none, login, consent or select_account).",
-                    ));
-                }
-            }
-        }
-        if prompt.none && prompt_values.len() > 1 {
-            return Err(fail(
-                ErrorCode::InvalidRequest,
-                "prompt=none cannot be combined with other prompt values (OIDC Core §3.1.2.1).",
-            ));
-        }
-        let max_age = match params.get("max_age") {
-            None => None,
-            Some(m) => match m.parse::<i64>() {
-                Ok(v) if v >= 0 => Some(v),
-                _ => {
-                    return Err(fail(
-                        ErrorCode::InvalidRequest,
-                        "max_age must be a non-negative number of seconds.",
-                    ));
-                }
-            },
-        };
-        // OIDC Core §5.5: checked here, so that a malformed request fails at once; the consent
-        // app reads it from the request (`request_url`), as Hydra's consent apps do.
-        if let Some(c) = params.get("claims") {
-            crate::oidc::claims::ClaimsRequest::parse(c)
-                .map_err(|why| fail(ErrorCode::InvalidRequest, &why))?;
-        }
-        let canonical = canonical(raw);
+        let redirect = d.redirect.ok_or_else(|| {
+            AuthorizeError::Page(OAuthError::server("no step verified the redirect URI"))
+        })?;
+        let param = |name: &str| params.get(name).map(str::to_owned);
         Ok(AuthorizeRequest {
             redirect,
-            response_type,
-            scope,
-            audience,
-            nonce,
-            code_challenge,
-            prompt,
-            max_age,
-            login_hint: params.get("login_hint").map(str::to_owned),
-            id_token_hint: params.get("id_token_hint").map(str::to_owned),
+            response_type: d.response_type,
+            scope: d.scope,
+            audience: d.audience,
+            nonce: d.nonce,
+            code_challenge: d.code_challenge,
+            prompt: d.prompt,
+            max_age: d.max_age,
+            login_hint: param("login_hint"),
+            id_token_hint: param("id_token_hint"),
             acr_values: split(params.get("acr_values")),
             ui_locales: split(params.get("ui_locales")),
-            display: params.get("display").map(str::to_owned),
-            login_verifier: params.get("login_verifier").map(str::to_owned),
-            consent_verifier: params.get("consent_verifier").map(str::to_owned),
+            display: param("display"),
+            login_verifier: param("login_verifier"),
+            consent_verifier: param("consent_verifier"),
             canonical,
-            client,
+            client: d.client,
         })
     }
 }
+
+/// An authorization request as the steps see it: its parameters and client, and what the steps
+/// have established so far (each step fills its fields; later steps may read earlier ones').
+pub struct Draft<'a> {
+    pub params: &'a FormParams,
+    pub client: Arc<ResolvedClient>,
+    /// The requested scope, parsed once (several steps read it).
+    pub scope: Vec<String>,
+    /// Set by the redirect step; from then on a failure goes to the client.
+    pub redirect: Option<VerifiedRedirect>,
+    pub response_type: ResponseType,
+    pub audience: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub prompt: Prompt,
+    pub max_age: Option<i64>,
+}
+
+impl<'a> Draft<'a> {
+    fn new(client: Arc<ResolvedClient>, params: &'a FormParams) -> Self {
+        Self {
+            scope: split(params.get("scope")),
+            params,
+            client,
+            redirect: None,
+            response_type: ResponseType::default(),
+            audience: Vec::new(),
+            nonce: None,
+            code_challenge: None,
+            prompt: Prompt::default(),
+            max_age: None,
+        }
+    }
+
+    /// Whether this is an OpenID Connect request (`openid` in its scope).
+    pub fn openid(&self) -> bool {
+        self.scope.iter().any(|s| s == "openid")
+    }
+}
+
+/// One check of the authorization request.
+pub type Step = fn(&Config, &mut Draft<'_>) -> Result<(), OAuthError>;
+
+/// The checks, in order (see the module docs for where each one's failure goes).
+pub const STEPS: &[(&str, Step)] = &[
+    ("redirect_uri", steps::redirect_uri::check),
+    ("response_type and response_mode", steps::response::check),
+    (
+        "request objects and registration",
+        steps::unsupported::check,
+    ),
+    ("scope", steps::scope::check),
+    ("audience", steps::audience::check),
+    ("nonce", steps::nonce::check),
+    ("PKCE", steps::pkce::check),
+    ("prompt and max_age", steps::prompt::check),
+    ("claims", steps::claims::check),
+];
 
 #[cfg(test)]
 mod tests {
