@@ -136,7 +136,7 @@ impl Flows {
     }
 
     fn device_step_expired(&self, step: &DeviceStep) -> bool {
-        let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
+        let ttl = self.config.ttl.login_consent_request.get();
         self.clock.now().timestamp_millis() > step.requested_at + ttl.as_millis() as i64
     }
 
@@ -185,7 +185,7 @@ impl Flows {
         if let Some(code) = &q.user_code {
             location = with_param(&location, "user_code", code);
         }
-        let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
+        let ttl = self.config.ttl.login_consent_request.get();
         Ok(BrowserStep {
             location,
             cookies: vec![SetCookie {

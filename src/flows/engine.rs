@@ -131,7 +131,7 @@ impl Flows {
             ..FlowState::default()
         };
         let challenge = self.seal_flow(Stage::LoginChallenge, &flow)?;
-        let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
+        let ttl = self.config.ttl.login_consent_request.get();
         Ok(BrowserStep {
             location: with_param(
                 &self.app_url(self.config.urls.login.as_ref(), "login"),
@@ -195,7 +195,7 @@ impl Flows {
             .ok_or_else(|| fail(OAuthError::server("a login verifier without a login")))?;
         let mut cookies = clear_csrf.clone();
         let now = self.clock.now().timestamp_millis();
-        let session_ttl = self.config.ttl(&self.config.ttl.authentication_session);
+        let session_ttl = self.config.ttl.authentication_session.get();
         let remember_ms = match login.remember_for {
             0 => session_ttl.as_millis() as i64,
             s => (s * 1000).min(session_ttl.as_millis() as i64),
@@ -260,7 +260,7 @@ impl Flows {
         let challenge = self
             .seal_flow(Stage::ConsentChallenge, &flow)
             .map_err(fail)?;
-        let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
+        let ttl = self.config.ttl.login_consent_request.get();
         cookies.push(SetCookie {
             name: csrf_cookie("consent", &flow.client_id),
             value: flow.consent_csrf,

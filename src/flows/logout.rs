@@ -120,7 +120,7 @@ impl Flows {
                     "The logout was started in another browser, or its cookie expired (CSRF check failed).",
                 ));
             }
-            let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
+            let ttl = self.config.ttl.login_consent_request.get();
             if !self
                 .jtis
                 .first_use(
@@ -243,7 +243,7 @@ impl Flows {
             .logout
             .clone()
             .unwrap_or_else(|| format!("{}/ui/logout", self.config.public_base()));
-        let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
+        let ttl = self.config.ttl.login_consent_request.get();
         Ok(LogoutOutcome::Redirect {
             location: with_param(&app, "logout_challenge", &challenge),
             cookies: vec![SetCookie {
@@ -255,7 +255,7 @@ impl Flows {
     }
 
     fn logout_expired(&self, s: &LogoutState) -> bool {
-        let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
+        let ttl = self.config.ttl.login_consent_request.get();
         self.clock.now().timestamp_millis() > s.requested_at + ttl.as_millis() as i64
     }
 
@@ -367,7 +367,7 @@ impl Flows {
             Some(id) => self.clients.resolve(id).await?.map(|c| c.public_metadata()),
             None => None,
         };
-        let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
+        let ttl = self.config.ttl.login_consent_request.get();
         use chrono::TimeZone;
         Ok(OAuth2LogoutRequest {
             challenge: challenge.to_owned(),

@@ -83,7 +83,7 @@ impl Flows {
             device_authorization,
             device_attempts: device::Attempts::new(
                 s.clock.clone(),
-                s.config.ttl(&s.config.ttl.login_consent_request),
+                s.config.ttl.login_consent_request.get(),
             ),
             outbound: s.outbound.clone(),
             jtis: s.jtis.clone(),
@@ -284,7 +284,7 @@ impl Flows {
 
     /// Whether a flow's time for login and consent has run out (`ttl.login_consent_request`).
     pub fn flow_expired(&self, flow: &FlowState) -> bool {
-        let ttl = self.config.ttl(&self.config.ttl.login_consent_request);
+        let ttl = self.config.ttl.login_consent_request.get();
         self.clock.now().timestamp_millis() > flow.requested_at + ttl.as_millis() as i64
     }
 }

@@ -110,8 +110,12 @@ impl DeviceAuthorization {
         let audience = form.list("audience");
         scope::check_scope_and_audience(&self.config.strategies.scope, client, &scope, &audience)?;
         let config = &self.config;
-        let ttl = config.ttl(&config.ttl.device_user_code);
-        let interval = config.ttl(&config.oauth2.device_authorization.token_polling_interval);
+        let ttl = config.ttl.device_user_code.get();
+        let interval = config
+            .oauth2
+            .device_authorization
+            .token_polling_interval
+            .get();
         let (length, alphabet) = config.oauth2.device_authorization.user_code.alphabet();
         let now = self.clock.now().timestamp_millis();
         // A user code may collide with a live one (the digest is unique): draw again.

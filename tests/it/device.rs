@@ -22,7 +22,7 @@ pub const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// Devices are told to poll every second here (not five), so the tests wait less.
 fn fast_polls(c: &mut latchkey::config::Config) {
-    c.oauth2.device_authorization.token_polling_interval = "1s".into();
+    c.oauth2.device_authorization.token_polling_interval = "1s".parse().unwrap();
 }
 
 async fn server(backend: Backend) -> Option<TestServer> {
@@ -562,7 +562,7 @@ async fn expiry(backend: Backend) {
         db,
         |c| {
             fast_polls(c);
-            c.ttl.device_user_code = "10m".into();
+            c.ttl.device_user_code = "10m".parse().unwrap();
         },
         clock.clone(),
     )

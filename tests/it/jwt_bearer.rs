@@ -652,7 +652,7 @@ async fn optional_claims_and_assertion_audience_by_config() {
     let s = TestServer::start_with(db, |c| {
         c.oauth2.grant.jwt.jti_optional = true;
         c.oauth2.grant.jwt.iat_optional = true;
-        c.oauth2.grant.jwt.max_ttl = "1h".into();
+        c.oauth2.grant.jwt.max_ttl = "1h".parse().unwrap();
         c.oauth2.grant.jwt.omit_assertion_audience = false;
     })
     .await;

@@ -298,9 +298,7 @@ impl JwtBearer {
                 "The JWT in {PARAM} contains an \"iat\" (issued at) claim in the future."
             )));
         }
-        let max_ttl = crate::config::parse_duration(&jwt.max_ttl)
-            .unwrap_or(std::time::Duration::from_secs(720 * 3600))
-            .as_secs_f64();
+        let max_ttl = jwt.max_ttl.get().as_secs_f64();
         if exp - issued > max_ttl {
             return Err(invalid_grant(&format!(
                 "The JWT in {PARAM} contains an \"exp\" (expiration time) claim that is unreasonably far in the future (more than {} after it was issued).",

@@ -241,11 +241,15 @@ impl Issuer {
 
     /// A lifespan setting (a client's `…_lifespan`) if it is set and not zero, otherwise the
     /// configured `default` TTL.
-    fn lifespan(&self, client_value: Option<&String>, default: &str) -> Duration {
+    fn lifespan(
+        &self,
+        client_value: Option<&String>,
+        default: &crate::config::Lifespan,
+    ) -> Duration {
         client_value
             .and_then(|s| crate::config::parse_duration(s).ok())
             .filter(|d| !d.is_zero())
-            .unwrap_or_else(|| self.config.ttl(default))
+            .unwrap_or_else(|| default.get())
     }
 
     /// The lifespans of the tokens a grant issues to a client.
@@ -256,7 +260,7 @@ impl Issuer {
             access_token: self.lifespan(access, &ttl.access_token),
             refresh_token: self.lifespan(refresh, &ttl.refresh_token),
             id_token: self.lifespan(id, &ttl.id_token),
-            auth_code: self.config.ttl(&ttl.auth_code),
+            auth_code: ttl.auth_code.get(),
         }
     }
 
