@@ -39,7 +39,7 @@ async fn get(
     (st, h, r.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(every_admin_route_needs_a_key);
 async fn every_admin_route_needs_a_key() {
     let s = server().await;
     for (auth, what) in [
@@ -105,7 +105,7 @@ async fn every_admin_route_needs_a_key() {
     s.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(short_keys_are_a_configuration_error);
 async fn short_keys_are_a_configuration_error() {
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
     let (ok, _, err) = {
@@ -127,7 +127,7 @@ async fn short_keys_are_a_configuration_error() {
     assert!(err.contains("serve.admin.auth.api_keys"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(the_cli_sends_the_key);
 async fn the_cli_sends_the_key() {
     let s = server().await;
     let (ok, _, err) = cli(&["list", "clients", "-e", &s.admin]).await;
@@ -166,26 +166,6 @@ async fn the_cli_sends_the_key() {
     s.stop().await;
 }
 
-fn sdk(sub: &str) -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("LATCHKEY_SDKS")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| std::path::PathBuf::from(h).join(".cache/latchkey-sdks"))
-        })?
-        .join(sub);
-    if dir.exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("LATCHKEY_REQUIRE_SDKS").is_none(),
-        "{} is missing",
-        dir.display()
-    );
-    eprintln!("skipped: {} is missing", dir.display());
-    None
-}
-
 fn run(mut cmd: Command) {
     let out = cmd.output().unwrap();
     assert!(
@@ -196,10 +176,11 @@ fn run(mut cmd: Command) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(hydras_sdks_with_and_without_the_key, needs: [Sdks]);
 async fn hydras_sdks_with_and_without_the_key() {
     let s = server().await;
-    if let Some(dir) = sdk("python") {
+    {
+        let dir = crate::sdks::installed("python");
         let mut cmd = Command::new("python3");
         cmd.arg("-c")
             .arg(
@@ -233,7 +214,8 @@ print("ok")
             .env("PYTHONPATH", dir);
         tokio::task::spawn_blocking(move || run(cmd)).await.unwrap();
     }
-    if let Some(dir) = sdk("js") {
+    {
+        let dir = crate::sdks::installed("js");
         let mut cmd = Command::new("node");
         cmd.arg("--input-type=module")
             .arg("-e")

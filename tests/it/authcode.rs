@@ -76,7 +76,7 @@ pub async fn finish(mut child: KillOnDrop) -> (bool, String, String) {
     panic!("the CLI did not exit after the callback");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(perform_authorization_code);
 async fn perform_authorization_code() {
     let s = TestServer::start(Backend::Sqlite).await.unwrap();
     make_client(

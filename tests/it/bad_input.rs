@@ -220,4 +220,4 @@ async fn bad_input_is_rejected(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(bad_input_is_rejected);
+crate::per_database!(server: bad_input_is_rejected);

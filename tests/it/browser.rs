@@ -47,24 +47,15 @@ async fn wait_for_url(c: &fantoccini::Client, prefix: &str) -> String {
     );
 }
 
-/// A headless Chromium through chromedriver, or `None` (the test then skips) where chromedriver
-/// is missing — unless `LATCHKEY_REQUIRE_BROWSER` is set, as CI sets it.
-pub async fn headless() -> Option<(KillOnDrop, fantoccini::Client)> {
+/// A headless Chromium through chromedriver, for a test registered with `needs: [Browser]`.
+pub async fn headless() -> (KillOnDrop, fantoccini::Client) {
     headless_with("normal").await
 }
 
 /// As [`headless`], with a WebDriver page load strategy (`eager`: a command that navigates
 /// returns once the document is parsed, not once every frame has loaded).
-pub async fn headless_with(page_load: &str) -> Option<(KillOnDrop, fantoccini::Client)> {
-    let Ok(driver_path) = which("chromedriver") else {
-        // CI sets this: there the test must run, not pass by skipping.
-        assert!(
-            std::env::var_os("LATCHKEY_REQUIRE_BROWSER").is_none(),
-            "LATCHKEY_REQUIRE_BROWSER is set but chromedriver is not installed"
-        );
-        eprintln!("skipped: chromedriver is not installed");
-        return None;
-    };
+pub async fn headless_with(page_load: &str) -> (KillOnDrop, fantoccini::Client) {
+    let driver_path = which("chromedriver").expect("chromedriver (the test needs Browser)");
     // fantoccini's hyper-rustls enables rustls' aws-lc provider next to ring: pick one.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let driver_port = free_port();
@@ -94,7 +85,7 @@ pub async fn headless_with(page_load: &str) -> Option<(KillOnDrop, fantoccini::C
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let c = c.expect("chromedriver started a browser");
-    Some((driver, c))
+    (driver, c)
 }
 
 /// A server on SQLite whose issuer is its real address (the browser follows what it builds).
@@ -108,11 +99,9 @@ async fn at_its_issuer() -> TestServer {
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(builtin_app_in_a_real_browser, needs: [Browser]);
 async fn builtin_app_in_a_real_browser() {
-    let Some((_driver, c)) = headless().await else {
-        return;
-    };
+    let (_driver, c) = headless().await;
     let s = at_its_issuer().await;
     s.state
         .users
@@ -264,14 +253,12 @@ async fn builtin_app_in_a_real_browser() {
     s.stop().await;
 }
 
+crate::test!(frontchannel_logout_page_in_a_real_browser, needs: [Browser]);
 /// Issue 21 (2): a post-logout URI with markup in it, stored for a client, is shown by the
 /// front-channel logout page as a link and nothing else; the logout is confirmed on the built-in
 /// page, whose cookie binds the verifier to this browser.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frontchannel_logout_page_in_a_real_browser() {
-    let Some((_driver, c)) = headless_with("eager").await else {
-        return;
-    };
+    let (_driver, c) = headless_with("eager").await;
     let s = at_its_issuer().await;
     // The client's front-channel URI never answers: the page stays until its 3 s timeout.
     let hang = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -325,7 +312,7 @@ async fn frontchannel_logout_page_in_a_real_browser() {
     s.stop().await;
 }
 
-fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+pub fn which(name: &str) -> Result<std::path::PathBuf, ()> {
     std::env::var_os("PATH")
         .into_iter()
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())

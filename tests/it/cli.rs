@@ -197,9 +197,9 @@ async fn cli_against_server(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(cli_against_server);
+crate::per_database!(server: cli_against_server);
 
-#[tokio::test]
+crate::test!(cli_with_no_server_says_so);
 async fn cli_with_no_server_says_so() {
     // A port nothing listens on.
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -211,7 +211,7 @@ async fn cli_with_no_server_says_so() {
     assert!(err.contains("cannot reach the server"), "{err}");
 }
 
-#[tokio::test]
+crate::test!(help_lists_both_forms_and_version_prints);
 async fn help_lists_both_forms_and_version_prints() {
     let (ok, out, _) = cli(&["help"]).await;
     assert!(ok);
@@ -297,4 +297,4 @@ async fn cli_keys(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(cli_keys);
+crate::per_database!(server: cli_keys);

@@ -617,7 +617,7 @@ async fn secret_rotation(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(
+crate::per_database!(server:
     secret_rotation,
     client_lifecycle,
     duplicate_ids_conflict,
@@ -628,7 +628,7 @@ crate::on_all_databases!(
     concurrent_writes
 );
 
-#[tokio::test]
+crate::test!(sqlite_runs_in_wal_mode);
 async fn sqlite_runs_in_wal_mode() {
     use sea_orm::{ConnectionTrait, Statement};
     let s = TestServer::start(Backend::Sqlite).await.unwrap();

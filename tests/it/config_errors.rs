@@ -36,7 +36,7 @@ fn serve_with(env: &[(&str, &str)], files: &[&std::path::Path]) -> (bool, String
     )
 }
 
-#[test]
+crate::test!(sync config_errors_name_the_key);
 fn config_errors_name_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = dir.path().join("unknown.yaml");
@@ -95,7 +95,7 @@ fn config_errors_name_the_key() {
     }
 }
 
-#[test]
+crate::test!(sync production_mode_refuses_plain_http_and_missing_secrets);
 fn production_mode_refuses_plain_http_and_missing_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let out = latchkey()
@@ -117,7 +117,7 @@ fn production_mode_refuses_plain_http_and_missing_secrets() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("secrets.system"));
 }
 
-#[test]
+crate::test!(sync config_files_layer_under_the_environment);
 fn config_files_layer_under_the_environment() {
     use latchkey::config::Config;
     let dir = tempfile::tempdir().unwrap();

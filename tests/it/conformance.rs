@@ -145,5 +145,5 @@ async fn frontchannel_page_navigates_once(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(code_token_without_nonce, frontchannel_page_navigates_once);
-crate::on_all_databases_with!(open_registration => unsupported_registration_metadata);
+crate::per_database!(server: code_token_without_nonce, frontchannel_page_navigates_once);
+crate::per_database!(server(open_registration): unsupported_registration_metadata);

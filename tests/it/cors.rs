@@ -76,14 +76,12 @@ fn blocked(r: &Value) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(a_single_page_app_on_another_origin, needs: [Browser]);
 async fn a_single_page_app_on_another_origin() {
     let (site, _s1) = page_origin().await; // listed by the server
     let (spa, _s2) = page_origin().await; // listed by the client only
     let (evil, _s3) = page_origin().await; // listed by nobody
-    let Some((_driver, c)) = headless().await else {
-        return;
-    };
+    let (_driver, c) = headless().await;
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
     let (site_, site2) = (site.clone(), site.clone());
     let s = TestServer::start_with(db, move |c| {
@@ -342,9 +340,9 @@ async fn headers(s: TestServer) {
     assert_eq!(acao(&r), None);
 }
 
-crate::on_all_databases_with!(cors_on => headers);
+crate::per_database!(server(cors_on): headers);
 
-#[tokio::test]
+crate::test!(every_origin_never_with_credentials);
 async fn every_origin_never_with_credentials() {
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
     let s = TestServer::start_with(db, |c| c.serve.public.cors.enabled = true).await;
@@ -363,16 +361,14 @@ async fn every_origin_never_with_credentials() {
     );
 }
 
+crate::test!(the_same_headers_as_hydra, needs: [Hydra]);
 /// The same cross-origin requests to Hydra v2.3.0 and to Latchkey, each with one listed origin and
 /// a client listing another: the CORS headers agree, but for one listed difference — a preflight
 /// on a client path from an origin only the client lists, which Hydra refuses (its server-wide
 /// CORS layer answers preflights before the per-client one sees them, so such an app could
 /// never send `Authorization` to userinfo) and Latchkey admits.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_headers_as_hydra() {
-    let Some(bin) = crate::compat::hydra_or_skip() else {
-        return;
-    };
+    let bin = crate::compat::hydra();
     let (_hydra, h_public, h_admin) = crate::compat::start_hydra_with(
         &bin,
         &[

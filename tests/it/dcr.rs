@@ -37,7 +37,7 @@ async fn discovery(s: &TestServer) -> Value {
     s.discovery().await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(absent_unless_enabled);
 async fn absent_unless_enabled() {
     let s = TestServer::start(Backend::Sqlite).await.unwrap();
     use reqwest::Method;
@@ -283,4 +283,4 @@ fn dcr_config(c: &mut latchkey::config::Config) {
     c.oidc.dynamic_client_registration.default_scope = vec!["openid".into(), "profile".into()];
 }
 
-crate::on_all_databases_with!(dcr_config => lifecycle);
+crate::per_database!(server(dcr_config): lifecycle);

@@ -90,7 +90,7 @@ async fn sign_in_as_the_banner_says(commands: &[String], public: &str) -> String
     link
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(dev_banner_commands_work_as_printed);
 async fn dev_banner_commands_work_as_printed() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = latchkey()

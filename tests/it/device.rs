@@ -718,24 +718,7 @@ async fn another_user_in_a_remembering_browser(backend: Backend) {
     s.stop().await;
 }
 
-/// One test per database, each on a fresh server that tells devices to poll every second.
-macro_rules! device_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                use crate::support::Backend;
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() { super::$name(Backend::Sqlite).await }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() { super::$name(Backend::Postgres).await }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn mysql() { super::$name(Backend::Mysql).await }
-            }
-        )*
-    };
-}
-
-device_tests!(
+crate::per_database!(
     device_flow,
     device_errors,
     user_code_entry,
@@ -744,10 +727,10 @@ device_tests!(
     two_nodes
 );
 
+crate::test!(perform_device_code);
 /// `perform device-code` (Hydra's command): prints where to go and the code, polls while the user
 /// verifies in a browser, prints the tokens; with a confidential client registered for
 /// client_secret_post, which it falls back to.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn perform_device_code() {
     use std::io::BufRead;
     let s = server(Backend::Sqlite).await.unwrap();

@@ -664,7 +664,7 @@ async fn concurrent_spending(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(
+crate::per_database!(server:
     code_flow_with_pkce,
     refresh_rotation_and_reuse,
     concurrent_spending

@@ -510,7 +510,7 @@ async fn consent_verifier_is_single_use(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(
+crate::per_database!(server:
     consent_verifier_is_single_use,
     remember_and_prompt,
     rejections,
@@ -571,10 +571,10 @@ async fn oidc_context_and_id_token_hint(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(oidc_context_and_id_token_hint);
+crate::per_database!(server: oidc_context_and_id_token_hint);
 
+crate::test!(pkce_enforced_for_all_clients);
 /// `oauth2.pkce.enforced`: every client must use PKCE, confidential ones too.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pkce_enforced_for_all_clients() {
     let db = crate::support::TestDb::create(crate::support::Backend::Sqlite)
         .await

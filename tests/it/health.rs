@@ -34,4 +34,4 @@ async fn health(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(health);
+crate::per_database!(server: health);

@@ -339,10 +339,10 @@ async fn token_hook(s: TestServer) {
     assert_eq!(p["session"]["id_token"]["subject"], "alice");
 }
 
-crate::on_all_databases_with!(hooked => token_hook);
+crate::per_database!(server(hooked): token_hook);
 
+crate::test!(a_silent_hook_refuses_in_time);
 /// A hook that does not answer: refused after the outbound timeout (5 s), with a 403.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_hook_refuses_in_time() {
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
     let s = TestServer::start_with(db, hooked).await;
@@ -369,8 +369,8 @@ async fn a_silent_hook_refuses_in_time() {
     );
 }
 
+crate::test!(the_refresh_token_hook);
 /// Hydra's older hook: refresh grants only, with its own payload shape.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_refresh_token_hook() {
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
     let s = TestServer::start_with(db, |c| {
@@ -446,13 +446,11 @@ fn shape(v: &Value, path: &str, out: &mut std::collections::BTreeMap<String, &'s
     }
 }
 
+crate::test!(the_payload_is_hydras, needs: [Hydra]);
 /// Hydra v2.3.0 and Latchkey call the same hook for a client credentials token: the payloads
 /// have the same shape and, but for ids and times, the same values; both apply the answer.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_payload_is_hydras() {
-    let Some((_hydra, hydra, s)) = beside_hydra().await else {
-        return;
-    };
+    let (_hydra, hydra, s) = beside_hydra().await;
     let http = reqwest::Client::new();
     let mut payloads = Vec::new();
     let mut exts = Vec::new();
@@ -507,9 +505,9 @@ async fn the_payload_is_hydras() {
     );
 }
 
-/// Hydra v2.3.0 and a Latchkey server, both calling [`hook_url`] (`None`: the test skips).
-async fn beside_hydra() -> Option<(crate::support::KillOnDrop, crate::compat::Peer, TestServer)> {
-    let bin = crate::compat::hydra_or_skip()?;
+/// Hydra v2.3.0 and a Latchkey server, both calling [`hook_url`].
+async fn beside_hydra() -> (crate::support::KillOnDrop, crate::compat::Peer, TestServer) {
+    let bin = crate::compat::hydra();
     let (process, public, admin) =
         crate::compat::start_hydra_with(&bin, &[("OAUTH2_TOKEN_HOOK_URL", hook_url())]).await;
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
@@ -517,7 +515,7 @@ async fn beside_hydra() -> Option<(crate::support::KillOnDrop, crate::compat::Pe
         c.oauth2.token_hook = Some(latchkey::config::Hook::Url(hook_url()));
     })
     .await;
-    Some((process, crate::compat::Peer::new("hydra", public, admin), s))
+    (process, crate::compat::Peer::new("hydra", public, admin), s)
 }
 
 /// Replaces what differs by nature between two servers' payloads (the client's id, the issuer,
@@ -576,13 +574,11 @@ fn normalized(mut p: Value, id: &str) -> Value {
     p
 }
 
+crate::test!(the_code_grant_payload_is_hydras, needs: [Hydra]);
 /// The authorization code grant's payload, Hydra's and Latchkey's, after the same login (`acr`,
 /// `amr`) and consent (claims for both tokens).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_code_grant_payload_is_hydras() {
-    let Some((_hydra, hydra, s)) = beside_hydra().await else {
-        return;
-    };
+    let (_hydra, hydra, s) = beside_hydra().await;
     let app = App {
         login: Ok(json!({"subject": "user-1", "acr": "urn:pwd", "amr": ["pwd"]})),
         consent: Ok(json!({"session": {

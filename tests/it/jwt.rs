@@ -206,10 +206,10 @@ fn decode_jti(token: &str) -> Value {
     p["jti"].clone()
 }
 
-crate::on_all_databases!(jwt_access_tokens);
+crate::per_database!(server: jwt_access_tokens);
 
+crate::test!(global_strategy_and_client_override);
 /// `strategies.access_token: jwt` makes JWTs the default; a client can still ask for opaque.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn global_strategy_and_client_override() {
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
     let s = TestServer::start_with(db, |c| c.strategies.access_token = "jwt".into()).await;

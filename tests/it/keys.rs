@@ -270,10 +270,10 @@ async fn published_keys_and_rotation(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(key_sets, published_keys_and_rotation);
+crate::per_database!(server: key_sets, published_keys_and_rotation);
 
+crate::test!(keys_survive_secret_rotation);
 /// Keys sealed under an old secret open after a new secret is prepended.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_survive_secret_rotation() {
     let db = crate::support::TestDb::create(crate::support::Backend::Sqlite)
         .await

@@ -143,4 +143,4 @@ async fn per_client_lifespans(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(per_client_lifespans);
+crate::per_database!(server: per_client_lifespans);

@@ -372,7 +372,7 @@ async fn janitor_cleans_flows_and_sessions(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(
+crate::per_database!(server:
     consent_sessions,
     rp_initiated_logout,
     janitor_cleans_flows_and_sessions

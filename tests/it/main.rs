@@ -4,6 +4,8 @@
 // Tests read the clocks directly: they are the world the server's injected clock stands in for.
 #![allow(clippy::disallowed_methods)]
 
+#[macro_use]
+mod harness;
 mod support;
 
 mod admin_keys;
@@ -46,3 +48,7 @@ mod tokens;
 mod tutorial;
 mod ui;
 mod users;
+
+fn main() {
+    harness::main();
+}

@@ -8,7 +8,7 @@ use std::{
 
 use crate::support::{Backend, TestDb, cli, latchkey};
 
-async fn migrate_then_serve(db: TestDb) {
+async fn migrate_then_serve_on(db: TestDb) {
     let dsn = db.dsn.as_str();
     let (ok, out, _) = cli(&["migrate", "status", dsn]).await;
     assert!(ok);
@@ -125,35 +125,14 @@ async fn serve_until_ready_then_term(dsn: &str) {
     assert!(rest.iter().any(|l| l.contains("\"stopped\"")), "{rest:?}");
 }
 
-macro_rules! on_all_empty_databases {
-    ($name:ident) => {
-        mod $name {
-            use crate::support::{Backend, TestDb};
-            async fn go(b: Backend) {
-                match TestDb::create(b).await {
-                    Some(db) => super::$name(db).await,
-                    None => eprintln!("skipped: {b:?} is not configured"),
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                go(Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                go(Backend::Postgres).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn mysql() {
-                go(Backend::Mysql).await
-            }
-        }
-    };
+/// [`migrate_then_serve_on`] an empty database of each kind.
+async fn migrate_then_serve(backend: Backend) {
+    migrate_then_serve_on(TestDb::create(backend).await.expect("the database")).await
 }
 
-on_all_empty_databases!(migrate_then_serve);
+crate::per_database!(migrate_then_serve);
 
-#[tokio::test]
+crate::test!(dev_mode_migrates_and_keeps_a_private_secret);
 async fn dev_mode_migrates_and_keeps_a_private_secret() {
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
     let path = db.sqlite_path().unwrap();

@@ -8,7 +8,7 @@ use crate::support::{Backend, TestServer};
 const COMMITTED: &str = include_str!("../../openapi/admin.json");
 const REGENERATE: &str = "cargo run -- openapi > openapi/admin.json";
 
-#[test]
+crate::test!(sync committed_spec_matches_the_code);
 fn committed_spec_matches_the_code() {
     let generated = latchkey::http::admin::spec_json();
     assert!(
@@ -17,7 +17,7 @@ fn committed_spec_matches_the_code() {
     );
 }
 
-#[test]
+crate::test!(sync committed_spec_is_valid_openapi_3);
 fn committed_spec_is_valid_openapi_3() {
     let spec: openapiv3::OpenAPI = serde_json::from_str(COMMITTED).expect("parses as OpenAPI 3");
     assert!(spec.openapi.starts_with("3."));
@@ -60,7 +60,7 @@ fn committed_spec_is_valid_openapi_3() {
     }
 }
 
-#[tokio::test]
+crate::test!(served_spec_matches_the_committed_one);
 async fn served_spec_matches_the_committed_one() {
     let s = TestServer::start(Backend::Sqlite).await.unwrap();
     let mut served: Value = s.get("/admin/openapi.json").await.json().await.unwrap();
@@ -152,11 +152,11 @@ fn conforms(spec: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<
     }
 }
 
+crate::test!(answers_conform_to_the_spec);
 /// What the server answers conforms to its own spec (the response-schema check schemathesis
 /// makes, here for every client operation): a strictly typed SDK generated from the spec reads
 /// every client the server returns, the ones whose lifespans and `skip_logout_consent` are null
 /// among them.
-#[tokio::test]
 async fn answers_conform_to_the_spec() {
     let spec: Value = serde_json::from_str(COMMITTED).unwrap();
     let s = TestServer::start(Backend::Sqlite).await.unwrap();

@@ -296,11 +296,11 @@ fn pairwise_config(c: &mut latchkey::config::Config) {
     c.oidc.subject_identifiers.pairwise.salt = latchkey::config::Secret(SALT.into());
 }
 
-crate::on_all_databases_with!(pairwise_config => pairwise_subjects);
+crate::per_database!(server(pairwise_config): pairwise_subjects);
 
+crate::test!(pairwise_is_refused_unless_offered);
 /// Without pairwise among `oidc.subject_identifiers.supported_types` (the default), a pairwise
 /// client is refused, and discovery offers `public` only.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pairwise_is_refused_unless_offered() {
     let s = TestServer::start(Backend::Sqlite).await.unwrap();
     let (st, e) = client(&s, "rp", "https://a.example/cb", json!({})).await;

@@ -12,35 +12,21 @@ use crate::{
     support::{Backend, TestDb, TestServer},
 };
 
-fn sdks_dir() -> PathBuf {
-    std::env::var_os("LATCHKEY_SDKS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/latchkey-sdks")))
-        .unwrap_or_else(|| PathBuf::from("/nonexistent"))
-}
-
 fn script(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/sdk")
         .join(name)
 }
 
-/// The SDK's install directory, or `None` (after checking that skipping is allowed).
-pub fn installed(sub: &str) -> Option<PathBuf> {
-    let dir = sdks_dir().join(sub);
-    if dir.exists() {
-        return Some(dir);
-    }
+/// An installed SDK's directory, for a test registered with `needs: [Sdks]`.
+pub fn installed(sub: &str) -> PathBuf {
+    let dir = crate::harness::sdks_dir().join(sub);
     assert!(
-        std::env::var_os("LATCHKEY_REQUIRE_SDKS").is_none(),
-        "LATCHKEY_REQUIRE_SDKS is set but {} is missing (run tests/sdk/install.sh)",
+        dir.exists(),
+        "{} is missing (tests/sdk/install.sh installs Hydra's SDKs)",
         dir.display()
     );
-    eprintln!(
-        "skipped: {} is missing (tests/sdk/install.sh installs Hydra's SDKs)",
-        dir.display()
-    );
-    None
+    dir
 }
 
 /// A server as a login/consent app would face it: an external app's URLs (never fetched; the
@@ -69,11 +55,9 @@ fn run(mut cmd: Command, what: &str) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(hydra_python_sdk, needs: [Sdks]);
 async fn hydra_python_sdk() {
-    let Some(dir) = installed("python") else {
-        return;
-    };
+    let dir = installed("python");
     let s = server().await;
     let mut cmd = Command::new("python3");
     cmd.arg(script("hydra_python.py"))
@@ -87,17 +71,15 @@ async fn hydra_python_sdk() {
     s.stop().await;
 }
 
+crate::test!(generated_python_client_reads_every_client, needs: [Sdks]);
 /// A Python client generated from our own spec (openapi-generator, strict pydantic models) reads
 /// every client the server returns: those it creates itself, and ones registered dynamically,
 /// whose answers carry null in many fields.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_python_client_reads_every_client() {
-    let (Some(python), Some(generator)) = (
+    let (python, generator) = (
         installed("python"),
         installed("openapi-generator/openapi-generator-cli-7.25.0.jar"),
-    ) else {
-        return;
-    };
+    );
     let out = tempfile::tempdir().unwrap();
     let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("openapi/admin.json");
     let mut generate = Command::new("java");
@@ -148,11 +130,9 @@ async fn generated_python_client_reads_every_client() {
     s.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(hydra_js_sdk, needs: [Sdks]);
 async fn hydra_js_sdk() {
-    let Some(dir) = installed("js") else {
-        return;
-    };
+    let dir = installed("js");
     let s = server().await;
     let mut cmd = Command::new("node");
     cmd.arg(script("hydra_js.mjs"))
@@ -166,11 +146,9 @@ async fn hydra_js_sdk() {
     s.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(hydra_go_sdk_reads_discovery, needs: [Sdks]);
 async fn hydra_go_sdk_reads_discovery() {
-    let Some(dir) = installed("go/discovery") else {
-        return;
-    };
+    let dir = installed("go/discovery");
     let s = server().await;
     let mut cmd = Command::new(dir);
     cmd.arg(&s.public).arg(&s.admin);

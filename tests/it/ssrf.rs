@@ -136,15 +136,13 @@ async fn guarded(s: TestServer, key: Signer, port: u16) {
     s.stop().await;
 }
 
-async fn run_guarded(backend: crate::support::Backend) {
+async fn guard(backend: crate::support::Backend) {
     let Some(key) = Signer::new("ec", "k1") else {
-        eprintln!("skipped: openssl is not available to make test keys");
-        return;
+        panic!("openssl is not available to make test keys");
     };
     let port = json_server(json!({"keys": [key.jwk()]}).to_string()).await;
     let Some(db) = crate::support::TestDb::create(backend).await else {
-        eprintln!("skipped: {backend:?} is not configured");
-        return;
+        panic!("{backend:?} is not configured");
     };
     let s = TestServer::start_with(db, |c| {
         c.clients.http.disallow_private_ip_ranges = true;
@@ -155,18 +153,4 @@ async fn run_guarded(backend: crate::support::Backend) {
     guarded(s, key, port).await;
 }
 
-mod guard {
-    use crate::support::Backend;
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::run_guarded(Backend::Sqlite).await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        super::run_guarded(Backend::Postgres).await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn mysql() {
-        super::run_guarded(Backend::Mysql).await
-    }
-}
+crate::per_database!(needs: [Openssl]: guard);

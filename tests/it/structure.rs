@@ -214,7 +214,7 @@ fn layer_violations(
     (up, circles)
 }
 
-#[test]
+crate::test!(sync every_module_has_a_layer);
 fn every_module_has_a_layer() {
     let listed: Vec<&str> = LAYERS
         .iter()
@@ -230,7 +230,7 @@ fn every_module_has_a_layer() {
     );
 }
 
-#[test]
+crate::test!(sync imports_never_run_up_the_layers_nor_close_a_circle);
 fn imports_never_run_up_the_layers_nor_close_a_circle() {
     let imports = module_imports();
     assert!(
@@ -248,8 +248,8 @@ fn imports_never_run_up_the_layers_nor_close_a_circle() {
     );
 }
 
+crate::test!(sync the_layer_check_sees_an_import_up_and_a_circle);
 /// The check itself catches both faults.
-#[test]
 fn the_layer_check_sees_an_import_up_and_a_circle() {
     let layers: &[(&str, &[&str])] = &[("low", &["a", "b"]), ("high", &["c"])];
     let edge = |f: &str, t: &str| (f.to_owned(), t.to_owned(), format!("{f}.rs"));
@@ -260,16 +260,16 @@ fn the_layer_check_sees_an_import_up_and_a_circle() {
     assert_eq!(circles, ["a → b → a"]);
 }
 
-#[test]
+crate::test!(sync the_reference_scan_sees_grouped_imports);
 fn the_reference_scan_sees_grouped_imports() {
     let refs = crate_refs("use crate::{\n    http::State,\n    oauth::{a, b::{c}},\n};");
     assert!(refs.contains(&"http".to_owned()) && refs.contains(&"oauth".to_owned()));
     assert!(!refs.contains(&"a".to_owned()) && !refs.contains(&"c".to_owned()));
 }
 
+crate::test!(sync tokens_are_minted_in_one_module);
 /// Minting (codes, access, refresh and device codes through the HMAC signer, JWT access tokens
 /// and ID tokens through the signing keys) happens in `oauth::mint` only.
-#[test]
 fn tokens_are_minted_in_one_module() {
     let mint_dir = src().join("oauth").join("mint");
     let patterns = [
@@ -302,9 +302,9 @@ fn tokens_are_minted_in_one_module() {
     );
 }
 
+crate::test!(sync only_wiring_touches_the_services_bundle);
 /// The protocol's services are built from one bundle (`oauth::Services`) that only wiring code
 /// and the services' constructors touch: handlers and the CLI receive the services themselves.
-#[test]
 fn only_wiring_touches_the_services_bundle() {
     let mut found = Vec::new();
     for m in [
@@ -333,9 +333,9 @@ fn registered(folder: &str, registry: &str, pattern: impl Fn(&str) -> String) ->
     missing
 }
 
+crate::test!(sync every_grant_and_authorization_step_is_registered);
 /// A grant is its file plus one line in `TokenEndpoint::new`; an authorization step its file
 /// plus one entry in `STEPS`. A file that is not registered does nothing, so it is a mistake.
-#[test]
 fn every_grant_and_authorization_step_is_registered() {
     let mut missing = registered("oauth/grants", "oauth/grants/mod.rs", |n| {
         format!("Box::new({n}::")
@@ -346,4 +346,42 @@ fn every_grant_and_authorization_step_is_registered() {
         |n| format!("steps::{n}::check"),
     ));
     assert!(missing.is_empty(), "not registered: {missing:?}");
+}
+
+/// The integration tests run on their own harness (`tests/it/harness.rs`): a `#[test]` there would
+/// compile to nothing and never run, so every test is registered with `test!` or `per_database!`.
+fn libtest_attributes() -> Vec<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it");
+    let mut found = Vec::new();
+    let mut dirs = vec![dir.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = fs::read_to_string(&p).unwrap();
+                for (i, l) in text.lines().enumerate() {
+                    let t = l.trim_start();
+                    if t.starts_with("#[test]") || t.starts_with("#[tokio::test") {
+                        found.push(format!(
+                            "{}:{}",
+                            p.strip_prefix(&dir).unwrap().display(),
+                            i + 1
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+crate::test!(sync every_integration_test_is_registered_with_the_harness);
+fn every_integration_test_is_registered_with_the_harness() {
+    let found = libtest_attributes();
+    assert!(
+        found.is_empty(),
+        "use crate::test! or crate::per_database! instead of #[test] (it would never run): {found:?}"
+    );
 }

@@ -320,18 +320,13 @@ impl TestServer {
     }
 }
 
-/// Runs `f` against a fresh server on `backend`; skips (with a note) when the backend is absent.
+/// Runs `f` against a fresh server on `backend` (the harness has checked that it is configured).
 pub async fn run<F, Fut>(backend: Backend, f: F)
 where
     F: FnOnce(TestServer) -> Fut,
     Fut: Future<Output = ()>,
 {
-    match TestServer::start(backend).await {
-        Some(server) => f(server).await,
-        None => eprintln!(
-            "skipped: {backend:?} is not configured (set TEST_POSTGRES_URL / TEST_MYSQL_URL)"
-        ),
-    }
+    f(TestServer::start(backend).await.expect("the database")).await
 }
 
 /// As [`run`], with the server's configuration adjusted by `tweak`.
@@ -340,48 +335,8 @@ where
     F: FnOnce(TestServer) -> Fut,
     Fut: Future<Output = ()>,
 {
-    match TestDb::create(backend).await {
-        Some(db) => f(TestServer::start_with(db, tweak).await).await,
-        None => eprintln!(
-            "skipped: {backend:?} is not configured (set TEST_POSTGRES_URL / TEST_MYSQL_URL)"
-        ),
-    }
-}
-
-/// As [`on_all_databases`], each server configured by `tweak` (a `fn(&mut Config)`).
-#[macro_export]
-macro_rules! on_all_databases_with {
-    ($tweak:ident => $($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                use $crate::support::{Backend, run_with};
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() { run_with(Backend::Sqlite, super::$tweak, super::$name).await }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() { run_with(Backend::Postgres, super::$tweak, super::$name).await }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn mysql() { run_with(Backend::Mysql, super::$tweak, super::$name).await }
-            }
-        )*
-    };
-}
-
-/// Declares one test per database for an `async fn(TestServer)`.
-#[macro_export]
-macro_rules! on_all_databases {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                use $crate::support::{Backend, run};
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() { run(Backend::Sqlite, super::$name).await }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() { run(Backend::Postgres, super::$name).await }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn mysql() { run(Backend::Mysql, super::$name).await }
-            }
-        )*
-    };
+    let db = TestDb::create(backend).await.expect("the database");
+    f(TestServer::start_with(db, tweak).await).await
 }
 
 /// The header of a JWT, unverified.

@@ -7,7 +7,7 @@ use std::{
 
 use crate::support::{KillOnDrop, cli, latchkey};
 
-#[tokio::test]
+crate::test!(serves_https_with_the_configured_certificate, needs: [Openssl]);
 async fn serves_https_with_the_configured_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
@@ -32,8 +32,7 @@ async fn serves_https_with_the_configured_certificate() {
         .stderr(Stdio::null())
         .status();
     if !made.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: openssl is not available to make a test certificate");
-        return;
+        panic!("openssl is not available to make a test certificate");
     }
     let dsn = format!(
         "sqlite://{}?mode=rwc",
@@ -122,7 +121,7 @@ async fn serves_https_with_the_configured_certificate() {
     assert!(status.success(), "{status}");
 }
 
-#[test]
+crate::test!(sync bad_tls_material_stops_the_server_at_start);
 fn bad_tls_material_stops_the_server_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));

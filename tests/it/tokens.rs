@@ -522,7 +522,7 @@ async fn concurrent_issuance(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(
+crate::per_database!(server:
     concurrent_issuance,
     client_credentials,
     introspection_and_revocation,
@@ -636,7 +636,7 @@ async fn discovery(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(discovery);
+crate::per_database!(server: discovery);
 
 /// Client changes through the admin API apply to the very next token request, even though the
 /// token endpoint caches clients.
@@ -698,7 +698,7 @@ async fn client_changes_apply_at_once(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(client_changes_apply_at_once);
+crate::per_database!(server: client_changes_apply_at_once);
 
 /// Time moved forward by a test clock, not slept: a token expires at its lifespan, on the
 /// server's clock, even while its record is cached; a cached client outlives nothing either.
@@ -722,12 +722,4 @@ async fn expiry_on_a_test_clock(backend: crate::support::Backend) {
     s.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expiry_on_a_test_clock_sqlite() {
-    expiry_on_a_test_clock(crate::support::Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expiry_on_a_test_clock_postgres() {
-    expiry_on_a_test_clock(crate::support::Backend::Postgres).await;
-}
+crate::per_database!(expiry_on_a_test_clock);

@@ -163,7 +163,7 @@ async fn tutorial_database(admin_url: &str) {
     conn.close().await.ok();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(classic_tutorial);
 async fn classic_tutorial() {
     let mut sh = Shell::new();
     // 1. The database and the server.

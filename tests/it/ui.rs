@@ -334,12 +334,12 @@ async fn builtin_app(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(builtin_app);
+crate::per_database!(server: builtin_app);
 
+crate::test!(serve_ui_over_the_admin_api);
 /// `serve ui`: the same app alone at its root, over the admin API, swapped in through
 /// `urls.login` / `urls.consent` / `urls.logout` / `urls.device.*` (and then not mounted under
 /// `/ui`); a code flow, then a device connected through its device pages.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_ui_over_the_admin_api() {
     let port = crate::authcode::free_port();
     let app = format!("http://127.0.0.1:{port}");
@@ -543,9 +543,9 @@ async fn serve_ui_over_the_admin_api() {
     s.stop().await;
 }
 
+crate::test!(login_session_id_changes_at_sign_in);
 /// Session fixation: the login session id is chosen by the server, fresh at every sign-in; a
 /// planted cookie value is never adopted.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_session_id_changes_at_sign_in() {
     let db = crate::support::TestDb::create(crate::support::Backend::Sqlite)
         .await

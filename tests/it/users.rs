@@ -185,4 +185,4 @@ async fn user_commands(s: TestServer) {
     s.stop().await;
 }
 
-crate::on_all_databases!(user_commands);
+crate::per_database!(server: user_commands);

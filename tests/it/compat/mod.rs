@@ -30,7 +30,7 @@ use crate::{
     support::{Backend, KillOnDrop, TestDb, TestServer},
 };
 
-#[test]
+crate::test!(sync globs);
 fn globs() {
     assert!(matches("a*", "abc"));
     assert!(matches("body[*].x", "body[12].x"));
@@ -677,18 +677,9 @@ fn matches(pattern: &str, s: &str) -> bool {
     }
 }
 
-/// [`hydra_binary`] for a test that compares with Hydra: `None` (the test skips, saying so) when
-/// there is none, and a failure instead when `LATCHKEY_REQUIRE_HYDRA` is set (CI).
-pub fn hydra_or_skip() -> Option<PathBuf> {
-    let bin = hydra_binary();
-    if bin.is_none() {
-        assert!(
-            std::env::var_os("LATCHKEY_REQUIRE_HYDRA").is_none(),
-            "LATCHKEY_REQUIRE_HYDRA is set but no Hydra binary was found (run bench/peers/hydra.sh or set HYDRA_BIN)"
-        );
-        eprintln!("skipped: no Hydra binary (bench/peers/hydra.sh builds one)");
-    }
-    bin
+/// The Hydra binary of a test registered with `needs: [Hydra]` (the harness checked it is there).
+pub fn hydra() -> PathBuf {
+    hydra_binary().expect("a Hydra binary (bench/peers/hydra.sh builds one)")
 }
 
 pub fn hydra_binary() -> Option<PathBuf> {
@@ -794,11 +785,9 @@ async fn start_latchkey() -> TestServer {
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+crate::test!(same_answers_as_hydra, needs: [Hydra]);
 async fn same_answers_as_hydra() {
-    let Some(bin) = hydra_or_skip() else {
-        return;
-    };
+    let bin = crate::compat::hydra();
     let (_hydra, h_public, h_admin) = start_hydra(&bin).await;
     let lk = start_latchkey().await;
     let mut run = Run {

@@ -17,10 +17,7 @@ mod modules;
 /// plans) on `backend`, one server with a test clock for all.
 async fn plans(backend: crate::support::Backend, form_post: bool) {
     let Some(db) = crate::support::TestDb::create(backend).await else {
-        eprintln!(
-            "skipped: {backend:?} is not configured (set TEST_POSTGRES_URL / TEST_MYSQL_URL)"
-        );
-        return;
+        panic!("{backend:?} is not configured (set TEST_POSTGRES_URL / TEST_MYSQL_URL)");
     };
     let clock = std::sync::Arc::new(latchkey::clock::ManualClock::new());
     let s = TestServer::start_clocked(db, |_| {}, clock.clone()).await;
@@ -34,29 +31,20 @@ async fn plans(backend: crate::support::Backend, form_post: bool) {
     op.s.stop().await;
 }
 
-macro_rules! per_database {
-    ($($name:ident: $form_post:expr),*) => {$(
-        mod $name {
-            use crate::support::Backend;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::plans(Backend::Sqlite, $form_post).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::plans(Backend::Postgres, $form_post).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn mysql() { super::plans(Backend::Mysql, $form_post).await }
-        }
-    )*};
+async fn basic_implicit_hybrid(backend: crate::support::Backend) {
+    plans(backend, false).await
 }
 
-per_database!(basic_implicit_hybrid: false, formpost: true);
+async fn formpost(backend: crate::support::Backend) {
+    plans(backend, true).await
+}
+
+crate::per_database!(basic_implicit_hybrid, formpost);
 
 /// The dynamic, config and logout plans' modules on `backend`, with dynamic registration open.
-async fn dynamic_plans(backend: crate::support::Backend) {
+async fn dynamic_config_logout(backend: crate::support::Backend) {
     let Some(db) = crate::support::TestDb::create(backend).await else {
-        eprintln!(
-            "skipped: {backend:?} is not configured (set TEST_POSTGRES_URL / TEST_MYSQL_URL)"
-        );
-        return;
+        panic!("{backend:?} is not configured (set TEST_POSTGRES_URL / TEST_MYSQL_URL)");
     };
     let s = TestServer::start_with(db, |c| {
         c.oidc.dynamic_client_registration.enabled = true;
@@ -70,21 +58,7 @@ async fn dynamic_plans(backend: crate::support::Backend) {
     op.s.stop().await;
 }
 
-mod dynamic_config_logout {
-    use crate::support::Backend;
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::dynamic_plans(Backend::Sqlite).await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        super::dynamic_plans(Backend::Postgres).await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn mysql() {
-        super::dynamic_plans(Backend::Mysql).await
-    }
-}
+crate::per_database!(dynamic_config_logout);
 
 use std::collections::HashMap;
 
