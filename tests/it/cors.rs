@@ -15,7 +15,7 @@ use crate::{
     support::{Backend, TestDb, TestServer},
 };
 
-const CB: &str = "https://rp.example/cb";
+use crate::support::CB;
 
 /// Serves a blank page on 127.0.0.1:`port`, so the browser has an origin to run scripts from.
 async fn page_origin() -> (String, tokio::task::JoinHandle<()>) {

@@ -17,7 +17,7 @@ use crate::{
 };
 
 pub const ISSUER: &str = "http://127.0.0.1:4444/";
-pub const CB: &str = "https://rp.example/cb";
+pub use crate::support::CB;
 
 /// A browser: keeps cookies, and reports redirects instead of following them.
 #[derive(Clone)]

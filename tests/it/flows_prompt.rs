@@ -16,7 +16,7 @@ use crate::{
     support::TestServer,
 };
 
-const CB: &str = "https://rp.example/cb";
+use crate::support::CB;
 
 fn auth_url(s: &TestServer, query: &str) -> String {
     format!(

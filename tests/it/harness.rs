@@ -190,13 +190,35 @@ macro_rules! per_database {
 
 /// Runs every registered test (the `it` binary's `main`).
 pub fn main() {
-    let args = libtest_mimic::Arguments::from_args();
+    // libtest takes several name filters (`cargo test -- a b`), libtest-mimic one: the filters are
+    // taken out here and applied below, the rest goes to libtest-mimic.
+    const WITH_VALUE: &[&str] = &[
+        "--test-threads",
+        "--skip",
+        "--format",
+        "--color",
+        "--logfile",
+    ];
+    let (mut filters, mut rest) = (Vec::new(), Vec::new());
+    let mut raw = std::env::args();
+    rest.extend(raw.next());
+    while let Some(a) = raw.next() {
+        if WITH_VALUE.contains(&a.as_str()) {
+            rest.push(a);
+            rest.extend(raw.next());
+        } else if a.starts_with('-') {
+            rest.push(a);
+        } else {
+            filters.push(a);
+        }
+    }
+    let args = libtest_mimic::Arguments::from_iter(rest);
     let mut tests: Vec<&Test> = inventory::iter::<Test>.into_iter().collect();
     tests.sort_by_key(|t| (t.module, t.name));
     let skipped: Mutex<std::collections::BTreeMap<String, usize>> = Default::default();
     let trials = tests
         .into_iter()
-        .map(|t| {
+        .filter_map(|t| {
             let module = t.module.strip_prefix("it::").unwrap_or(t.module);
             let module = if module == "it" { "" } else { module };
             let name = if module.is_empty() {
@@ -211,16 +233,34 @@ pub fn main() {
                 .collect();
             let must = absent.iter().any(|(n, _)| required(*n));
             let ignored = !absent.is_empty() && !must;
-            if ignored {
+            let selected = (filters.is_empty()
+                || filters.iter().any(|f| {
+                    if args.exact {
+                        &name == f
+                    } else {
+                        name.contains(f.as_str())
+                    }
+                }))
+                && !args.skip.iter().any(|k| {
+                    if args.exact {
+                        &name == k
+                    } else {
+                        name.contains(k.as_str())
+                    }
+                });
+            if ignored && selected {
                 for (_, why) in &absent {
                     *skipped.lock().unwrap().entry(why.clone()).or_default() += 1;
                 }
+            }
+            if !selected {
+                return None;
             }
             let body = match &t.body {
                 TestBody::Async(f) => Ok(*f),
                 TestBody::Sync(f) => Err(*f),
             };
-            libtest_mimic::Trial::test(name, move || {
+            let trial = libtest_mimic::Trial::test(name, move || {
                 if let Some((_, why)) = absent.first() {
                     return Err(format!("this test needs what is absent here: {why}").into());
                 }
@@ -242,9 +282,10 @@ pub fn main() {
                     msg.into()
                 })
             })
-            .with_ignored_flag(ignored)
+            .with_ignored_flag(ignored);
+            Some(trial)
         })
-        .collect();
+        .collect::<Vec<_>>();
     for (why, n) in skipped.into_inner().unwrap() {
         eprintln!("ignored: {n} tests, because {why}");
     }

@@ -24,11 +24,11 @@ use serde_json::{Value, json};
 
 use crate::{
     flows::{App, Browser, admin_get, continue_flow, param},
-    support::{Api, Backend, KillOnDrop, TestDb, latchkey},
+    support::{Backend, KillOnDrop, TestDb, latchkey},
 };
 
 const SECRET: &str = "test-secret-0123456789abcdef";
-const CB: &str = "https://rp.example/cb";
+use crate::support::CB;
 
 /// One `latchkey serve all` process.
 struct Node {
@@ -39,17 +39,7 @@ struct Node {
     process: KillOnDrop,
 }
 
-impl Api for Node {
-    fn admin(&self) -> &str {
-        &self.admin
-    }
-    fn public(&self) -> &str {
-        &self.public
-    }
-    fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-}
+crate::api_by_fields!(Node);
 
 impl Node {
     /// Starts a server process on `dsn` (migrated already) on ports of its own, with an external

@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::{
     flows::{App, Browser, enc, param, run_flow},
-    support::{Api, KillOnDrop, cli, latchkey},
+    support::{KillOnDrop, cli, latchkey},
 };
 
 const SALT: &str = "sector-salt-0123";
@@ -29,17 +29,7 @@ struct Node {
     _process: KillOnDrop,
 }
 
-impl Api for Node {
-    fn admin(&self) -> &str {
-        &self.admin
-    }
-    fn public(&self) -> &str {
-        &self.public
-    }
-    fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-}
+crate::api_by_fields!(Node);
 
 /// Serves `body` over HTTPS at any path, on a port of its own; returns the port.
 async fn https_server(cert: Vec<u8>, key: Vec<u8>, body: String) -> u16 {

@@ -143,17 +143,28 @@ pub trait Api {
     fn http(&self) -> &reqwest::Client;
 }
 
-impl Api for TestServer {
-    fn admin(&self) -> &str {
-        &self.admin
-    }
-    fn public(&self) -> &str {
-        &self.public
-    }
-    fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
+/// Implements [`Api`] for a type with `admin`, `public` and `http` fields.
+#[macro_export]
+macro_rules! api_by_fields {
+    ($t:ty) => {
+        impl $crate::support::Api for $t {
+            fn admin(&self) -> &str {
+                &self.admin
+            }
+            fn public(&self) -> &str {
+                &self.public
+            }
+            fn http(&self) -> &reqwest::Client {
+                &self.http
+            }
+        }
+    };
 }
+
+crate::api_by_fields!(TestServer);
+
+/// The redirect URI of the test clients (never fetched: tests read the code off the redirect).
+pub const CB: &str = "https://rp.example/cb";
 
 /// A running server over its own database.
 pub struct TestServer {

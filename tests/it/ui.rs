@@ -9,7 +9,7 @@ use crate::{
     support::TestServer,
 };
 
-const CB: &str = "https://rp.example/cb";
+use crate::support::CB;
 
 pub fn hidden(page: &Page, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");

@@ -185,17 +185,7 @@ impl Req {
     }
 }
 
-impl crate::support::Api for Peer {
-    fn admin(&self) -> &str {
-        &self.admin
-    }
-    fn public(&self) -> &str {
-        &self.public
-    }
-    fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-}
+crate::api_by_fields!(Peer);
 
 impl Peer {
     pub fn new(name: &'static str, public: String, admin: String) -> Self {

@@ -78,7 +78,7 @@ use crate::{
     ui::hidden,
 };
 
-pub const CB: &str = "https://rp.example/cb";
+pub use crate::support::CB;
 pub const EMAIL: &str = "foo@bar.com";
 pub const PASSWORD: &str = "foobar";
 
