@@ -31,7 +31,6 @@ pub fn state(
         db.changes.node(),
     ));
     db.keep_coherent(&owner);
-    let token_cache = crate::storage::token_cache::TokenCache::new(db.token_store(), owner.clone());
     let client_cache = Arc::new(crate::clients::cache::ClientCache::new(
         db.client_store(),
         owner.clone(),
@@ -50,41 +49,15 @@ pub fn state(
         clock.clone(),
         owner.clone(),
     ));
-    let config_arc = Arc::new(config.clone());
-    let jtis = crate::oauth::jti::Jtis::new(token_cache.clone());
-    let issuer = crate::oauth::mint::Issuer::new(
-        config.clone(),
-        keys.clone(),
+    let services = crate::oauth::Services::wire(
+        &config,
+        &db,
         clock.clone(),
-        outbound.clone(),
+        owner,
+        client_cache,
+        keys.clone(),
+        outbound,
     );
-    let services = crate::oauth::Services {
-        auth: Arc::new(crate::oauth::client_auth::Authenticator::new(
-            config_arc.clone(),
-            clock.clone(),
-            client_cache.clone(),
-            jtis.clone(),
-            outbound.clone(),
-        )),
-        tokens: Arc::new(crate::oauth::tokens::Tokens::new(
-            issuer,
-            token_cache.clone(),
-            Some(token_cache),
-            clock.clone(),
-        )),
-        jtis,
-        clients: client_cache,
-        flows: Arc::new(crate::storage::flow_cache::FlowCache::new(
-            db.flow_store(),
-            owner,
-        )),
-        devices: db.device_store(),
-        trusts: db.trust_store(),
-        sealer: Arc::new(crate::crypto::seal::Sealer::new(&config.secrets.system)),
-        config: config_arc,
-        clock: clock.clone(),
-        outbound: outbound.clone(),
-    };
     let device_authorization = Arc::new(crate::oauth::device::DeviceAuthorization::new(&services));
     let users = Arc::new(crate::users::UserService::new(
         db.user_store(),

@@ -4,16 +4,18 @@
 //! # Layout
 //!
 //! - [`cli`]: the `latchkey` command trees (current and classic) and the HTTP client they use.
-//! - [`config`]: figment configuration (defaults < files < environment) with Hydra's keys.
+//! - [`config`]: figment configuration (defaults < files < environment) with Hydra's keys, a
+//!   file per section; lifespans are parsed once, at load.
 //! - [`app`]: builds the public and admin endpoints and runs them until shutdown.
 //! - [`http`]: poem / poem-openapi adapters only — handlers (`http::admin` has a file per admin
 //!   resource), middleware, and `http::error`, where every error is rendered.
-//! - [`oauth`]: the OAuth 2.0 core — parameters, client authentication, grants (each declares
-//!   its parameters and whether it needs client authentication), the device authorization
-//!   endpoint, introspection, revocation; no HTTP types. [`oauth::mint`] is the one place tokens
-//!   are made: lifespans, rows, and the signing of JWT access, ID and logout tokens.
-//! - [`oidc`]: OpenID Connect's library parts (ID tokens, subject identifiers, claims).
-//! - [`provider`]: the OpenID provider's endpoints above the core: discovery and userinfo.
+//! - [`oauth`]: the OAuth 2.0 core as services, no HTTP types — [`oauth::client_auth`],
+//!   [`oauth::tokens`], the token endpoint and its grants ([`oauth::grants`]; each declares its
+//!   parameters and client authentication and is built from the services it uses), the
+//!   authorization request's checks as a table of steps ([`oauth::authorize`]), the request
+//!   contexts ([`oauth::context`]), introspection, revocation, device authorization.
+//!   [`oauth::mint`] is the one place tokens are made: lifespans, rows, and the signing of JWT
+//!   access, ID and logout tokens. [`oauth::Services`] is what `app::state` builds them from.
 //! - [`flows`]: the login → consent engine ([`flows::engine`]) and what starts it — the
 //!   authorization endpoint ([`flows::endpoint`]) or a device authorization
 //!   ([`flows::device`], RFC 8628) — with Hydra's challenge API; flows in progress travel sealed
@@ -27,10 +29,12 @@
 //! - [`keys`]: JSON Web Key sets (admin operations, `jwks.json`, the token signing keys).
 //! - [`users`]: the built-in login app's users (demo user, sign-in checks); no HTTP types.
 //! - [`crypto`]: randomness, secret hashing, opaque tokens, sealing, JWK encodings.
-//! - [`error`]: [`error::AdminError`], the admin side's one error type (beside `oauth::OAuthError`).
+//! - [`error`]: the two error types, [`error::OAuthError`] and [`error::AdminError`], at the
+//!   bottom of the layers.
 //! - [`coherence`]: the cache-event vocabulary and its one owner, which keeps every in-process
 //!   cache right across nodes sharing a database (PostgreSQL `LISTEN/NOTIFY`, or a polled change
-//!   log on MySQL and SQLite).
+//!   log on MySQL and SQLite); sending and receiving, in one message format. It sits below
+//!   [`storage`], whose writes publish events.
 //! - [`tasks`]: the background tasks (writer, checkpointer, event listener or poller, janitor),
 //!   started and stopped together.
 //! - [`clock`]: injected time; the only file that reads the system clocks.

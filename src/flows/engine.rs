@@ -371,3 +371,95 @@ impl Completed {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::Arc, time::Duration};
+
+    use super::{Begin, Starter};
+    use crate::{
+        clock::ManualClock,
+        flows::{FlowState, Flows, Stage},
+        oauth::{device::DeviceAuthorization, testing},
+    };
+
+    async fn flows(clock: Arc<ManualClock>) -> (Flows, crate::storage::Db) {
+        let (s, _registry, db) = testing::services(clock).await;
+        let device = Arc::new(DeviceAuthorization::new(&s));
+        (Flows::new(&s, device), db)
+    }
+
+    fn begin() -> Begin {
+        Begin {
+            id: "flow-1".into(),
+            starter: Starter::Authorize,
+            client_id: "rp".into(),
+            request_url: "https://op.example/oauth2/auth?client_id=rp".into(),
+            scope: vec!["openid".into()],
+            audience: vec![],
+            oidc_context: None,
+            session: None,
+        }
+    }
+
+    /// A flow starts at the login app with a sealed challenge and a CSRF cookie bound into it;
+    /// the challenge opens as a login challenge only.
+    #[tokio::test]
+    async fn a_flow_starts_sealed_at_the_login_app() {
+        let clock = Arc::new(ManualClock::new());
+        let (f, _db) = flows(clock.clone()).await;
+        let step = f.begin_login(begin()).unwrap();
+        let (app, challenge) = step.location.split_once("?login_challenge=").unwrap();
+        assert_eq!(app, "https://op.example/ui/login");
+        let challenge = url::form_urlencoded::parse(format!("c={challenge}").as_bytes())
+            .next()
+            .unwrap()
+            .1
+            .into_owned();
+        let flow: FlowState = f.open_flow(Stage::LoginChallenge, &challenge).unwrap();
+        assert_eq!(
+            (flow.id.as_str(), flow.client_id.as_str()),
+            ("flow-1", "rp")
+        );
+        assert!(!flow.login_skip, "no session: the user must log in");
+        assert_eq!(step.cookies.len(), 1);
+        assert_eq!(
+            step.cookies[0].value, flow.login_csrf,
+            "the cookie is the flow's CSRF secret"
+        );
+        assert_eq!(step.cookies[0].max_age, 1800);
+        for other in [
+            Stage::LoginVerifier,
+            Stage::ConsentChallenge,
+            Stage::ConsentVerifier,
+        ] {
+            assert!(
+                f.open_flow::<FlowState>(other, &challenge).is_none(),
+                "a login challenge is no {other:?}"
+            );
+        }
+        assert!(
+            f.open_flow::<FlowState>(Stage::LoginChallenge, "forged")
+                .is_none()
+        );
+    }
+
+    /// `ttl.login_consent_request` bounds a flow in progress, on the injected clock.
+    #[tokio::test]
+    async fn a_flow_expires_after_its_time_for_login_and_consent() {
+        let clock = Arc::new(ManualClock::new());
+        let (f, _db) = flows(clock.clone()).await;
+        let step = f.begin_login(begin()).unwrap();
+        let challenge = step.location.split_once("login_challenge=").unwrap().1;
+        let challenge = url::form_urlencoded::parse(format!("c={challenge}").as_bytes())
+            .next()
+            .unwrap()
+            .1
+            .into_owned();
+        let flow: FlowState = f.open_flow(Stage::LoginChallenge, &challenge).unwrap();
+        clock.advance(Duration::from_secs(30 * 60));
+        assert!(!f.flow_expired(&flow), "30 minutes exactly: still in time");
+        clock.advance(Duration::from_millis(1));
+        assert!(f.flow_expired(&flow));
+    }
+}

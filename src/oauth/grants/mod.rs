@@ -258,3 +258,132 @@ impl Spendable {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    use serde_json::json;
+
+    use super::TokenEndpoint;
+    use crate::{
+        clock::ManualClock,
+        oauth::{ErrorCode, testing},
+    };
+
+    const SECRET: &str = "svc-secret-0123456789";
+
+    fn basic(id: &str, secret: &str) -> String {
+        format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+    }
+
+    /// The token endpoint's refusals, one per check, in the order the checks run; and the one
+    /// request that passes them all.
+    #[tokio::test]
+    async fn each_check_refuses_with_its_own_error() {
+        let (s, registry, _db) = testing::services(Arc::new(ManualClock::new())).await;
+        testing::client(
+            &registry,
+            json!({"client_id": "svc", "client_secret": SECRET, "grant_types": ["client_credentials"], "scope": "read"}),
+        )
+        .await;
+        testing::client(
+            &registry,
+            json!({"client_id": "spa", "token_endpoint_auth_method": "none",
+                   "grant_types": ["authorization_code", "refresh_token",
+                                   "urn:ietf:params:oauth:grant-type:device_code"],
+                   "redirect_uris": ["https://spa.example/cb"]}),
+        )
+        .await;
+        let ep = TokenEndpoint::new(&s);
+        let svc = basic("svc", SECRET);
+        let refused = |auth: Option<String>, body: &'static str| {
+            let ep = &ep;
+            async move {
+                ep.token(auth.as_deref(), body.as_bytes())
+                    .await
+                    .unwrap_err()
+            }
+        };
+        let cases: Vec<(Option<String>, &str, ErrorCode, &str)> = vec![
+            (None, "", ErrorCode::InvalidRequest, "no grant_type"),
+            (
+                None,
+                "grant_type=password",
+                ErrorCode::UnsupportedGrantType,
+                "before any client check",
+            ),
+            (
+                None,
+                "grant_type=client_credentials",
+                ErrorCode::InvalidClient,
+                "no credentials",
+            ),
+            (
+                Some(basic("svc", "wrong")),
+                "grant_type=client_credentials",
+                ErrorCode::InvalidClient,
+                "wrong secret",
+            ),
+            (
+                Some(svc.clone()),
+                "grant_type=authorization_code&code=x",
+                ErrorCode::UnauthorizedClient,
+                "a grant it does not list",
+            ),
+            (
+                None,
+                "grant_type=client_credentials&client_id=spa",
+                ErrorCode::UnauthorizedClient,
+                "a public client cannot even register for client credentials",
+            ),
+            (
+                Some(svc.clone()),
+                "grant_type=client_credentials&scope=write",
+                ErrorCode::InvalidScope,
+                "a scope it may not have",
+            ),
+            (
+                Some(svc.clone()),
+                "grant_type=client_credentials&audience=https://api.example",
+                ErrorCode::InvalidRequest,
+                "an audience it may not have",
+            ),
+            (
+                None,
+                "grant_type=authorization_code&client_id=spa",
+                ErrorCode::InvalidRequest,
+                "no code",
+            ),
+            (
+                None,
+                "grant_type=authorization_code&client_id=spa&code=ory_ac_forged",
+                ErrorCode::InvalidGrant,
+                "a code not ours",
+            ),
+            (
+                None,
+                "grant_type=refresh_token&client_id=spa&refresh_token=ory_rt_forged",
+                ErrorCode::InvalidGrant,
+                "a refresh token not ours",
+            ),
+            (
+                None,
+                "grant_type=urn:ietf:params:oauth:grant-type:device_code&client_id=spa&device_code=ory_dc_x",
+                ErrorCode::InvalidGrant,
+                "a device code not ours",
+            ),
+        ];
+        for (auth, body, code, why) in cases {
+            let e = refused(auth, body).await;
+            assert_eq!(e.code, code, "{why}: {body} → {}", e.description);
+        }
+        let ok = ep
+            .token(Some(&svc), b"grant_type=client_credentials&scope=read")
+            .await
+            .unwrap();
+        assert_eq!((ok.token_type, ok.scope.as_str()), ("bearer", "read"));
+        assert!(ok.refresh_token.is_none() && ok.id_token.is_none());
+    }
+}

@@ -233,35 +233,36 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// A lifespan setting (a client's `…_lifespan`) if it is set and not zero, otherwise the
+/// configured `default` TTL.
+fn lifespan(client_value: Option<&String>, default: &crate::config::Lifespan) -> Duration {
+    client_value
+        .and_then(|s| crate::config::parse_duration(s).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or_else(|| default.get())
+}
+
+/// The lifespans of the tokens `issuing` issues to `client`: the client's own lifespan for that
+/// grant and token where it set one (Hydra's per-grant lifespans), else `ttl.*`.
+fn lifespans(ttl: &crate::config::Ttl, issuing: Issuing, client: &OAuth2Client) -> Lifespans {
+    let [access, refresh, id] = issuing.client_fields(client);
+    Lifespans {
+        access_token: lifespan(access, &ttl.access_token),
+        refresh_token: lifespan(refresh, &ttl.refresh_token),
+        id_token: lifespan(id, &ttl.id_token),
+        auth_code: ttl.auth_code.get(),
+    }
+}
+
 impl Issuer {
     /// Whether a token hook is configured (the token endpoint then keeps what it may show it).
     pub fn hooks_on(&self) -> bool {
         self.hooks.any()
     }
 
-    /// A lifespan setting (a client's `…_lifespan`) if it is set and not zero, otherwise the
-    /// configured `default` TTL.
-    fn lifespan(
-        &self,
-        client_value: Option<&String>,
-        default: &crate::config::Lifespan,
-    ) -> Duration {
-        client_value
-            .and_then(|s| crate::config::parse_duration(s).ok())
-            .filter(|d| !d.is_zero())
-            .unwrap_or_else(|| default.get())
-    }
-
     /// The lifespans of the tokens a grant issues to a client.
     pub fn lifespans(&self, issuing: Issuing, client: &OAuth2Client) -> Lifespans {
-        let [access, refresh, id] = issuing.client_fields(client);
-        let ttl = &self.config.ttl;
-        Lifespans {
-            access_token: self.lifespan(access, &ttl.access_token),
-            refresh_token: self.lifespan(refresh, &ttl.refresh_token),
-            id_token: self.lifespan(id, &ttl.id_token),
-            auth_code: ttl.auth_code.get(),
-        }
+        lifespans(&self.config.ttl, issuing, client)
     }
 
     /// A device code (RFC 8628 §3.2) and its signature.
@@ -463,5 +464,79 @@ fn acr_of(r: &FlowRecord) -> Option<&str> {
             .and_then(|c| c.acr_values.as_ref())
             .filter(|v| !v.is_empty())
             .map(|_| "0"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{Issuing, lifespans};
+    use crate::{config::Ttl, wire::OAuth2Client};
+
+    fn client(metadata: serde_json::Value) -> OAuth2Client {
+        serde_json::from_value(metadata).unwrap()
+    }
+
+    const H: u64 = 3600;
+
+    #[test]
+    fn without_client_lifespans_the_configured_ttls_hold() {
+        let ttl = Ttl::default();
+        let l = lifespans(
+            &ttl,
+            Issuing::AuthorizationCode,
+            &client(serde_json::json!({})),
+        );
+        assert_eq!(l.access_token, Duration::from_secs(H));
+        assert_eq!(l.refresh_token, Duration::from_secs(720 * H));
+        assert_eq!(l.id_token, Duration::from_secs(H));
+        assert_eq!(l.auth_code, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn a_client_lifespan_holds_for_its_grant_and_token_only() {
+        let ttl = Ttl::default();
+        let c = client(serde_json::json!({
+            "authorization_code_grant_access_token_lifespan": "2h",
+            "refresh_token_grant_refresh_token_lifespan": "5m",
+            "client_credentials_grant_access_token_lifespan": "90s",
+            "implicit_grant_id_token_lifespan": "10m",
+        }));
+        let code = lifespans(&ttl, Issuing::AuthorizationCode, &c);
+        assert_eq!(code.access_token, Duration::from_secs(2 * H));
+        assert_eq!(
+            code.refresh_token,
+            Duration::from_secs(720 * H),
+            "not its grant's"
+        );
+        let refresh = lifespans(&ttl, Issuing::Refresh, &c);
+        assert_eq!(
+            refresh.access_token,
+            Duration::from_secs(H),
+            "not its grant's"
+        );
+        assert_eq!(refresh.refresh_token, Duration::from_secs(300));
+        let cc = lifespans(&ttl, Issuing::ClientCredentials, &c);
+        assert_eq!(cc.access_token, Duration::from_secs(90));
+        let implicit = lifespans(&ttl, Issuing::Implicit, &c);
+        assert_eq!(implicit.id_token, Duration::from_secs(600));
+        assert_eq!(implicit.access_token, Duration::from_secs(H));
+        let jwt = lifespans(&ttl, Issuing::JwtBearer, &c);
+        assert_eq!(jwt.access_token, Duration::from_secs(H));
+    }
+
+    #[test]
+    fn a_zero_or_unreadable_client_lifespan_falls_back_to_the_ttl() {
+        let ttl = Ttl {
+            access_token: "15m".parse().unwrap(),
+            ..Ttl::default()
+        };
+        for v in ["0s", "0", "", "soon"] {
+            let c =
+                client(serde_json::json!({"device_authorization_grant_access_token_lifespan": v}));
+            let l = lifespans(&ttl, Issuing::DeviceCode, &c);
+            assert_eq!(l.access_token, Duration::from_secs(900), "{v:?}");
+        }
     }
 }
