@@ -18,13 +18,6 @@ pub struct ClientRequest {
     pub client: AuthenticatedClient,
 }
 
-impl ClientRequest {
-    /// RFC 8707 `resource` parameters, as sent (each may repeat).
-    pub fn resources(&self) -> Vec<String> {
-        self.form.list("resource")
-    }
-}
-
 /// A request whose client has not been authenticated yet: the form parsed (`lists` are the
 /// parameters that may repeat) and the credentials found. Endpoints that must answer some
 /// errors before authenticating (an unknown grant type is `unsupported_grant_type` whoever asks)
