@@ -277,7 +277,7 @@ async fn anonymous_registration_is_guarded(s: TestServer) {
         ("to-closed", format!("http://127.0.0.1:{closed}/jwks.json")),
         ("to-json", format!("http://127.0.0.1:{not_keys}/jwks.json")),
     ] {
-        crate::tokens::make_client(
+        crate::support::make_client(
             &s,
             json!({"client_id": id, "grant_types": ["client_credentials"],
                    "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": uri}),
@@ -382,7 +382,7 @@ async fn script_schemes_refused(s: TestServer) {
 
 /// 7. A loopback redirect URI matches by its spelling; only the port may differ.
 async fn loopback_matching_is_exact(s: TestServer) {
-    crate::tokens::make_client(
+    crate::support::make_client(
         &s,
         json!({"client_id": "native", "token_endpoint_auth_method": "none",
                "grant_types": ["authorization_code"], "response_types": ["code"], "scope": "openid",

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::{
     flows::{App, Browser, run_flow},
+    support::make_client,
     support::{Backend, KillOnDrop, TestServer, latchkey},
-    tokens::make_client,
 };
 
 pub fn free_port() -> u16 {

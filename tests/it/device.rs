@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use crate::{
     flows::{App, Browser, ISSUER, Page, admin_put, continue_flow, enc, jwks, local, param},
+    support::make_client,
     support::{Api, Backend, TestDb, TestServer},
-    tokens::make_client,
 };
 
 pub const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";

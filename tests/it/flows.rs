@@ -12,8 +12,8 @@ use openidconnect::{
 use serde_json::{Value, json};
 
 use crate::{
+    support::make_client,
     support::{Api, TestServer},
-    tokens::make_client,
 };
 
 pub const ISSUER: &str = "http://127.0.0.1:4444/";

@@ -208,11 +208,11 @@ async fn rejections(s: TestServer) {
 /// client with `state` and `iss`.
 async fn error_cases(s: TestServer) {
     web_client(&s, "rp", json!({})).await;
-    crate::tokens::make_client(&s, json!({"client_id": "spa", "token_endpoint_auth_method": "none", "grant_types": ["authorization_code"], "response_types": ["code"], "scope": "openid", "redirect_uris": [CB]})).await;
+    crate::support::make_client(&s, json!({"client_id": "spa", "token_endpoint_auth_method": "none", "grant_types": ["authorization_code"], "response_types": ["code"], "scope": "openid", "redirect_uris": [CB]})).await;
     // Registration does not tie response types to grants (the classic tutorial registers
     // `-g client_credentials -r token,code`); the authorization endpoint does.
-    crate::tokens::make_client(&s, json!({"client_id": "cc", "client_secret": "cc-secret", "grant_types": ["client_credentials"], "response_types": ["token", "code"], "scope": "openid", "redirect_uris": [CB]})).await;
-    crate::tokens::make_client(&s, json!({"client_id": "ac", "client_secret": "ac-secret", "grant_types": ["authorization_code"], "response_types": ["token", "code", "id_token"], "scope": "openid", "redirect_uris": [CB]})).await;
+    crate::support::make_client(&s, json!({"client_id": "cc", "client_secret": "cc-secret", "grant_types": ["client_credentials"], "response_types": ["token", "code"], "scope": "openid", "redirect_uris": [CB]})).await;
+    crate::support::make_client(&s, json!({"client_id": "ac", "client_secret": "ac-secret", "grant_types": ["authorization_code"], "response_types": ["token", "code", "id_token"], "scope": "openid", "redirect_uris": [CB]})).await;
     let mut b = Browser::new();
     for url in [
         format!(

@@ -118,11 +118,6 @@ fn unique(prefix: &str) -> String {
     )
 }
 
-async fn token(s: &TestServer, id: &str, secret: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let r = s.token_request(Some((id, secret)), form).await;
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
 async fn token_hook(s: TestServer) {
     let cb = crate::flows::CB;
     // Authorization code: the hook sees the consent's claims and replaces them.
@@ -142,17 +137,17 @@ async fn token_hook(s: TestServer) {
     };
     let (page, _) = run_flow(&s, &mut Browser::new(), &auth, &app).await;
     let code = param(page.location.as_deref().unwrap(), "code").unwrap();
-    let (st, t) = token(
-        &s,
-        &rp,
-        "rp-secret",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", cb),
-        ],
-    )
-    .await;
+    let (st, t) = s
+        .token_json(
+            &rp,
+            "rp-secret",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", cb),
+            ],
+        )
+        .await;
     assert_eq!(st, 200, "{t}");
     let id_token = jwt_claims(t["id_token"].as_str().unwrap());
     assert_eq!(id_token["email"], "hook@example.com");
@@ -208,16 +203,16 @@ async fn token_hook(s: TestServer) {
     assert_eq!(p["session"]["id_token"]["subject"], "user-1");
 
     // Refresh: the hook sees the refresh token's claims (its own, from before), as Hydra.
-    let (st, t) = token(
-        &s,
-        &rp,
-        "rp-secret",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let (st, t) = s
+        .token_json(
+            &rp,
+            "rp-secret",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
     assert_eq!(st, 200, "{t}");
     let i = s.introspect(t["access_token"].as_str().unwrap()).await;
     assert_eq!(i["ext"], json!({"tier": "gold", "grant": "refresh_token"}));
@@ -237,13 +232,13 @@ async fn token_hook(s: TestServer) {
     let body = json!({"client_id": svc, "client_secret": "svc-secret", "grant_types": ["client_credentials"],
                       "scope": "read", "access_token_strategy": "jwt"});
     assert_eq!(s.post("/admin/clients", body).await.status(), 201);
-    let (st, t) = token(
-        &s,
-        &svc,
-        "svc-secret",
-        &[("grant_type", "client_credentials"), ("scope", "read")],
-    )
-    .await;
+    let (st, t) = s
+        .token_json(
+            &svc,
+            "svc-secret",
+            &[("grant_type", "client_credentials"), ("scope", "read")],
+        )
+        .await;
     assert_eq!(st, 200, "{t}");
     let at = jwt_claims(t["access_token"].as_str().unwrap());
     assert_eq!(
@@ -259,13 +254,13 @@ async fn token_hook(s: TestServer) {
     let quiet = unique("quiet");
     let body = json!({"client_id": quiet, "client_secret": "svc-secret", "grant_types": ["client_credentials"]});
     assert_eq!(s.post("/admin/clients", body).await.status(), 201);
-    let (st, t) = token(
-        &s,
-        &quiet,
-        "svc-secret",
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
+    let (st, t) = s
+        .token_json(
+            &quiet,
+            "svc-secret",
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
     assert_eq!(st, 200, "{t}");
     assert!(
         s.introspect(t["access_token"].as_str().unwrap())
@@ -279,13 +274,9 @@ async fn token_hook(s: TestServer) {
         let id = unique(prefix);
         let body = json!({"client_id": id, "client_secret": "svc-secret", "grant_types": ["client_credentials"]});
         assert_eq!(s.post("/admin/clients", body).await.status(), 201);
-        let (st, e) = token(
-            &s,
-            &id,
-            "svc-secret",
-            &[("grant_type", "client_credentials")],
-        )
-        .await;
+        let (st, e) = s
+            .token_json(&id, "svc-secret", &[("grant_type", "client_credentials")])
+            .await;
         assert_eq!(
             (st, e["error"].as_str()),
             (403, Some("access_denied")),
@@ -316,17 +307,17 @@ async fn token_hook(s: TestServer) {
         "alice",
         &aud,
     ));
-    let (st, t) = token(
-        &s,
-        &bearer,
-        "svc-secret",
-        &[
-            ("grant_type", crate::jwt_bearer::GRANT),
-            ("assertion", &assertion),
-            ("scope", "read"),
-        ],
-    )
-    .await;
+    let (st, t) = s
+        .token_json(
+            &bearer,
+            "svc-secret",
+            &[
+                ("grant_type", crate::jwt_bearer::GRANT),
+                ("assertion", &assertion),
+                ("scope", "read"),
+            ],
+        )
+        .await;
     assert_eq!(st, 200, "{t}");
     let i = s.introspect(t["access_token"].as_str().unwrap()).await;
     assert_eq!(i["ext"]["grant"], crate::jwt_bearer::GRANT);
@@ -350,13 +341,9 @@ async fn a_silent_hook_refuses_in_time() {
     let body = json!({"client_id": id, "client_secret": "svc-secret", "grant_types": ["client_credentials"]});
     assert_eq!(s.post("/admin/clients", body).await.status(), 201);
     let started = std::time::Instant::now();
-    let (st, e) = token(
-        &s,
-        &id,
-        "svc-secret",
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
+    let (st, e) = s
+        .token_json(&id, "svc-secret", &[("grant_type", "client_credentials")])
+        .await;
     let took = started.elapsed();
     assert_eq!(
         (st, e["error"].as_str()),
@@ -387,29 +374,29 @@ async fn the_refresh_token_hook() {
     );
     let (page, _) = run_flow(&s, &mut Browser::new(), &auth, &App::accept("bob")).await;
     let code = param(page.location.as_deref().unwrap(), "code").unwrap();
-    let (st, t) = token(
-        &s,
-        &rp,
-        "rp-secret",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", cb),
-        ],
-    )
-    .await;
+    let (st, t) = s
+        .token_json(
+            &rp,
+            "rp-secret",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", cb),
+            ],
+        )
+        .await;
     assert_eq!(st, 200, "{t}");
     assert!(sent_for(&rp).is_empty(), "not called for the code grant");
-    let (st, t) = token(
-        &s,
-        &rp,
-        "rp-secret",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let (st, t) = s
+        .token_json(
+            &rp,
+            "rp-secret",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
     assert_eq!(st, 200, "{t}");
     let i = s.introspect(t["access_token"].as_str().unwrap()).await;
     assert_eq!(i["ext"], json!({"tier": "gold", "grant": "refresh_token"}));

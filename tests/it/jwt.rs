@@ -6,18 +6,9 @@ use serde_json::{Value, json};
 
 use crate::{
     keys::public_jwks,
+    support::make_client,
     support::{Backend, TestDb, TestServer},
-    tokens::make_client,
 };
-
-async fn token(s: &TestServer, id: &str, form: &[(&str, &str)]) -> String {
-    let mut f = vec![("grant_type", "client_credentials")];
-    f.extend_from_slice(form);
-    let r = s.token_request(Some((id, "a-good-secret")), &f).await;
-    assert_eq!(r.status(), 200);
-    let t: Value = r.json().await.unwrap();
-    t["access_token"].as_str().unwrap().to_owned()
-}
 
 /// Verifies a JWT access token against the published keys, as a resource server does.
 async fn verify(s: &TestServer, token: &str, audience: &str) -> Result<Value, String> {
@@ -40,15 +31,16 @@ async fn jwt_access_tokens(s: TestServer) {
     make_client(&s, json!({"client_id": "jwt-svc", "client_secret": "a-good-secret", "grant_types": ["client_credentials"], "scope": "read write", "audience": ["https://api.example.com"], "access_token_strategy": "jwt"})).await;
     make_client(&s, json!({"client_id": "other", "client_secret": "a-good-secret", "grant_types": ["client_credentials"], "access_token_strategy": "jwt"})).await;
 
-    let t = token(
-        &s,
-        "jwt-svc",
-        &[
-            ("scope", "read write"),
-            ("audience", "https://api.example.com"),
-        ],
-    )
-    .await;
+    let t = s
+        .client_credentials(
+            "jwt-svc",
+            "a-good-secret",
+            &[
+                ("scope", "read write"),
+                ("audience", "https://api.example.com"),
+            ],
+        )
+        .await;
     assert_eq!(t.matches('.').count(), 2, "{t}");
     let claims = verify(&s, &t, "https://api.example.com").await.unwrap();
     assert_eq!(
@@ -64,7 +56,7 @@ async fn jwt_access_tokens(s: TestServer) {
         3600
     );
     assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
-    let t2 = token(&s, "jwt-svc", &[]).await;
+    let t2 = s.client_credentials("jwt-svc", "a-good-secret", &[]).await;
     assert_ne!(decode_jti(&t2), claims["jti"], "jti is unique per token");
 
     // The signing key is the newest of hydra.jwt.access-token.
@@ -120,7 +112,9 @@ async fn jwt_access_tokens(s: TestServer) {
     assert_eq!(s.introspect(&t).await, json!({"active": false}));
 
     // Tampered and foreign tokens are inactive.
-    let live = token(&s, "jwt-svc", &[("scope", "read")]).await;
+    let live = s
+        .client_credentials("jwt-svc", "a-good-secret", &[("scope", "read")])
+        .await;
     let parts: Vec<&str> = live.split('.').collect();
     let mut payload: Value = serde_json::from_slice(&b64d(parts[1])).unwrap();
     payload["scope"] = json!("read write admin");
@@ -153,7 +147,7 @@ async fn jwt_access_tokens(s: TestServer) {
         )
         .await;
     assert_eq!(r.status(), 201);
-    let new = token(&s, "jwt-svc", &[]).await;
+    let new = s.client_credentials("jwt-svc", "a-good-secret", &[]).await;
     let h = decode_header(&new).unwrap();
     assert_eq!(
         (h.kid.as_deref(), h.alg),
@@ -215,9 +209,9 @@ async fn global_strategy_and_client_override() {
     let s = TestServer::start_with(db, |c| c.strategies.access_token = "jwt".into()).await;
     make_client(&s, json!({"client_id": "default", "client_secret": "a-good-secret", "grant_types": ["client_credentials"]})).await;
     make_client(&s, json!({"client_id": "opaque", "client_secret": "a-good-secret", "grant_types": ["client_credentials"], "access_token_strategy": "opaque"})).await;
-    let jwt = token(&s, "default", &[]).await;
+    let jwt = s.client_credentials("default", "a-good-secret", &[]).await;
     assert!(decode_header(&jwt).is_ok(), "{jwt}");
-    let opaque = token(&s, "opaque", &[]).await;
+    let opaque = s.client_credentials("opaque", "a-good-secret", &[]).await;
     assert!(opaque.starts_with("ory_at_"), "{opaque}");
     assert_eq!(s.introspect(&jwt).await["active"], true);
     assert_eq!(s.introspect(&opaque).await["active"], true);

@@ -290,6 +290,34 @@ impl TestServer {
         req.send().await.expect("request")
     }
 
+    /// A token request with basic client authentication: its status and JSON body.
+    pub async fn token_json(
+        &self,
+        id: &str,
+        secret: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let r = self.token_request(Some((id, secret)), form).await;
+        (
+            r.status().as_u16(),
+            r.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// A client credentials access token (the request must succeed); `form` adds parameters.
+    pub async fn client_credentials(
+        &self,
+        id: &str,
+        secret: &str,
+        form: &[(&str, &str)],
+    ) -> String {
+        let mut f = vec![("grant_type", "client_credentials")];
+        f.extend_from_slice(form);
+        let (status, t) = self.token_json(id, secret, &f).await;
+        assert_eq!(status, 200, "{t}");
+        t["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// Introspects a token through the admin API.
     pub async fn introspect(&self, token: &str) -> serde_json::Value {
         self.introspect_with(token, None).await
@@ -348,6 +376,12 @@ where
 {
     let db = TestDb::create(backend).await.expect("the database");
     f(TestServer::start_with(db, tweak).await).await
+}
+
+/// Registers a client through the admin API (it must succeed).
+pub async fn make_client(s: &TestServer, body: serde_json::Value) {
+    let r = s.post("/admin/clients", body.clone()).await;
+    assert_eq!(r.status(), 201, "{body}: {}", r.text().await.unwrap());
 }
 
 /// The header of a JWT, unverified.

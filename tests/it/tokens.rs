@@ -3,26 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestServer, cli};
-
-pub async fn make_client(s: &TestServer, body: Value) {
-    let r = s.post("/admin/clients", body.clone()).await;
-    assert_eq!(r.status(), 201, "{body}: {}", r.text().await.unwrap());
-}
-
-async fn token_of(s: &TestServer, id: &str, secret: &str, scope: &str) -> String {
-    let r = s
-        .token_request(
-            Some((id, secret)),
-            &[("grant_type", "client_credentials"), ("scope", scope)],
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
+use crate::support::{TestServer, cli, make_client};
 
 async fn assert_oauth_error(r: reqwest::Response, status: u16, code: &str) {
     assert_eq!(r.status().as_u16(), status);
@@ -253,7 +234,9 @@ async fn introspection_and_revocation(s: TestServer) {
     make_client(&s, json!({"client_id": "a", "client_secret": "a-secret", "grant_types": ["client_credentials"], "scope": "read write"})).await;
     make_client(&s, json!({"client_id": "b", "client_secret": "b-secret", "grant_types": ["client_credentials"]})).await;
     make_client(&s, json!({"client_id": "short", "client_secret": "short-secret", "grant_types": ["client_credentials"], "client_credentials_grant_access_token_lifespan": "1ms"})).await;
-    let t = token_of(&s, "a", "a-secret", "read").await;
+    let t = s
+        .client_credentials("a", "a-secret", &[("scope", "read")])
+        .await;
 
     // Garbage, foreign and malformed tokens are simply inactive.
     let foreign = format!("ory_at_{}.{}", "A".repeat(43), "B".repeat(43));
@@ -287,7 +270,7 @@ async fn introspection_and_revocation(s: TestServer) {
     assert_eq!(s.introspect_with(&t, Some("read")).await["active"], true);
 
     // Expired.
-    let short = token_of(&s, "short", "short-secret", "").await;
+    let short = s.client_credentials("short", "short-secret", &[]).await;
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     assert_eq!(s.introspect(&short).await, json!({"active": false}));
 
@@ -325,9 +308,9 @@ async fn introspection_and_revocation(s: TestServer) {
     );
 
     // DELETE /admin/oauth2/tokens?client_id= removes every token of a client.
-    let t1 = token_of(&s, "b", "b-secret", "").await;
-    let t2 = token_of(&s, "b", "b-secret", "").await;
-    let keep = token_of(&s, "a", "a-secret", "").await;
+    let t1 = s.client_credentials("b", "b-secret", &[]).await;
+    let t2 = s.client_credentials("b", "b-secret", &[]).await;
+    let keep = s.client_credentials("a", "a-secret", &[]).await;
     let r = s
         .http
         .delete(format!("{}/admin/oauth2/tokens?client_id=b", s.admin))
@@ -343,7 +326,7 @@ async fn introspection_and_revocation(s: TestServer) {
 
 async fn secret_rotation_across_restarts(s: TestServer) {
     make_client(&s, json!({"client_id": "r", "client_secret": "r-secret", "grant_types": ["client_credentials"]})).await;
-    let old_token = token_of(&s, "r", "r-secret", "").await;
+    let old_token = s.client_credentials("r", "r-secret", &[]).await;
     let db = s.stop_keep_db().await;
     // A new secret is prepended: old tokens still verify, new ones are signed with the new secret.
     let s = TestServer::start_with(db, |c| {
@@ -354,7 +337,7 @@ async fn secret_rotation_across_restarts(s: TestServer) {
     })
     .await;
     assert_eq!(s.introspect(&old_token).await["active"], true);
-    let new_token = token_of(&s, "r", "r-secret", "").await;
+    let new_token = s.client_credentials("r", "r-secret", &[]).await;
     assert_eq!(s.introspect(&new_token).await["active"], true);
     let db = s.stop_keep_db().await;
     // With only the new secret, the old token no longer verifies.
@@ -655,7 +638,9 @@ async fn client_changes_apply_at_once(s: TestServer) {
         }
     };
     assert_eq!(ok("first-secret", "b").await, 200);
-    let issued = token_of(&s, "c", "first-secret", "a").await;
+    let issued = s
+        .client_credentials("c", "first-secret", &[("scope", "a")])
+        .await;
     assert_eq!(s.introspect(&issued).await["active"], true);
     let r = s.http.put(format!("{}/admin/clients/c", s.admin)).json(&json!({"client_id": "c", "client_secret": "second-secret", "grant_types": ["client_credentials"], "scope": "a"})).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -709,7 +694,7 @@ async fn expiry_on_a_test_clock(backend: crate::support::Backend) {
     let clock = std::sync::Arc::new(latchkey::clock::ManualClock::new());
     let s = TestServer::start_clocked(db, |_| {}, clock.clone()).await;
     make_client(&s, json!({"client_id": "svc", "client_secret": "svc-secret", "grant_types": ["client_credentials"], "client_credentials_grant_access_token_lifespan": "1h"})).await;
-    let t = token_of(&s, "svc", "svc-secret", "").await;
+    let t = s.client_credentials("svc", "svc-secret", &[]).await;
     assert_eq!(s.introspect(&t).await["active"], true, "and now cached");
     clock.advance(std::time::Duration::from_secs(3599));
     assert_eq!(s.introspect(&t).await["active"], true);

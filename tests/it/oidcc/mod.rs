@@ -214,7 +214,7 @@ impl Op {
             ("rp2", "client_secret_basic"),
             ("rp-post", "client_secret_post"),
         ] {
-            crate::tokens::make_client(
+            crate::support::make_client(
                 &s,
                 json!({
                     "client_id": id, "client_secret": "rp-secret",
