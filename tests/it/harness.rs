@@ -104,6 +104,32 @@ pub enum TestBody {
 
 inventory::collect!(Test);
 
+/// Whether `--nocapture` was given: then [`note!`] prints (libtest-mimic does not capture a
+/// test's output, so progress and measurements print only when asked for).
+pub static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A line of progress or a measurement, printed with `--nocapture` only.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {
+        if $crate::harness::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
+/// While alive, names what a test is doing; if the test panics meanwhile, the name is printed
+/// with the failure.
+pub struct Doing(pub String);
+
+impl Drop for Doing {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("(while: {})", self.0);
+        }
+    }
+}
+
 /// Registers `async fn name()` (or, with `sync`, `fn name()`) as a test, with what it needs.
 #[macro_export]
 macro_rules! test {
@@ -213,6 +239,7 @@ pub fn main() {
         }
     }
     let args = libtest_mimic::Arguments::from_iter(rest);
+    VERBOSE.store(args.nocapture, std::sync::atomic::Ordering::Relaxed);
     let mut tests: Vec<&Test> = inventory::iter::<Test>.into_iter().collect();
     tests.sort_by_key(|t| (t.module, t.name));
     let skipped: Mutex<std::collections::BTreeMap<String, usize>> = Default::default();

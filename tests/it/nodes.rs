@@ -193,7 +193,7 @@ struct Windows {
 
 impl Windows {
     fn record(&mut self, what: &str, w: Duration) {
-        eprintln!(
+        crate::note!(
             "window {:?} {what}: {:.1} ms",
             self.backend,
             w.as_secs_f64() * 1000.0
@@ -664,7 +664,7 @@ async fn losing_the_listener_never_serves_stale_answers() {
         (worst, rounds)
     };
     let (killed, (worst, rounds)) = tokio::join!(kill, check);
-    eprintln!(
+    crate::note!(
         "window Postgres revocation with the listener killed {killed} times: worst of {rounds} {:.1} ms",
         worst.as_secs_f64() * 1000.0
     );

@@ -831,7 +831,7 @@ async fn same_answers_as_hydra() {
             l.step, l.path, l.reason
         ));
     }
-    eprintln!(
+    crate::note!(
         "compat: {} steps, {} differences, {} listed, {} unlisted, {} stale",
         run.steps.len(),
         run.diffs.len(),

@@ -24,7 +24,9 @@ async fn plans(backend: crate::support::Backend, form_post: bool) {
     let mut op = Op::new(s).await;
     for (name, only) in modules::PLANS {
         for rt in only.response_types() {
-            eprintln!("module {name} [response_type={rt}] [form_post={form_post}]");
+            let _doing = crate::harness::Doing(format!(
+                "module {name} [response_type={rt}] [form_post={form_post}]"
+            ));
             modules::run(&mut op, &clock, name, rt, form_post).await;
         }
     }
@@ -52,7 +54,7 @@ async fn dynamic_config_logout(backend: crate::support::Backend) {
     .await;
     let mut op = Op::new(s).await;
     for name in dynamic::MODULES {
-        eprintln!("module {name}");
+        let _doing = crate::harness::Doing(format!("module {name}"));
         dynamic::run(&mut op, name).await;
     }
     op.s.stop().await;
