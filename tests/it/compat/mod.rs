@@ -22,7 +22,7 @@ use std::{
     time::Duration,
 };
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
@@ -48,10 +48,9 @@ pub const LOGIN: &str = "http://127.0.0.1:9/login";
 pub const CONSENT: &str = "http://127.0.0.1:9/consent";
 pub const LOGOUT: &str = "http://127.0.0.1:9/logout";
 pub const ERROR: &str = "http://127.0.0.1:9/error";
-pub const CB: &str = "http://127.0.0.1:9/cb";
 
 /// Which listener a request goes to.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub enum On {
     Public,
     Admin,
@@ -106,28 +105,40 @@ pub fn url_param(url: &str, name: &str) -> Option<String> {
 }
 
 /// A request, described once for both servers; `{var}` is replaced per server.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Req {
-    method: reqwest::Method,
+    method: String,
     on: On,
     path: String,
+    #[serde(default, skip_serializing_if = "Body::is_none")]
     body: Body,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     headers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     basic: Option<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     bearer: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 enum Body {
+    #[default]
     None,
     Json(Value),
     Form(Vec<(String, String)>),
     Raw(Option<String>, String),
 }
 
+impl Body {
+    fn is_none(&self) -> bool {
+        matches!(self, Self::None)
+    }
+}
+
 pub fn req(method: &str, on: On, path: &str) -> Req {
     Req {
-        method: method.parse().expect("method"),
+        method: method.to_owned(),
         on,
         path: path.to_owned(),
         body: Body::None,
@@ -142,12 +153,6 @@ pub fn get(on: On, path: &str) -> Req {
 }
 pub fn post(on: On, path: &str) -> Req {
     req("POST", on, path)
-}
-pub fn put(on: On, path: &str) -> Req {
-    req("PUT", on, path)
-}
-pub fn patch(on: On, path: &str) -> Req {
-    req("PATCH", on, path)
 }
 pub fn delete(on: On, path: &str) -> Req {
     req("DELETE", on, path)
@@ -166,21 +171,8 @@ impl Req {
         );
         self
     }
-    /// A body sent as is, with this `Content-Type` (none when `None`).
-    pub fn raw(mut self, content_type: Option<&str>, body: &str) -> Self {
-        self.body = Body::Raw(content_type.map(str::to_owned), body.to_owned());
-        self
-    }
-    pub fn header(mut self, k: &str, v: &str) -> Self {
-        self.headers.push((k.to_owned(), v.to_owned()));
-        self
-    }
     pub fn basic(mut self, user: &str, pass: &str) -> Self {
         self.basic = Some((user.to_owned(), pass.to_owned()));
-        self
-    }
-    pub fn bearer(mut self, token: &str) -> Self {
-        self.bearer = Some(token.to_owned());
         self
     }
 }
@@ -237,7 +229,8 @@ impl Peer {
             };
             format!("{base}{path}")
         };
-        let mut b = self.http.request(r.method.clone(), &url);
+        let method: reqwest::Method = r.method.parse().expect("an HTTP method");
+        let mut b = self.http.request(method, &url);
         if url.starts_with(&self.public) && !self.cookies.is_empty() {
             let jar = self
                 .cookies
@@ -541,6 +534,49 @@ fn render_header(peer: &Peer, name: &str, v: &str) -> String {
     }
 }
 
+/// What [`Run::save`] takes from each server's last answer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Take {
+    /// A field of the JSON body, by pointer (a string as is, anything else as JSON).
+    Field(String),
+    /// A parameter of the `Location` URL's query or fragment.
+    LocationParam(String),
+    /// The `next` link of a `Link` header (pagination).
+    NextLink,
+}
+
+impl Take {
+    fn from(&self, r: &Resp) -> Option<String> {
+        match self {
+            Self::Field(p) => r.field(p),
+            Self::LocationParam(n) => r.location_param(n),
+            Self::NextLink => {
+                let link = r.headers.get("link")?.to_str().ok()?;
+                link.split(',')
+                    .find(|l| l.contains("rel=\"next\""))
+                    .and_then(|l| Some(l[l.find('<')? + 1..l.find('>')?].to_owned()))
+            }
+        }
+    }
+}
+
+/// One line of `scenarios.jsonl`: what the runner does next.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "do")]
+pub enum Action {
+    /// Send to both servers and compare the answers under this step name.
+    Step { step: String, req: Req },
+    /// Send to both without comparing (to bring them back to the same state).
+    Quiet { req: Req },
+    /// Keep a value of each server's last answer as that server's `{var}`.
+    Save { var: String, take: Take },
+    /// A new browser (no cookies) on both.
+    NewBrowser,
+    /// An area that computes its requests (keys, signatures, times): run in code.
+    Code { area: String },
+}
+
 /// A difference between the two servers' answers to one step.
 #[derive(Debug, Clone)]
 pub struct Difference {
@@ -552,6 +588,8 @@ pub struct Difference {
 
 /// A run of the suite over both servers.
 pub struct Run {
+    /// With `COMPAT_RECORD` set: the actions taken, to write out as data.
+    pub record: Option<Vec<Action>>,
     pub peers: [Peer; 2],
     pub diffs: Vec<Difference>,
     pub steps: BTreeSet<String>,
@@ -563,6 +601,12 @@ impl Run {
     /// answers (Hydra's first).
     pub async fn step(&mut self, step: &str, r: Req) -> [Resp; 2] {
         assert!(self.steps.insert(step.to_owned()), "step {step} twice");
+        if let Some(rec) = &mut self.record {
+            rec.push(Action::Step {
+                step: step.to_owned(),
+                req: r.clone(),
+            });
+        }
         let h = self.peers[0].send(&r).await;
         let l = self.peers[1].send(&r).await;
         let (mut oh, mut ol) = (observe(&self.peers[0], &h), observe(&self.peers[1], &l));
@@ -592,6 +636,9 @@ impl Run {
     /// Sends `r` to both servers without comparing: to put them back in the same state after a
     /// step where one accepted what the other refused.
     pub async fn quiet(&mut self, r: Req) {
+        if let Some(rec) = &mut self.record {
+            rec.push(Action::Quiet { req: r.clone() });
+        }
         for p in &mut self.peers {
             p.send(&r).await;
         }
@@ -599,10 +646,16 @@ impl Run {
 
     /// Stores a value taken from each server's last answer as that server's variable `name`.
     /// Panics when either server's answer lacks it: the sequence cannot go on.
-    pub fn save(&mut self, name: &str, take: impl Fn(&Resp) -> Option<String>) {
+    pub fn save(&mut self, name: &str, take: Take) {
+        if let Some(rec) = &mut self.record {
+            rec.push(Action::Save {
+                var: name.to_owned(),
+                take: take.clone(),
+            });
+        }
         let last = self.last.as_ref().expect("a step before save");
         for (peer, r) in self.peers.iter_mut().zip(last) {
-            let v = take(r).unwrap_or_else(|| {
+            let v = take.from(r).unwrap_or_else(|| {
                 panic!(
                     "{}: cannot take {name} from the answer ({} {:?}): {}",
                     peer.name,
@@ -617,6 +670,9 @@ impl Run {
 
     /// A new browser on both servers.
     pub fn new_browser(&mut self) {
+        if let Some(rec) = &mut self.record {
+            rec.push(Action::NewBrowser);
+        }
         for p in &mut self.peers {
             p.clear_cookies();
         }
@@ -781,6 +837,7 @@ async fn same_answers_as_hydra() {
     let (_hydra, h_public, h_admin) = start_hydra(&bin).await;
     let lk = start_latchkey().await;
     let mut run = Run {
+        record: std::env::var_os("COMPAT_RECORD").map(|_| Vec::new()),
         peers: [
             Peer::new("hydra", h_public, h_admin),
             Peer::new("latchkey", lk.public.clone(), lk.admin.clone()),
@@ -790,6 +847,13 @@ async fn same_answers_as_hydra() {
         last: None,
     };
     scenarios::all(&mut run).await;
+    if let (Some(path), Some(rec)) = (std::env::var_os("COMPAT_RECORD"), &run.record) {
+        let lines: Vec<String> = rec
+            .iter()
+            .map(|a| serde_json::to_string(a).unwrap())
+            .collect();
+        std::fs::write(path, lines.join("\n") + "\n").unwrap();
+    }
     lk.stop().await;
 
     let listed: ListedFile =
