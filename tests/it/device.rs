@@ -166,9 +166,7 @@ async fn send(
 /// token validates; what the app saw names the device flow; polling again is a replay that
 /// revokes what was issued.
 async fn device_flow(backend: Backend) {
-    let Some(s) = server(backend).await else {
-        return;
-    };
+    let s = server(backend).await.expect("the database");
     tv_client(&s, "tv").await;
     let client = device(&s, "tv", jwks(&s).await);
     let details: CoreDeviceAuthorizationResponse = client
@@ -427,9 +425,7 @@ async fn device_errors(backend: Backend) {
 /// challenge); a device verifier only continues in the browser that entered the code; the admin
 /// API answers Hydra's shapes for a missing code and an unknown challenge.
 async fn user_code_entry(backend: Backend) {
-    let Some(s) = server(backend).await else {
-        return;
-    };
+    let s = server(backend).await.expect("the database");
     tv_client(&s, "tv").await;
     let (_, d) = device_auth(&s, "tv", "openid").await;
     let mut b = Browser::new();
@@ -555,9 +551,7 @@ async fn user_code_entry(backend: Backend) {
 /// Expiry on a test clock: at `ttl.device_user_code` the device is told `expired_token` and the
 /// user code is no longer accepted.
 async fn expiry(backend: Backend) {
-    let Some(db) = TestDb::create(backend).await else {
-        return;
-    };
+    let db = TestDb::create(backend).await.expect("the database");
     let clock = Arc::new(latchkey::clock::ManualClock::new());
     let s = TestServer::start_clocked(
         db,
@@ -599,9 +593,7 @@ async fn expiry(backend: Backend) {
 /// Two nodes on one database: the device asks node A, the user verifies on node B, the device
 /// polls node B and then (a replay) node A, which revokes what B issued.
 async fn two_nodes(backend: Backend) {
-    let Some(db) = TestDb::create(backend).await else {
-        return;
-    };
+    let db = TestDb::create(backend).await.expect("the database");
     let dsn = db.dsn.clone();
     let a = TestServer::start_with(db, fast_polls).await;
     let b = TestServer::start_with(TestDb::borrowed(&dsn), fast_polls).await;
@@ -646,9 +638,7 @@ async fn two_nodes(backend: Backend) {
 /// afresh (`prompt=login` back at the verification URI), the code is asked again, and the next
 /// login is not skipped.
 async fn another_user_in_a_remembering_browser(backend: Backend) {
-    let Some(s) = server(backend).await else {
-        return;
-    };
+    let s = server(backend).await.expect("the database");
     tv_client(&s, "tv").await;
     let mut b = Browser::new();
     let remember = App {

@@ -287,9 +287,7 @@ async fn token_hook(s: TestServer) {
     }
 
     // The JWT-bearer grant: the hook is shown the assertion (Hydra's one payload field).
-    let Some(signer) = crate::jwt_bearer::Signer::new("ec", "ec-hook") else {
-        return;
-    };
+    let signer = crate::jwt_bearer::Signer::new("ec", "ec-hook").expect("openssl");
     let bearer = unique("bearer");
     let body = json!({"client_id": bearer, "client_secret": "svc-secret", "grant_types": [crate::jwt_bearer::GRANT]});
     assert_eq!(s.post("/admin/clients", body).await.status(), 201);
@@ -330,7 +328,7 @@ async fn token_hook(s: TestServer) {
     assert_eq!(p["session"]["id_token"]["subject"], "alice");
 }
 
-crate::per_database!(server(hooked): token_hook);
+crate::per_database!(server(hooked), needs: [Openssl]: token_hook);
 
 crate::test!(a_silent_hook_refuses_in_time);
 /// A hook that does not answer: refused after the outbound timeout (5 s), with a 403.

@@ -831,7 +831,7 @@ async fn start_latchkey() -> TestServer {
     .await
 }
 
-crate::test!(same_answers_as_hydra, needs: [Hydra]);
+crate::test!(same_answers_as_hydra, needs: [Hydra, Openssl]);
 async fn same_answers_as_hydra() {
     let bin = crate::compat::hydra();
     let (_hydra, h_public, h_admin) = start_hydra(&bin).await;
