@@ -38,12 +38,20 @@ fn render(e: DynamicError) -> Response {
     }
 }
 
-/// (Every answer leaves with the listener's no-cache header: it may carry a secret or a token.)
+/// The client information response (RFC 7591 §3.2.1, RFC 7592 §3). Metadata the client did not
+/// give is left out, not sent as an empty string (Hydra sends `"client_uri": ""`): RFC 7591 §2
+/// makes those fields optional URLs and names, and clients that check the answer against the
+/// schema — the MCP TypeScript SDK among them — refuse an empty URL. (Every answer leaves with
+/// the listener's no-cache header: it may carry a secret or a token.)
 fn json(status: StatusCode, c: &OAuth2Client) -> Response {
+    let mut doc = serde_json::to_value(c).unwrap_or_default();
+    if let Some(fields) = doc.as_object_mut() {
+        fields.retain(|_, v| v.as_str() != Some(""));
+    }
     Response::builder()
         .status(status)
         .content_type("application/json; charset=utf-8")
-        .body(serde_json::to_vec(c).unwrap_or_default())
+        .body(serde_json::to_vec(&doc).unwrap_or_default())
 }
 
 /// The client metadata document (RFC 7591 §3.1: `application/json`). A body without a

@@ -84,6 +84,33 @@ async fn lifecycle(s: TestServer) {
         "oidc.dynamic_client_registration.default_scope"
     );
     assert!(h["cache-control"].to_str().unwrap().contains("no-store"));
+    // Metadata not given is absent, not an empty string (a schema-checking client refuses
+    // `"client_uri": ""`), while the admin API keeps Hydra's shape.
+    for absent in [
+        "client_uri",
+        "logo_uri",
+        "tos_uri",
+        "policy_uri",
+        "jwks_uri",
+        "owner",
+    ] {
+        assert!(c.get(absent).is_none(), "{absent}: {c}");
+    }
+    let empty: Vec<&String> = c
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| v.as_str() == Some(""))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(empty.is_empty(), "empty strings in {c}");
+    let admin: Value = s
+        .get(&format!("/admin/clients/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(admin["client_uri"], "", "the admin API answers as Hydra's");
     // At rest: a digest of the token, never the token.
     let row = s
         .state
