@@ -2,10 +2,11 @@
 //! rejecting it. Accepting or rejecting seals the app's answer into the verifier that
 //! `redirect_to` carries back to the authorization endpoint.
 
-use super::{Denied, FlowState, Flows, HandledConsent, HandledLogin, Stage, with_param};
+use super::{Denied, FlowState, Flows, HandledConsent, HandledLogin, Stage};
 use crate::{
     error::AdminError,
     oauth::ErrorCode,
+    query::with_param,
     wire::{
         AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, OAuth2Client, OAuth2ConsentRequest,
         OAuth2LoginRequest, OAuth2RedirectTo, RejectOAuth2Request,

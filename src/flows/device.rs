@@ -24,13 +24,14 @@ use serde::{Deserialize, Serialize};
 use super::{
     Flows, SetCookie, Stage,
     engine::{Begin, BrowserStep, ConsentSkip, Starter, StepError},
-    random_hex, with_param,
+    random_hex,
 };
 use crate::{
     clock::Clock,
     error::AdminError,
     limits::Failures,
     oauth::{ErrorCode, OAuthError, device::VERIFY_PATH},
+    query::with_param,
     storage::{DeviceState, StoreError},
     wire::{AcceptDeviceUserCodeRequest, OAuth2RedirectTo, OidcContext},
 };

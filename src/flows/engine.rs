@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     FlowState, Flows, HandledConsent, HandledLogin, SESSION_COOKIE, SetCookie, Stage, csrf_cookie,
-    new_session_cookie, random_hex, same_browser, session_cookie_digest, with_param,
+    new_session_cookie, random_hex, same_browser, session_cookie_digest,
 };
 use crate::{
     oauth::{ErrorCode, OAuthError},
+    query::with_param,
     storage::{FlowRecord, LoginSession, StoredFlow},
     wire::OidcContext,
 };

@@ -13,9 +13,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Flows, SESSION_COOKIE, SetCookie, Stage, with_param};
+use super::{Flows, SESSION_COOKIE, SetCookie, Stage};
 use crate::{
     oauth::{ErrorCode, OAuthError, params::FormParams},
+    query::with_param,
     wire::{OAuth2LogoutRequest, OAuth2RedirectTo},
 };
 

@@ -26,7 +26,6 @@ pub mod engine;
 pub mod logout;
 pub mod sessions;
 
-pub use crate::query::{replace_param, with_param};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -80,7 +80,7 @@ impl Services {
         let config_arc = Arc::new(config.clone());
         let token_cache = TokenCache::new(db.token_store(), owner.clone());
         let jtis = jti::Jtis::new(token_cache.clone());
-        let issuer = mint::Issuer::new(config.clone(), keys, clock.clone(), outbound.clone());
+        let issuer = mint::Issuer::new(config_arc.clone(), keys, clock.clone(), outbound.clone());
         Self {
             auth: Arc::new(client_auth::Authenticator::new(
                 config_arc.clone(),

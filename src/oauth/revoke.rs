@@ -26,9 +26,9 @@ impl Revocation {
 
     pub async fn revoke(&self, authorization: Option<&str>, body: &[u8]) -> Result<(), OAuthError> {
         let req = Unauthenticated::parse(authorization, body, &[])?;
-        // The token is required before the client is authenticated (as before).
-        req.form.require("token")?;
+        // A request without a token is refused before the client is authenticated.
+        let token = req.form.require("token")?.to_owned();
         let req = req.authenticate(&self.auth).await?;
-        self.tokens.revoke(&req).await
+        self.tokens.revoke(&req.client, &token).await
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{
     ErrorCode, OAuthError,
     client_auth::AuthenticatedClient,
-    context::{BearerRequest, ClientRequest},
+    context::BearerRequest,
     grants::TokenResponse,
     mint::{Issue, Issuer, Issuing},
 };
@@ -95,12 +95,15 @@ impl Tokens {
 
     /// RFC 7009 §2.1: the client revokes a token issued to it, and with it its whole family.
     /// Unknown or invalid tokens are already revoked (§2.2).
-    pub async fn revoke(&self, req: &ClientRequest) -> Result<(), OAuthError> {
-        let token = req.form.require("token")?;
+    pub async fn revoke(
+        &self,
+        client: &AuthenticatedClient,
+        token: &str,
+    ) -> Result<(), OAuthError> {
         let Some((_, row)) = self.find(token).await? else {
             return Ok(());
         };
-        if row.client_id != req.client.id {
+        if row.client_id != client.id {
             return Err(OAuthError::new(
                 ErrorCode::UnauthorizedClient,
                 "The token was not issued to this client, so it cannot revoke it.",

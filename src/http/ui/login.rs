@@ -65,21 +65,45 @@ pub async fn login_page(req: &Request, state: Data<&State>, q: Query<LoginQuery>
         }
         vouch::Acr::Accept(_) => {}
     }
-    let (csrf, cookie) = csrf_token(&state, req, &challenge).await;
     let email = lr
         .oidc_context
         .and_then(|c| c.login_hint)
         .unwrap_or_default();
+    let client_name = lr.client.client_name;
+    login_form(
+        &state,
+        req,
+        &challenge,
+        email,
+        client_name,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The sign-in form for `challenge`, with a fresh CSRF token: empty, or shown again with
+/// `error` and the email as entered.
+async fn login_form(
+    state: &State,
+    req: &Request,
+    challenge: &str,
+    email: String,
+    client_name: Option<String>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let (csrf, cookie) = csrf_token(state, req, challenge).await;
     render(
         &LoginPage {
             base: state.base,
-            challenge: &challenge,
+            challenge,
             csrf,
             email,
-            client_name: lr.client.client_name.filter(|n| !n.is_empty()),
-            error: None,
+            client_name: client_name.filter(|n| !n.is_empty()),
+            error,
         },
-        StatusCode::OK,
+        status,
         cookie,
     )
 }
@@ -100,20 +124,17 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
     if let Some(wait) = state.users.throttle.wait(email, &address) {
         crate::metrics::metrics().sign_in_throttled.inc();
         let minutes = wait.as_secs().div_ceil(60).max(1);
-        let (csrf, cookie) = csrf_token(&state, req, &challenge).await;
         let text = format!("Too many failed sign-ins. Try again in {minutes} minutes.");
-        let mut resp = render(
-            &LoginPage {
-                base: state.base,
-                challenge: &challenge,
-                csrf,
-                email: email.trim().to_owned(),
-                client_name: lr.client.client_name.filter(|n| !n.is_empty()),
-                error: Some(&text),
-            },
+        let mut resp = login_form(
+            &state,
+            req,
+            &challenge,
+            email.trim().to_owned(),
+            lr.client.client_name,
+            Some(&text),
             StatusCode::TOO_MANY_REQUESTS,
-            cookie,
-        );
+        )
+        .await;
         if let Ok(v) = wait.as_secs().to_string().parse() {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
@@ -134,20 +155,17 @@ pub async fn login_submit(req: &Request, body: Body, state: Data<&State>) -> Res
     let Some(user) = user else {
         crate::metrics::metrics().sign_in_failures.inc();
         state.users.throttle.failed(email, &address);
-        let (csrf, cookie) = csrf_token(&state, req, &challenge).await;
-        return render(
-            &LoginPage {
-                base: state.base,
-                challenge: &challenge,
-                csrf,
-                email: email.trim().to_owned(),
-                client_name: lr.client.client_name.filter(|n| !n.is_empty()),
-                // Never which part was wrong.
-                error: Some("The email or password is not correct."),
-            },
+        return login_form(
+            &state,
+            req,
+            &challenge,
+            email.trim().to_owned(),
+            lr.client.client_name,
+            // Never which part was wrong.
+            Some("The email or password is not correct."),
             StatusCode::UNAUTHORIZED,
-            cookie,
-        );
+        )
+        .await;
     };
     state.users.throttle.succeeded(email);
     // A new session id at sign-in (session fixation), keeping its data.

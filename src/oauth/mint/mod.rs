@@ -25,7 +25,7 @@ use sign::Grant;
 /// codes and the signing keys (shared with the key admin API), and knows the lifespans.
 #[derive(Debug)]
 pub struct Issuer {
-    pub(super) config: Config,
+    pub(super) config: Arc<Config>,
     pub(super) signer: OpaqueSigner,
     pub(super) keys: Arc<crate::keys::KeyService>,
     pub(super) clock: Arc<dyn Clock>,
@@ -35,7 +35,7 @@ pub struct Issuer {
 
 impl Issuer {
     pub fn new(
-        config: Config,
+        config: Arc<Config>,
         keys: Arc<crate::keys::KeyService>,
         clock: Arc<dyn Clock>,
         outbound: Arc<crate::outbound::Outbound>,

@@ -547,7 +547,7 @@ pub enum Take {
 }
 
 impl Take {
-    fn from(&self, r: &Resp) -> Option<String> {
+    fn value_in(&self, r: &Resp) -> Option<String> {
         match self {
             Self::Field(p) => r.field(p),
             Self::LocationParam(n) => r.location_param(n),
@@ -655,7 +655,7 @@ impl Run {
         }
         let last = self.last.as_ref().expect("a step before save");
         for (peer, r) in self.peers.iter_mut().zip(last) {
-            let v = take.from(r).unwrap_or_else(|| {
+            let v = take.value_in(r).unwrap_or_else(|| {
                 panic!(
                     "{}: cannot take {name} from the answer ({} {:?}): {}",
                     peer.name,
